@@ -1,0 +1,15 @@
+/** One runner for every tier: *.spec.ts (unit), *.int-spec.ts (adapters), *.e2e-spec.ts (HTTP). */
+module.exports = {
+  testEnvironment: 'node',
+  rootDir: '.',
+  roots: ['<rootDir>/libs', '<rootDir>/apps', '<rootDir>/test'],
+  testRegex: '.*\\.(spec|int-spec|e2e-spec)\\.ts$',
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper: {
+    '^@lib/domain(|/.*)$': '<rootDir>/libs/domain/src$1',
+    '^@lib/event-store(|/.*)$': '<rootDir>/libs/event-store/src$1',
+    '^@lib/conversation-lifecycle(|/.*)$': '<rootDir>/libs/conversation-lifecycle/src$1',
+  },
+  testTimeout: 30000,
+};
