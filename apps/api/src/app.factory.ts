@@ -1,0 +1,41 @@
+import { ValidationPipe, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { AppConfig } from './config/app-config';
+import { AppModule, type AppOverrides } from './app.module';
+import { HttpErrorFilter } from './http/http-error.filter';
+import { RequestValidationError } from './http/request-validation.error';
+
+const LOG_LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
+  error: ['fatal', 'error'],
+  warn: ['fatal', 'error', 'warn'],
+  log: ['fatal', 'error', 'warn', 'log'],
+  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
+};
+
+/** Builds the HTTP application (not listening yet): shared by main.ts and the e2e tests. */
+export const createApp = async (config: AppConfig, overrides: AppOverrides = {}): Promise<NestFastifyApplication> => {
+  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, overrides), adapter, {
+    logger: LOG_LEVELS[config.logLevel],
+  });
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      exceptionFactory: (errors) => RequestValidationError.fromValidator(errors),
+    }),
+  );
+  app.useGlobalFilters(new HttpErrorFilter());
+  app.enableShutdownHooks();
+
+  const openApi = new DocumentBuilder()
+    .setTitle('Conversation work items')
+    .setDescription('Lifecycle of customer-service conversations: queue, pick or push, work, park, wrap up, close; with audit history')
+    .setVersion('0.1.0')
+    .build();
+  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi));
+  return app;
+};

@@ -1,0 +1,49 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import {
+  CLOCK,
+  COMMAND_RETRY,
+  CONVERSATION_POLICY,
+  ConversationLifecycleModule,
+  DEFAULT_COMMAND_RETRY,
+  systemClock,
+  type Clock,
+} from '@lib/conversation-lifecycle';
+import type { EventStore } from '@lib/event-store';
+import { APP_CONFIG, type AppConfig } from './config/app-config';
+import { ConversationsController } from './conversations/conversations.controller';
+import { HealthController } from './health/health.controller';
+import { EventStoreModule } from './infrastructure/event-store.module';
+
+/** What tests may replace: the clock and the store. */
+export interface AppOverrides {
+  clock?: Clock;
+  eventStore?: EventStore;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, overrides: AppOverrides = {}): DynamicModule {
+    const shared = {
+      module: class SharedProvidersModule {},
+      global: true,
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: CLOCK, useValue: overrides.clock ?? systemClock },
+        { provide: CONVERSATION_POLICY, useValue: { customerReviveWindowMs: config.customerReviveWindowMs } },
+        { provide: COMMAND_RETRY, useValue: DEFAULT_COMMAND_RETRY },
+      ],
+      exports: [APP_CONFIG, CLOCK, CONVERSATION_POLICY, COMMAND_RETRY],
+    };
+    return {
+      module: AppModule,
+      imports: [
+        CqrsModule.forRoot(),
+        shared,
+        EventStoreModule.forConfig(config, overrides.eventStore),
+        ConversationLifecycleModule,
+      ],
+      controllers: [ConversationsController, HealthController],
+    };
+  }
+}

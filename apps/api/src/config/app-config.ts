@@ -1,0 +1,75 @@
+import { resolve } from 'node:path';
+import { parseDuration } from './duration';
+
+export type EventStoreKind = 'sqlite' | 'memory';
+
+export interface AppConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  eventStore: EventStoreKind;
+  /** Largest request body accepted; larger ones answer 413. */
+  bodyLimitBytes: number;
+  customerReviveWindowMs: number;
+  logLevel: 'error' | 'warn' | 'log' | 'debug';
+}
+
+/** Every setting, its environment variable and default: the README's configuration table. */
+export const CONFIG_DEFAULTS = {
+  PORT: '3000',
+  HOST: '0.0.0.0',
+  DATA_DIR: './data',
+  EVENT_STORE: 'sqlite',
+  BODY_LIMIT_BYTES: '65536',
+  CUSTOMER_REVIVE_WINDOW: '24h',
+  LOG_LEVEL: 'log',
+} as const;
+
+export class ConfigError extends Error {
+  constructor(readonly key: string, message: string) {
+    super(`Invalid configuration ${key}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const read = (env: Env, key: keyof typeof CONFIG_DEFAULTS): string => {
+  const value = env[key];
+  return value === undefined || value === '' ? CONFIG_DEFAULTS[key] : value;
+};
+
+const integer = (env: Env, key: keyof typeof CONFIG_DEFAULTS, min: number, max: number): number => {
+  const text = read(env, key);
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(key, `"${text}" is not a whole number between ${min} and ${max}`);
+  }
+  return value;
+};
+
+const duration = (env: Env, key: keyof typeof CONFIG_DEFAULTS): number => {
+  const text = read(env, key);
+  const value = parseDuration(text);
+  if (value === undefined) throw new ConfigError(key, `"${text}" is not a duration such as 500ms, 90s, 20m, 2h or 30d`);
+  return value;
+};
+
+const oneOf = <T extends string>(env: Env, key: keyof typeof CONFIG_DEFAULTS, allowed: readonly T[]): T => {
+  const text = read(env, key);
+  if (!allowed.includes(text as T)) throw new ConfigError(key, `"${text}" is not one of ${allowed.join(', ')}`);
+  return text as T;
+};
+
+/** Reads and validates the whole configuration at start, so a bad value stops the service with its name. */
+export const loadConfig = (env: Env = process.env): AppConfig => ({
+  port: integer(env, 'PORT', 0, 65535),
+  host: read(env, 'HOST'),
+  dataDir: resolve(read(env, 'DATA_DIR')),
+  eventStore: oneOf(env, 'EVENT_STORE', ['sqlite', 'memory'] as const),
+  bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1024, 10 * 1024 * 1024),
+  customerReviveWindowMs: duration(env, 'CUSTOMER_REVIVE_WINDOW'),
+  logLevel: oneOf(env, 'LOG_LEVEL', ['error', 'warn', 'log', 'debug'] as const),
+});
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,116 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Max, Min, ValidateIf } from 'class-validator';
+import { CHANNELS, type Channel } from '@lib/domain';
+import { IsEntityId, IsOptionalEntityId } from '../http/entity-id';
+
+export class OpenConversationDto {
+  @ApiProperty({ enum: CHANNELS, example: 'live_chat' })
+  @IsIn(CHANNELS, { message: `$property must be one of ${CHANNELS.join(', ')}` })
+  channel!: Channel;
+
+  @IsEntityId('Queue it waits in', 'support')
+  queueId!: string;
+
+  @IsEntityId('The customer it is with', 'customer-7')
+  customerId!: string;
+
+  @IsOptionalEntityId('Id to use; generated when absent', 'conv-1')
+  id?: string;
+
+  @ApiPropertyOptional({ description: 'Higher is routed first within its queue', minimum: 0, maximum: 100, default: 0 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  priority?: number;
+}
+
+export class AgentActionDto {
+  @IsEntityId('The acting agent (until authentication lands)')
+  agentId!: string;
+}
+
+export class AssignDto {
+  @IsEntityId('Agent it is pushed to')
+  agentId!: string;
+
+  @ApiPropertyOptional({ description: 'Skip acceptance and capacity (supervisor only); recorded as forced', default: false })
+  @IsOptional()
+  @IsBoolean()
+  force?: boolean;
+
+  @ApiPropertyOptional({ description: 'Supervisor making the assignment; required with force. Absent: routing', example: 'sup-1' })
+  @ValidateIf((dto: AssignDto) => dto.force === true || dto.supervisorId !== undefined)
+  @IsEntityId('Supervisor making the assignment', 'sup-1')
+  supervisorId?: string;
+}
+
+export class RejectDto extends AgentActionDto {
+  @ApiPropertyOptional({ description: 'Why the agent declines', example: 'on_break' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  reason?: string;
+}
+
+export class EndDto {
+  @ApiProperty({ enum: ['agent', 'customer'] })
+  @IsIn(['agent', 'customer'], { message: '$property must be agent or customer' })
+  by!: 'agent' | 'customer';
+
+  @ApiPropertyOptional({ description: 'Required when by is agent', example: 'agent-42' })
+  @ValidateIf((dto: EndDto) => dto.by === 'agent' || dto.agentId !== undefined)
+  @IsEntityId('The agent pressing End')
+  agentId?: string;
+}
+
+export class TransferDto extends AgentActionDto {
+  @ApiPropertyOptional({ description: 'Queue to transfer to (exactly one of toQueueId, toAgentId)', example: 'billing' })
+  @ValidateIf((dto: TransferDto) => dto.toAgentId === undefined || dto.toQueueId !== undefined)
+  @IsEntityId('Queue to transfer to', 'billing')
+  toQueueId?: string;
+
+  @ApiPropertyOptional({ description: 'Agent to transfer to (exactly one of toQueueId, toAgentId)', example: 'agent-7' })
+  @ValidateIf((dto: TransferDto) => dto.toQueueId === undefined || dto.toAgentId !== undefined)
+  @IsEntityId('Agent to transfer to', 'agent-7')
+  toAgentId?: string;
+}
+
+export class MessageDto {
+  @ApiProperty({ enum: ['customer', 'agent'] })
+  @IsIn(['customer', 'agent'], { message: '$property must be customer or agent' })
+  from!: 'customer' | 'agent';
+
+  @ApiPropertyOptional({ description: 'Required when from is agent', example: 'agent-42' })
+  @ValidateIf((dto: MessageDto) => dto.from === 'agent' || dto.agentId !== undefined)
+  @IsEntityId('The writing agent')
+  agentId?: string;
+}
+
+export class ConsultDto extends AgentActionDto {
+  @IsEntityId('Agent who joins to help', 'agent-9')
+  consultantId!: string;
+}
+
+export class ConsultEndDto {
+  @IsEntityId('Consulting agent who leaves', 'agent-9')
+  consultantId!: string;
+}
+
+export class MonitorDto {
+  @IsEntityId('Supervisor who starts watching', 'sup-1')
+  supervisorId!: string;
+}
+
+export class ForceCloseDto {
+  @IsEntityId('Supervisor closing it', 'sup-1')
+  supervisorId!: string;
+
+  @ApiProperty({ description: 'Why it is closed: shown in the audit trail', example: 'customer_request_by_phone' })
+  @IsString()
+  @Length(1, 500)
+  reason!: string;
+}
+
+/** Commands that carry nothing but the conversation id (customer connection signals). */
+export class EmptyDto {}

@@ -1,0 +1,80 @@
+import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { ConversationError } from '@lib/domain';
+import { EventStoreUnavailableError } from '@lib/event-store';
+import {
+  ConcurrencyExhaustedError,
+  IdempotencyKeyReusedError,
+  RevisionMismatchError,
+} from '@lib/conversation-lifecycle';
+import { RequestValidationError } from './request-validation.error';
+
+/** The body of every error answer: a stable code to branch on, a sentence to show, and specifics. */
+export interface ErrorBody {
+  statusCode: number;
+  code: string;
+  message: string;
+  [detail: string]: unknown;
+}
+
+/**
+ * Nest hands Fastify's own request errors (malformed JSON, body too large, wrong media type)
+ * to this filter as HttpExceptions; they get stable codes like every other answer.
+ */
+const HTTP_CODES: Record<number, string> = {
+  400: 'REQUEST.MALFORMED',
+  404: 'ROUTE.NOT_FOUND',
+  413: 'REQUEST.BODY_TOO_LARGE',
+  415: 'REQUEST.UNSUPPORTED_MEDIA_TYPE',
+};
+
+/** Maps every error to its HTTP answer, in this one place. */
+export const toErrorBody = (error: unknown): ErrorBody => {
+  if (error instanceof RequestValidationError) {
+    return { statusCode: 400, code: error.code, message: error.message, field: error.problems[0]?.field, errors: error.problems };
+  }
+  if (error instanceof ConversationError) {
+    return {
+      statusCode: error.code === 'CONVERSATION.NOT_FOUND' ? 404 : 409,
+      code: error.code,
+      message: error.message,
+      conversationId: error.conversationId,
+      status: error.status,
+      allowedActions: error.allowedActions,
+      ...error.details,
+    };
+  }
+  if (error instanceof RevisionMismatchError) {
+    return {
+      statusCode: 412, code: error.code, message: error.message,
+      conversationId: error.conversationId, expectedRevision: error.expectedRevision, revision: error.actualRevision,
+    };
+  }
+  if (error instanceof IdempotencyKeyReusedError) {
+    return { statusCode: 422, code: error.code, message: error.message, conversationId: error.conversationId };
+  }
+  if (error instanceof ConcurrencyExhaustedError) {
+    return { statusCode: 409, code: error.code, message: error.message, conversationId: error.conversationId };
+  }
+  if (error instanceof EventStoreUnavailableError) {
+    return { statusCode: 503, code: error.code, message: 'The event store is unavailable; retry shortly' };
+  }
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    return { statusCode: status, code: HTTP_CODES[status] ?? `HTTP.${status}`, message: error.message };
+  }
+  return { statusCode: 500, code: 'INTERNAL', message: 'Unexpected error; it has been logged' };
+};
+
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpErrorFilter');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const body = toErrorBody(error);
+    if (body.statusCode >= 500) this.logger.error(error instanceof Error ? error.stack ?? error.message : String(error));
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    if (body.statusCode === 503) reply.header('Retry-After', '1');
+    void reply.status(body.statusCode).send(body);
+  }
+}

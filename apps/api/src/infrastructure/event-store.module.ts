@@ -1,0 +1,32 @@
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { join } from 'node:path';
+import { EVENT_STORE, InMemoryEventStore, SqliteEventStore, type EventStore } from '@lib/event-store';
+import type { AppConfig } from '../config/app-config';
+
+/** Chooses the event store adapter from configuration and closes it on shutdown. */
+@Module({})
+export class EventStoreModule implements OnApplicationShutdown {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  static forConfig(config: AppConfig, override?: EventStore): DynamicModule {
+    return {
+      module: EventStoreModule,
+      global: true,
+      providers: [{ provide: EVENT_STORE, useFactory: () => override ?? EventStoreModule.open(config) }],
+      exports: [EVENT_STORE],
+    };
+  }
+
+  private static open(config: AppConfig): EventStore {
+    switch (config.eventStore) {
+      case 'sqlite':
+        return new SqliteEventStore({ filename: join(config.dataDir, 'events.sqlite') });
+      case 'memory':
+        return new InMemoryEventStore();
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+  }
+}

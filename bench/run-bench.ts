@@ -1,0 +1,118 @@
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Drives the running service over HTTP with many concurrent clients through whole
+ * conversations (open, pick, end, close-session: four durable commands each), and a bare
+ * validated Fastify route in the same run for comparison. Settings by environment:
+ * BENCH_CONNECTIONS (50), BENCH_SECONDS (15).
+ */
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+const SERVICE_PORT = 3301;
+const BARE_PORT = 3302;
+
+const startProcess = (script: string, env: Record<string, string>, readyText: string): Promise<ChildProcess> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-r', 'tsconfig-paths/register', script], {
+      env: { ...process.env, TS_NODE_BASEURL: './dist', ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const timer = setTimeout(() => reject(new Error(`${script} did not start in 30 s`)), 30_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes(readyText)) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+
+type Result = autocannon.Result;
+
+const run = (options: autocannon.Options): Promise<Result> =>
+  new Promise((resolve, reject) => {
+    autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
+  });
+
+const json = { 'content-type': 'application/json' };
+type Context = { id?: string };
+
+const wholeConversations = (url: string): autocannon.Options => ({
+  url,
+  connections: CONNECTIONS,
+  duration: SECONDS,
+  requests: [
+    {
+      method: 'POST',
+      path: '/api/conversations',
+      headers: json,
+      setupRequest: (request, context: Context) => {
+        context.id = randomUUID();
+        return { ...request, body: JSON.stringify({ id: context.id, channel: 'persistent_chat', queueId: 'bench', customerId: `cust-${context.id}` }) };
+      },
+    },
+    {
+      method: 'POST',
+      headers: json,
+      setupRequest: (request, context: Context) => ({ ...request, path: `/api/conversations/${context.id}/pick`, body: JSON.stringify({ agentId: 'agent-1' }) }),
+    },
+    {
+      method: 'POST',
+      headers: json,
+      setupRequest: (request, context: Context) => ({ ...request, path: `/api/conversations/${context.id}/end`, body: JSON.stringify({ by: 'agent', agentId: 'agent-1' }) }),
+    },
+    {
+      method: 'POST',
+      headers: json,
+      setupRequest: (request, context: Context) => ({ ...request, path: `/api/conversations/${context.id}/close-session`, body: JSON.stringify({ agentId: 'agent-1' }) }),
+    },
+  ],
+});
+
+const row = (name: string, r: Result) =>
+  `| ${name} | ${Math.round(r.requests.average).toLocaleString('en-US')} | ${r.latency.p50} | ${r.latency.p99} | ${r.latency.max} | ${r['2xx']} | ${r.non2xx + r.errors + r.timeouts} |`;
+
+const main = async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'cw-bench-'));
+  const children: ChildProcess[] = [];
+  try {
+    children.push(await startProcess('dist/bench/bare-server.js', { PORT: String(BARE_PORT) }, 'ready'));
+    children.push(
+      await startProcess('dist/apps/api/src/main.js', { PORT: String(SERVICE_PORT), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'log' }, 'Listening'),
+    );
+    console.log(`Warming up, then ${SECONDS} s each with ${CONNECTIONS} connections...`);
+    await run({ ...wholeConversations(`http://127.0.0.1:${SERVICE_PORT}`), duration: 3 });
+
+    const bare = await run({
+      url: `http://127.0.0.1:${BARE_PORT}`,
+      connections: CONNECTIONS,
+      duration: SECONDS,
+      requests: [{ method: 'POST', path: '/bare/c1/pick', headers: json, body: JSON.stringify({ agentId: 'agent-1' }) }],
+    });
+    const service = await run(wholeConversations(`http://127.0.0.1:${SERVICE_PORT}`));
+
+    console.log(`\n${CONNECTIONS} concurrent clients, ${SECONDS} s each, Node ${process.version}\n`);
+    console.log('| target | requests/s | p50 ms | p99 ms | max ms | 2xx | errors |');
+    console.log('|---|---|---|---|---|---|---|');
+    console.log(row('bare Fastify route + class-validator', bare));
+    console.log(row('service: durable commands (open, pick, end, close-session)', service));
+    const failures = service.non2xx + service.errors + service.timeouts;
+    if (failures > 0) {
+      console.error(`\n${failures} commands failed: the figures above are not valid`);
+      process.exitCode = 1;
+    }
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+};
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,21 @@
+import { isConversationEvent, type ConversationEvent } from '@lib/domain';
+import type { RecordedEvent } from '@lib/event-store';
+
+export const conversationStream = (conversationId: string): string => `conversation-${conversationId}`;
+
+/** What every conversation event records besides its data: which command wrote it. */
+export interface ConversationEventMetadata {
+  commandId: string;
+  /** Digest of the command that wrote the event: a reused idempotency key with another body is refused. */
+  commandFingerprint: string;
+  /** Index of the event among those the command wrote, and how many it wrote. */
+  eventIndex: number;
+  eventCount: number;
+}
+
+export const toConversationEvent = (recorded: RecordedEvent): ConversationEvent => {
+  if (!isConversationEvent(recorded)) {
+    throw new Error(`Unknown event type ${recorded.type} at ${recorded.streamName}@${recorded.revision}`);
+  }
+  return { type: recorded.type, data: recorded.data } as ConversationEvent;
+};

@@ -1,0 +1,77 @@
+import { Inject } from '@nestjs/common';
+import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import {
+  ConversationError,
+  allowedActions,
+  evolve,
+  initialConversationState,
+  type Actor,
+  type ConversationAction,
+  type ConversationState,
+  type ExistingConversationState,
+} from '@lib/domain';
+import { EVENT_STORE, type EventStore, type RecordedEvent } from '@lib/event-store';
+import { conversationStream, toConversationEvent } from './conversation-stream';
+
+export class GetConversationQuery {
+  constructor(readonly conversationId: string) {}
+}
+
+export class GetConversationHistoryQuery {
+  constructor(readonly conversationId: string) {}
+}
+
+/** The conversation as its stream says it is now, with what may be done next. */
+export type ConversationView = ExistingConversationState & {
+  revision: number;
+  allowedActions: ConversationAction[];
+};
+
+/** One line of the audit trail. */
+export interface HistoryEntry {
+  revision: number;
+  position: number;
+  eventId: string;
+  type: string;
+  at: string;
+  actor: Actor;
+  reason: string;
+  /** The event's own facts, without the fields already shown above. */
+  details: Record<string, unknown>;
+}
+
+const notFound = (conversationId: string) =>
+  new ConversationError('CONVERSATION.NOT_FOUND', `Conversation ${conversationId} not found`, conversationId, 'none', ['open']);
+
+const readExisting = async (store: EventStore, conversationId: string): Promise<RecordedEvent[]> => {
+  const recorded = await store.readStream(conversationStream(conversationId));
+  if (recorded.length === 0) throw notFound(conversationId);
+  return recorded;
+};
+
+@QueryHandler(GetConversationQuery)
+export class GetConversationHandler implements IQueryHandler<GetConversationQuery, ConversationView> {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  async execute({ conversationId }: GetConversationQuery): Promise<ConversationView> {
+    const recorded = await readExisting(this.store, conversationId);
+    const state = recorded.reduce<ConversationState>((s, e) => evolve(s, toConversationEvent(e)), initialConversationState());
+    if (state.status === 'none') throw notFound(conversationId);
+    return { ...state, revision: recorded[recorded.length - 1].revision, allowedActions: allowedActions(state) };
+  }
+}
+
+@QueryHandler(GetConversationHistoryQuery)
+export class GetConversationHistoryHandler implements IQueryHandler<GetConversationHistoryQuery, HistoryEntry[]> {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  async execute({ conversationId }: GetConversationHistoryQuery): Promise<HistoryEntry[]> {
+    const recorded = await readExisting(this.store, conversationId);
+    return recorded.map((e) => {
+      const { at, by, reason, conversationId: _id, ...details } = toConversationEvent(e).data as unknown as {
+        at: string; by: Actor; reason: string; conversationId: string;
+      } & Record<string, unknown>;
+      return { revision: e.revision, position: e.position, eventId: e.id, type: e.type, at, actor: by, reason, details };
+    });
+  }
+}
