@@ -29,7 +29,7 @@ export class IdempotencyMismatchError extends Error {
 /** The store cannot be reached or has been closed; the caller may retry later (HTTP 503). */
 export class EventStoreUnavailableError extends Error {
   readonly code = 'EVENT_STORE.UNAVAILABLE';
-  constructor(message: string, readonly cause?: unknown) {
+  constructor(message: string, override readonly cause?: unknown) {
     super(message);
     this.name = 'EventStoreUnavailableError';
   }

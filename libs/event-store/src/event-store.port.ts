@@ -32,7 +32,8 @@ export interface RecordedEvent<Type extends string = string, Data = unknown> {
  * - `no_stream`: the stream must not exist yet;
  * - `stream_exists`: it must have at least one event;
  * - `any`: no check;
- * - a number: the revision of the stream's last event must be exactly this.
+ * - a number: the revision of the stream's last event must be exactly this. -1 means the
+ *   stream is empty (the same as `no_stream`): it is what an append to an empty stream reports.
  */
 export type ExpectedRevision = 'no_stream' | 'stream_exists' | 'any' | number;
 

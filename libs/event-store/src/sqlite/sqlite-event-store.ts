@@ -1,0 +1,219 @@
+import type Database from 'better-sqlite3';
+import { decideAppend } from '../append-decision';
+import { EventStoreUnavailableError } from '../event-store.errors';
+import type {
+  AppendOptions,
+  AppendResult,
+  EventStore,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  StreamName,
+  SubscribeToAllOptions,
+  Subscription,
+} from '../event-store.port';
+import { deserializeEvent, serializeEvent, type SerializedEvent } from '../event-serialization';
+import { assertValidAppend, resolveMaxCount } from '../input-validation';
+import { CatchUpSubscription } from '../subscription/catch-up-subscription';
+import { GroupCommit, type RequestOutcome } from './group-commit';
+import { openEventDatabase } from './sqlite-database';
+import { NO_LIMIT, SqliteStatements, UNBOUNDED } from './sqlite-statements';
+
+export interface SqliteEventStoreOptions {
+  /** Path of the database file (its directory is created if missing), or ':memory:'. */
+  filename: string;
+  /**
+   * How often an idle subscription re-reads the log, to see appends made by other processes
+   * on the same file. Appends made through this instance are delivered without waiting.
+   * Default 100.
+   */
+  pollIntervalMs?: number;
+  /** How long a write waits for another process's write lock before failing. Default 5000. */
+  busyTimeoutMs?: number;
+}
+
+/** Counters for tests and benchmarks; they only ever grow. */
+export interface SqliteEventStoreStats {
+  /** Transactions committed by group commit (each is one fsync). */
+  batchesCommitted: number;
+  /** Appends that succeeded, including recognised retries and empty appends. */
+  appendsAcknowledged: number;
+  /** Appends refused individually (wrong expected revision, idempotency mismatch, ...). */
+  appendsRejected: number;
+  /** Events actually written. */
+  eventsWritten: number;
+}
+
+interface AppendRequest {
+  stream: StreamName;
+  events: SerializedEvent[];
+  options: AppendOptions;
+}
+
+/** What one request did inside the batch: its result, and whether it wrote or was a no-op. */
+interface AppendWritten {
+  result: AppendResult;
+  eventsWritten: number;
+}
+
+const DEFAULT_POLL_INTERVAL_MS = 100;
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * The embedded, durable event store: one SQLite file in WAL mode, shareable by several
+ * processes. Appends are group-committed (see GroupCommit) and resolve only once their
+ * transaction is on disk. Writers are serialised by SQLite's write lock, so positions become
+ * visible in increasing order and a subscriber never sees a later position before an earlier one.
+ */
+export class SqliteEventStore implements EventStore {
+  private readonly db: Database.Database;
+  private readonly statements: SqliteStatements;
+  private readonly groupCommit: GroupCommit<AppendRequest, AppendResult>;
+  private readonly subscriptions = new Set<CatchUpSubscription>();
+  private readonly pollIntervalMs: number;
+  private readonly counters: SqliteEventStoreStats = {
+    batchesCommitted: 0,
+    appendsAcknowledged: 0,
+    appendsRejected: 0,
+    eventsWritten: 0,
+  };
+  private closing?: Promise<void>;
+
+  constructor(options: SqliteEventStoreOptions) {
+    this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+    if (!(this.pollIntervalMs > 0)) throw new RangeError('pollIntervalMs must be positive');
+    this.db = openEventDatabase(options.filename, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
+    this.statements = new SqliteStatements(this.db);
+    this.groupCommit = new GroupCommit(
+      this.transactionForBatch(),
+      (cause) => new EventStoreUnavailableError('The event store could not commit the append', cause),
+    );
+  }
+
+  get stats(): Readonly<SqliteEventStoreStats> {
+    return { ...this.counters };
+  }
+
+  async appendToStream(stream: StreamName, events: NewEvent[], options: AppendOptions): Promise<AppendResult> {
+    this.assertOpen();
+    assertValidAppend(stream, events, options);
+    return this.groupCommit.submit({ stream, events: events.map(serializeEvent), options });
+  }
+
+  async readStream(stream: StreamName, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    const limit = resolveMaxCount(options.maxCount) ?? NO_LIMIT;
+    const direction = options.direction ?? 'forwards';
+    const fromRevision = options.fromRevision ?? (direction === 'backwards' ? UNBOUNDED : 0);
+    return this.statements.readStream(stream, direction, fromRevision, limit).map(deserializeEvent);
+  }
+
+  /** Applies both bounds whichever the direction: `after` < position < `before`. */
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    const limit = resolveMaxCount(options.maxCount) ?? NO_LIMIT;
+    const events = this.statements.readAll(
+      options.direction ?? 'forwards',
+      options.after ?? 0,
+      options.before ?? UNBOUNDED,
+      limit,
+    );
+    return events.map(deserializeEvent);
+  }
+
+  subscribeToAll(options: SubscribeToAllOptions): Subscription {
+    this.assertOpen();
+    const subscription = new CatchUpSubscription(options, {
+      readPage: (after, maxCount) => this.readAll({ after, maxCount }),
+      pollIntervalMs: this.pollIntervalMs,
+      onEnded: (ended) => this.subscriptions.delete(ended),
+    });
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  async headPosition(): Promise<number> {
+    this.assertOpen();
+    return this.statements.headPosition();
+  }
+
+  /**
+   * Appends already accepted are committed before the file is closed; appends attempted
+   * afterwards fail with EventStoreUnavailableError.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
+    // Accepted appends go first: their callers are waiting, and subscribers may still see them.
+    this.groupCommit.flush();
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+    this.db.close();
+  }
+
+  /**
+   * One BEGIN IMMEDIATE transaction per batch; each request runs in its own savepoint so a
+   * request that fails leaves no trace while the rest of the batch still commits. Requests see
+   * the writes of those before them, so two appends to one stream in a batch behave exactly as
+   * if they had been committed one after the other.
+   */
+  private transactionForBatch(): (requests: AppendRequest[]) => RequestOutcome<AppendResult>[] {
+    const appendOne = this.db.transaction((request: AppendRequest) => this.write(request));
+    const appendAll = this.db.transaction((requests: AppendRequest[]) =>
+      requests.map((request): RequestOutcome<AppendWritten> => {
+        try {
+          return { ok: true, value: appendOne(request) };
+        } catch (error) {
+          // SQLite rolls the whole transaction back on some failures (disk full, I/O error);
+          // then nothing in the batch can be committed, and carrying on would run in autocommit.
+          if (!this.db.inTransaction) throw error;
+          return { ok: false, error };
+        }
+      }),
+    );
+    return (requests) => {
+      const outcomes = appendAll.immediate(requests);
+      this.recordCommitted(outcomes);
+      return outcomes.map((outcome) => (outcome.ok ? { ok: true, value: outcome.value.result } : outcome));
+    };
+  }
+
+  private write(request: AppendRequest): AppendWritten {
+    const { stream, events, options } = request;
+    const decision = decideAppend(
+      stream,
+      events.map((event) => event.id),
+      options.expectedRevision,
+      this.statements,
+    );
+    if (!decision.write) return { result: decision.result, eventsWritten: 0 };
+    let position = 0;
+    events.forEach((event, index) => {
+      position = this.statements.insertEvent(stream, decision.firstRevision + index, event);
+    });
+    const nextExpectedRevision = decision.firstRevision + events.length - 1;
+    return { result: { nextExpectedRevision, position }, eventsWritten: events.length };
+  }
+
+  private recordCommitted(outcomes: RequestOutcome<AppendWritten>[]): void {
+    this.counters.batchesCommitted += 1;
+    let eventsWritten = 0;
+    for (const outcome of outcomes) {
+      if (outcome.ok) {
+        this.counters.appendsAcknowledged += 1;
+        eventsWritten += outcome.value.eventsWritten;
+      } else {
+        this.counters.appendsRejected += 1;
+      }
+    }
+    this.counters.eventsWritten += eventsWritten;
+    if (eventsWritten > 0) for (const subscription of this.subscriptions) subscription.signalNewEvents();
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new EventStoreUnavailableError('The SQLite event store is closed');
+  }
+}
