@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { supervisor, system, type ConversationCommand } from '@lib/domain';
 import {
   CLOCK,
+  deterministicUuid,
   GetConversationHistoryQuery,
   GetConversationQuery,
   HandleConversationCommand,
@@ -56,7 +57,9 @@ export class ConversationsController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Open a conversation in a queue' })
   async open(@Body() body: OpenConversationDto, @Headers() headers: CommandHeaders, @Res({ passthrough: true }) reply: FastifyReply) {
-    const id = body.id ?? randomUUID();
+    // With an Idempotency-Key and no id, the id derives from the key, so a retried open finds its conversation.
+    const key = headers['idempotency-key'];
+    const id = body.id ?? (key === undefined ? randomUUID() : deterministicUuid('conversation', commandIdFrom(key)));
     const answer = await this.send(id, headers, reply, {
       type: 'OpenConversation',
       data: { conversationId: id, channel: body.channel, queueId: body.queueId, customerId: body.customerId, priority: body.priority ?? 0 },

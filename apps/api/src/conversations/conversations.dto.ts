@@ -1,5 +1,19 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Max, Min, ValidateIf } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  Min,
+  Validate,
+  ValidateIf,
+  ValidatorConstraint,
+  type ValidationArguments,
+  type ValidatorConstraintInterface,
+} from 'class-validator';
 import { CHANNELS, type Channel } from '@lib/domain';
 import { IsEntityId, IsOptionalEntityId } from '../http/entity-id';
 
@@ -64,6 +78,18 @@ export class EndDto {
   agentId?: string;
 }
 
+/** Transfer names exactly one target: a queue or an agent. */
+@ValidatorConstraint({ name: 'exactlyOneTransferTarget' })
+class ExactlyOneTransferTarget implements ValidatorConstraintInterface {
+  validate(_value: unknown, args: ValidationArguments): boolean {
+    const dto = args.object as TransferDto;
+    return (dto.toQueueId === undefined) !== (dto.toAgentId === undefined);
+  }
+  defaultMessage(): string {
+    return 'name exactly one of toQueueId or toAgentId';
+  }
+}
+
 export class TransferDto extends AgentActionDto {
   @ApiPropertyOptional({ description: 'Queue to transfer to (exactly one of toQueueId, toAgentId)', example: 'billing' })
   @ValidateIf((dto: TransferDto) => dto.toAgentId === undefined || dto.toQueueId !== undefined)
@@ -73,6 +99,7 @@ export class TransferDto extends AgentActionDto {
   @ApiPropertyOptional({ description: 'Agent to transfer to (exactly one of toQueueId, toAgentId)', example: 'agent-7' })
   @ValidateIf((dto: TransferDto) => dto.toQueueId === undefined || dto.toAgentId !== undefined)
   @IsEntityId('Agent to transfer to', 'agent-7')
+  @Validate(ExactlyOneTransferTarget)
   toAgentId?: string;
 }
 

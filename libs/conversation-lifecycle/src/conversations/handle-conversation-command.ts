@@ -18,6 +18,7 @@ import {
   type RecordedEvent,
 } from '@lib/event-store';
 import { deterministicUuid, fingerprint } from '../shared/deterministic-id';
+import { KeyedSerializer } from '../shared/keyed-serializer';
 import {
   ConcurrencyExhaustedError,
   IdempotencyKeyReusedError,
@@ -34,7 +35,7 @@ export interface CommandRetryPolicy {
   baseDelayMs: number;
 }
 
-export const DEFAULT_COMMAND_RETRY: CommandRetryPolicy = { maxAttempts: 8, baseDelayMs: 4 };
+export const DEFAULT_COMMAND_RETRY: CommandRetryPolicy = { maxAttempts: 10, baseDelayMs: 5 };
 
 /**
  * The one envelope for every conversation command: which conversation, what to do, and how
@@ -68,7 +69,13 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
     @Inject(COMMAND_RETRY) private readonly retry: CommandRetryPolicy,
   ) {}
 
-  async execute(envelope: HandleConversationCommand): Promise<ConversationCommandResult> {
+  private readonly perConversation = new KeyedSerializer();
+
+  execute(envelope: HandleConversationCommand): Promise<ConversationCommandResult> {
+    return this.perConversation.run(envelope.conversationId, () => this.handle(envelope));
+  }
+
+  private async handle(envelope: HandleConversationCommand): Promise<ConversationCommandResult> {
     const { conversationId, command, commandId, expectedRevision } = envelope;
     const stream = conversationStream(conversationId);
     // The time of the command is not part of what it asks for: a retry an hour later is the same command.
@@ -88,7 +95,8 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
       const events = decideFor(conversationId, command, state, this.policy);
       const newState = events.reduce(evolve, state);
       const toAppend: NewEvent[] = events.map((event, index) => ({
-        id: deterministicUuid(stream, commandId, String(index)),
+        // The fingerprint is part of the id: a reused key with another command must not pass for a retry.
+        id: deterministicUuid(stream, commandId, commandFingerprint, String(index)),
         type: event.type,
         data: event.data,
         metadata: { commandId, commandFingerprint, eventIndex: index, eventCount: events.length } satisfies ConversationEventMetadata,

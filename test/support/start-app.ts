@@ -1,0 +1,93 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp } from '../../apps/api/src/app.factory';
+import { loadConfig } from '../../apps/api/src/config/app-config';
+import { ManualClock } from '@lib/conversation-lifecycle';
+import { InMemoryEventStore, SqliteEventStore, type EventStore } from '@lib/event-store';
+
+/** What a test needs from one answer: status code, headers and the parsed JSON body. */
+export interface Answer<Body = any> {
+  statusCode: number;
+  headers: Record<string, string | string[] | number | undefined>;
+  body: Body;
+  text: string;
+}
+
+export interface StartAppOptions {
+  /** Environment handed to loadConfig on top of the test defaults. */
+  env?: Record<string, string>;
+  /** 'memory' (default) or 'sqlite' (a fresh file in a temp directory, removed on close). */
+  store?: 'memory' | 'sqlite';
+  clockStart?: string;
+}
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  clock: ManualClock;
+  store: EventStore;
+  post<B = any>(path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer<B>>;
+  get<B = any>(path: string, headers?: Record<string, string>): Promise<Answer<B>>;
+  /** Anything else (raw payloads, other methods). */
+  request<B = any>(options: {
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+    url: string;
+    payload?: string | Buffer | object;
+    headers?: Record<string, string>;
+  }): Promise<Answer<B>>;
+  close(): Promise<void>;
+}
+
+const parse = (text: string): unknown => {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+};
+
+/** Builds the real HTTP application around a ManualClock and a store the test can inspect. */
+export const startApp = async (options: StartAppOptions = {}): Promise<TestApp> => {
+  const clock = new ManualClock(options.clockStart ?? '2026-03-02T09:00:00.000Z');
+  let tempDir: string | undefined;
+  let store: EventStore;
+  if (options.store === 'sqlite') {
+    tempDir = mkdtempSync(join(tmpdir(), 'conv-e2e-'));
+    store = new SqliteEventStore({ filename: join(tempDir, 'events.sqlite') });
+  } else {
+    store = new InMemoryEventStore();
+  }
+  const config = loadConfig({ EVENT_STORE: 'memory', LOG_LEVEL: 'error', ...options.env });
+  const app = await createApp(config, { clock, eventStore: store });
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+
+  const request: TestApp['request'] = async ({ method, url, payload, headers }) => {
+    const response = await app.inject({ method, url, payload: payload as never, headers });
+    return {
+      statusCode: response.statusCode,
+      headers: response.headers,
+      body: parse(response.body) as never,
+      text: response.body,
+    };
+  };
+
+  let closed = false;
+  return {
+    app,
+    clock,
+    store,
+    request,
+    post: (path, body, headers) =>
+      request({ method: 'POST', url: path, payload: body === undefined ? undefined : (body as object), headers }),
+    get: (path, headers) => request({ method: 'GET', url: path, headers }),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+    },
+  };
+};
