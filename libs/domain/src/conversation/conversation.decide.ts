@@ -1,6 +1,6 @@
 import type { Actor } from '../shared/actor';
 import { agent, customer, supervisor, system } from '../shared/actor';
-import { millisBetween } from '../shared/time';
+import { millisBetween, type IsoTime } from '../shared/time';
 import { actionOf, allowedActions, isAllowed, type ConversationAction } from './conversation.actions';
 import { isLiveChat } from './conversation.channel';
 import type { ConversationCommand } from './conversation.commands';
@@ -138,6 +138,7 @@ const decideAllowed = (
       return [{ type: 'ConversationPushRejected', data: { ...fact(agent(agentId), reason ?? 'agent_rejected_push'), agentId, queueId } }];
     }
     case 'ExpirePushReservation': {
+      assertDue(state, 'push reservation', state.statusSince, command.data.timeoutMs, command.metadata.now);
       const agentId = holderOf(state);
       return [{
         type: 'ConversationPushReservationExpired',
@@ -198,6 +199,7 @@ const decideAllowed = (
       return [{ type: 'AgentReconnected', data: { ...fact(agent(agentId), 'agent_reconnected'), agentId } }];
     }
     case 'TimeOutAgentDisconnect': {
+      assertDue(state, 'agent disconnect', asActive(state).agentDisconnectedAt, command.data.timeoutMs, command.metadata.now);
       const agentId = holderOf(state);
       return [{
         type: 'ConversationRequeuedAfterAgentDisconnect',
@@ -209,6 +211,7 @@ const decideAllowed = (
     case 'ReconnectCustomer':
       return [{ type: 'CustomerReconnected', data: fact(customer(state.customerId), 'customer_reconnected') }];
     case 'TimeOutCustomerDisconnect':
+      assertDue(state, 'customer disconnect', state.customerDisconnectedAt, command.data.timeoutMs, command.metadata.now);
       return customerLeaves(state, fact(system('customer-disconnect-timer'), 'customer_disconnect_timeout'));
     case 'RecordMessage': {
       if (command.data.from === 'agent') {
@@ -260,16 +263,18 @@ const decideAllowed = (
     }
     case 'AutoClose': {
       const { afterMs } = command.data;
+      assertDue(state, 'auto-close', state.autoCloseClockSince, afterMs, command.metadata.now);
       const by = system('auto-close');
       const reason = `auto_close_after_${state.status}_${afterMs}ms`;
       // Voice is never closed while a call may be live: the policy only moves it to wrap-up.
-      if (state.status === 'active' && state.channel === 'voice') {
+      if (state.status === 'active' && state.channel === 'voice' && state.assignment === 'accepted') {
         return [{ type: 'ConversationAutoMovedToWrapUp', data: { ...fact(by, reason), agentId: state.agentId, afterMs } }];
       }
       return [{ type: 'ConversationAutoClosed', data: { ...fact(by, reason), fromStatus: state.status, afterMs } }];
     }
     case 'CloseForInactivity': {
       const { timeoutMs } = command.data;
+      assertDue(state, 'inactivity', state.lastActivityAt, timeoutMs, command.metadata.now);
       return [{ type: 'ConversationClosedForInactivity', data: { ...fact(system('inactivity-timer'), 'no_activity_while_waiting'), timeoutMs } }];
     }
     default: {
@@ -290,6 +295,28 @@ const customerLeaves = (state: ExistingConversationState, fact: ConversationFact
     return [{ type: 'ConversationAbandonedByCustomer', data: { ...fact, agentId: active.agentId } }];
   }
   return [{ type: 'ConversationEndedByCustomer', data: { ...fact, agentId: active.agentId } }];
+};
+
+/**
+ * A timer's command is refused unless its condition has lasted its full duration as of `now`:
+ * a late or repeated timer from a condition that was cleared or restarted changes nothing.
+ */
+const assertDue = (
+  state: ExistingConversationState,
+  timer: string,
+  since: IsoTime | undefined,
+  durationMs: number,
+  now: IsoTime,
+): void => {
+  if (since !== undefined && millisBetween(since, now) >= durationMs) return;
+  const dueAt = since === undefined ? undefined : new Date(Date.parse(since) + durationMs).toISOString();
+  throw new ConversationError(
+    'CONVERSATION.TIMER_NOT_DUE',
+    dueAt === undefined
+      ? `The ${timer} timer has no running condition to expire`
+      : `The ${timer} timer is not due until ${dueAt}; the condition was restarted or cleared`,
+    state.id, state.status, allowedActions(state), { timer, dueAt },
+  );
 };
 
 const invalidTransfer = (state: ExistingConversationState, message: string) =>

@@ -7,7 +7,8 @@ export type ConversationErrorCode =
   | 'CONVERSATION.TRANSITION_NOT_ALLOWED'
   | 'CONVERSATION.NOT_HELD_BY_AGENT'
   | 'CONVERSATION.INVALID_TRANSFER'
-  | 'CONVERSATION.CONSULT_CONFLICT';
+  | 'CONVERSATION.CONSULT_CONFLICT'
+  | 'CONVERSATION.TIMER_NOT_DUE';
 
 /**
  * A command the conversation refuses. It always says where the conversation stands and what

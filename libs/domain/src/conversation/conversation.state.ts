@@ -162,8 +162,18 @@ export const evolve = (state: ConversationState, event: ConversationEvent): Conv
     case 'ConversationRevivedByCustomer':
       return { ...toOpen(state, at), unreadCustomerMessages: facts(state).unreadCustomerMessages };
     case 'ConversationTransferredToAgent':
+      // The new holder may have been consulting: now they hold it, so they are no longer a consultant.
       return state.status === 'active'
-        ? { ...state, agentId: event.data.toAgentId, lastAgentId: event.data.toAgentId, agentConnected: true, autoCloseClockSince: at }
+        ? {
+            ...state,
+            agentId: event.data.toAgentId,
+            lastAgentId: event.data.toAgentId,
+            agentConnected: true,
+            agentDisconnectedAt: undefined,
+            forced: false,
+            consultants: state.consultants.filter((id) => id !== event.data.toAgentId),
+            autoCloseClockSince: at,
+          }
         : state;
     case 'ConversationEndedByAgent':
     case 'ConversationEndedByCustomer':
