@@ -1,6 +1,7 @@
 import type { Actor } from '../shared/actor';
 import type { IsoTime } from '../shared/time';
 import type { Channel } from './conversation.channel';
+import type { ConversationStatus } from './conversation.state';
 
 /** Time comes in with the command (from the application's clock), never read inside the domain. */
 export interface CommandMetadata {
@@ -39,8 +40,12 @@ export type StartConsult = Command<'StartConsult', { agentId: string; consultant
 export type EndConsult = Command<'EndConsult', { consultantId: string }>;
 export type StartMonitoring = Command<'StartMonitoring', { supervisorId: string }>;
 export type ForceClose = Command<'ForceClose', { supervisorId: string; reason: string }>;
-/** Sent by the auto-close sweep when the conversation has stayed too long in its status. */
-export type AutoClose = Command<'AutoClose', { afterMs: number }>;
+/**
+ * Sent by the auto-close sweep when the conversation has stayed too long in its status. It names
+ * the status its duration was chosen for (the sweep always does), so a sweep that raced a status
+ * change changes nothing.
+ */
+export type AutoClose = Command<'AutoClose', { afterMs: number; forStatus?: ConversationStatus }>;
 export type CloseForInactivity = Command<'CloseForInactivity', { timeoutMs: number }>;
 
 export type ConversationCommand =

@@ -902,6 +902,36 @@ describe('conversation decider: other behaviours', () => {
         ]);
     });
 
+    it('a sweep scheduled for another status changes nothing (the conversation moved on)', () => {
+      const scheduledForOpen: ConversationCommand = {
+        type: 'AutoClose',
+        data: { afterMs: 20 * MINUTE, forStatus: 'open' },
+        metadata: { now: at(25) },
+      };
+      given(opened('live_chat'), picked(AGENT, 5)).when(scheduledForOpen).thenThrows('CONVERSATION.TIMER_NOT_DUE', {
+        details: { timer: 'auto-close', forStatus: 'open' },
+      });
+    });
+
+    it.each([NaN, -1, 9e15, Infinity])('a timer with an invalid or absurd duration (%p) is refused, never a crash', (afterMs) => {
+      given(opened('sms')).when(autoClose(afterMs, 5)).thenThrows('CONVERSATION.TIMER_NOT_DUE', {
+        details: { timer: 'auto-close', dueAt: undefined },
+      });
+    });
+
+    it('a sweep naming the current status applies', () => {
+      const scheduledForOpen: ConversationCommand = {
+        type: 'AutoClose',
+        data: { afterMs: 20 * MINUTE, forStatus: 'open' },
+        metadata: { now: at(20) },
+      };
+      given(opened('live_chat'))
+        .when(scheduledForOpen)
+        .then([
+          event('ConversationAutoClosed', 20, system('auto-close'), `auto_close_after_open_${20 * MINUTE}ms`, { fromStatus: 'open', afterMs: 20 * MINUTE }),
+        ]);
+    });
+
     it('sms active: closed (everything but voice active closes)', () => {
       given(opened('sms'), picked(AGENT, 1))
         .when(autoClose(MINUTE, 2))

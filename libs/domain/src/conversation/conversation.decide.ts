@@ -262,7 +262,14 @@ const decideAllowed = (
       return [{ type: 'ConversationForceClosed', data: { ...fact(supervisor(supervisorId), reason), supervisorId } }];
     }
     case 'AutoClose': {
-      const { afterMs } = command.data;
+      const { afterMs, forStatus } = command.data;
+      if (forStatus !== undefined && forStatus !== state.status) {
+        throw new ConversationError(
+          'CONVERSATION.TIMER_NOT_DUE',
+          `The auto-close was scheduled for a ${forStatus} conversation, but it is ${state.status} now`,
+          state.id, state.status, allowedActions(state), { timer: 'auto-close', forStatus },
+        );
+      }
       assertDue(state, 'auto-close', state.autoCloseClockSince, afterMs, command.metadata.now);
       const by = system('auto-close');
       const reason = `auto_close_after_${state.status}_${afterMs}ms`;
@@ -308,14 +315,17 @@ const assertDue = (
   durationMs: number,
   now: IsoTime,
 ): void => {
-  if (since !== undefined && millisBetween(since, now) >= durationMs) return;
-  const dueAt = since === undefined ? undefined : new Date(Date.parse(since) + durationMs).toISOString();
-  throw new ConversationError(
-    'CONVERSATION.TIMER_NOT_DUE',
-    dueAt === undefined
+  const validDuration = Number.isFinite(durationMs) && durationMs >= 0;
+  if (validDuration && since !== undefined && millisBetween(since, now) >= durationMs) return;
+  const dueTime = since === undefined || !validDuration ? NaN : Date.parse(since) + durationMs;
+  const dueAt = Number.isFinite(dueTime) && Math.abs(dueTime) <= 8.64e15 ? new Date(dueTime).toISOString() : undefined;
+  const message = !validDuration
+    ? `The ${timer} timer carries an invalid duration (${durationMs} ms)`
+    : dueAt === undefined
       ? `The ${timer} timer has no running condition to expire`
-      : `The ${timer} timer is not due until ${dueAt}; the condition was restarted or cleared`,
-    state.id, state.status, allowedActions(state), { timer, dueAt },
+      : `The ${timer} timer is not due until ${dueAt} (its condition began at ${since})`;
+  throw new ConversationError(
+    'CONVERSATION.TIMER_NOT_DUE', message, state.id, state.status, allowedActions(state), { timer, dueAt },
   );
 };
 
