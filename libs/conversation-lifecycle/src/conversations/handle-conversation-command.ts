@@ -6,19 +6,15 @@ import {
   evolve,
   initialConversationState,
   type ConversationCommand,
+  type ConversationEvent,
   type ConversationPolicy,
   type ConversationState,
   type ConversationStatus,
 } from '@lib/domain';
-import {
-  EVENT_STORE,
-  WrongExpectedRevisionError,
-  type EventStore,
-  type NewEvent,
-  type RecordedEvent,
-} from '@lib/event-store';
+import { EVENT_STORE, WrongExpectedRevisionError, type EventStore, type NewEvent } from '@lib/event-store';
 import { deterministicUuid, fingerprint } from '../shared/deterministic-id';
 import { KeyedSerializer } from '../shared/keyed-serializer';
+import { ConversationCache, type CachedConversation } from './conversation-cache';
 import {
   ConcurrencyExhaustedError,
   IdempotencyKeyReusedError,
@@ -33,9 +29,11 @@ export interface CommandRetryPolicy {
   maxAttempts: number;
   /** Upper bound of the random pause before attempt n is n * this. */
   baseDelayMs: number;
+  /** How many conversations' state this process keeps between commands. */
+  cachedConversations: number;
 }
 
-export const DEFAULT_COMMAND_RETRY: CommandRetryPolicy = { maxAttempts: 10, baseDelayMs: 5 };
+export const DEFAULT_COMMAND_RETRY: CommandRetryPolicy = { maxAttempts: 10, baseDelayMs: 5, cachedConversations: 10_000 };
 
 /**
  * The one envelope for every conversation command: which conversation, what to do, and how
@@ -61,15 +59,23 @@ export interface ConversationCommandResult {
   applied: boolean;
 }
 
+/**
+ * Load, decide, append with the expected revision. Commands to one conversation run one at a
+ * time in this process; races with other processes are settled by the store's revision check
+ * and a bounded retry (unless the caller pinned the revision).
+ */
 @CommandHandler(HandleConversationCommand)
 export class HandleConversationCommandHandler implements ICommandHandler<HandleConversationCommand, ConversationCommandResult> {
+  private readonly perConversation = new KeyedSerializer();
+  private readonly cache: ConversationCache;
+
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CONVERSATION_POLICY) private readonly policy: ConversationPolicy,
     @Inject(COMMAND_RETRY) private readonly retry: CommandRetryPolicy,
-  ) {}
-
-  private readonly perConversation = new KeyedSerializer();
+  ) {
+    this.cache = new ConversationCache(retry.cachedConversations);
+  }
 
   execute(envelope: HandleConversationCommand): Promise<ConversationCommandResult> {
     return this.perConversation.run(envelope.conversationId, () => this.handle(envelope));
@@ -82,18 +88,37 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
     const commandFingerprint = fingerprint({ type: command.type, data: command.data });
 
     for (let attempt = 1; ; attempt++) {
-      const recorded = await this.store.readStream(stream);
-      const earlier = earlierResultOf(recorded, conversationId, commandId, commandFingerprint);
-      if (earlier) return earlier;
+      // Every path back to the top re-reads the stream, so this bound is only a safety net.
+      if (attempt > this.retry.maxAttempts + 2) throw new ConcurrencyExhaustedError(conversationId, attempt - 1);
+      const cached = this.cache.get(conversationId);
+      // A refusal or a mismatch found on a cached state is checked once more against the stream.
+      const conversation = cached ?? (await this.load(conversationId));
+      const verifyAgainstStream = (error: unknown): never | undefined => {
+        if (!cached) throw error;
+        this.cache.forget(conversationId);
+        return undefined;
+      };
 
-      const state = recorded.reduce<ConversationState>((s, e) => evolve(s, toConversationEvent(e)), initialConversationState());
-      const currentRevision = recorded.length > 0 ? recorded[recorded.length - 1].revision : -1;
-      if (expectedRevision !== undefined && expectedRevision !== currentRevision) {
-        throw new RevisionMismatchError(conversationId, expectedRevision, currentRevision);
+      const earlier = conversation.commands.get(commandId);
+      if (earlier) {
+        if (earlier.fingerprint !== commandFingerprint) throw new IdempotencyKeyReusedError(conversationId, commandId);
+        const { status, revision, position } = earlier;
+        return { conversationId, status, revision, position, applied: false };
+      }
+      if (expectedRevision !== undefined && expectedRevision !== conversation.revision) {
+        verifyAgainstStream(new RevisionMismatchError(conversationId, expectedRevision, conversation.revision));
+        continue;
       }
 
-      const events = decideFor(conversationId, command, state, this.policy);
-      const newState = events.reduce(evolve, state);
+      let events: ConversationEvent[];
+      try {
+        events = decideFor(conversationId, command, conversation.state, this.policy);
+      } catch (error) {
+        if (!(error instanceof ConversationError)) throw error;
+        verifyAgainstStream(error);
+        continue;
+      }
+      const newState = events.reduce(evolve, conversation.state);
       const toAppend: NewEvent[] = events.map((event, index) => ({
         // The fingerprint is part of the id: a reused key with another command must not pass for a retry.
         id: deterministicUuid(stream, commandId, commandFingerprint, String(index)),
@@ -104,17 +129,24 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
 
       try {
         const appended = await this.store.appendToStream(stream, toAppend, {
-          expectedRevision: currentRevision === -1 ? 'no_stream' : currentRevision,
+          expectedRevision: conversation.revision === -1 ? 'no_stream' : conversation.revision,
         });
-        return {
-          conversationId,
-          status: newState.status as ConversationStatus,
-          revision: appended.nextExpectedRevision,
-          position: appended.position,
-          applied: true,
-        };
+        if (appended.nextExpectedRevision !== conversation.revision + events.length) {
+          // The store recognised these event ids: another process already applied this command.
+          this.cache.forget(conversationId);
+          continue;
+        }
+        const status = newState.status as ConversationStatus;
+        const { nextExpectedRevision: revision, position } = appended;
+        this.cache.set(conversationId, {
+          state: newState,
+          revision,
+          commands: conversation.commands.set(commandId, { fingerprint: commandFingerprint, status, revision, position }),
+        });
+        return { conversationId, status, revision, position, applied: true };
       } catch (error) {
         if (!(error instanceof WrongExpectedRevisionError)) throw error;
+        this.cache.forget(conversationId);
         if (expectedRevision !== undefined) {
           const actual = typeof error.actual === 'number' ? error.actual : -1;
           throw new RevisionMismatchError(conversationId, expectedRevision, actual);
@@ -124,6 +156,27 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
       }
     }
   }
+
+  /** Folds the stream, noting what each command answered (its status and last event). */
+  private async load(conversationId: string): Promise<CachedConversation> {
+    const recorded = await this.store.readStream(conversationStream(conversationId));
+    let state: ConversationState = initialConversationState();
+    const commands: CachedConversation['commands'] = new Map();
+    for (const event of recorded) {
+      state = evolve(state, toConversationEvent(event));
+      const metadata = event.metadata as Partial<ConversationEventMetadata>;
+      if (metadata.commandId !== undefined && metadata.commandFingerprint !== undefined) {
+        commands.set(metadata.commandId, {
+          fingerprint: metadata.commandFingerprint,
+          status: state.status as ConversationStatus,
+          revision: event.revision,
+          position: event.position,
+        });
+      }
+    }
+    const revision = recorded.length > 0 ? recorded[recorded.length - 1].revision : -1;
+    return { state, revision, commands };
+  }
 }
 
 const decideFor = (
@@ -131,7 +184,7 @@ const decideFor = (
   command: ConversationCommand,
   state: ConversationState,
   policy: ConversationPolicy,
-) => {
+): ConversationEvent[] => {
   try {
     return decide(command, state, policy);
   } catch (error) {
@@ -140,38 +193,6 @@ const decideFor = (
     }
     throw error;
   }
-};
-
-/**
- * When this command id already wrote events to the stream, the answer is what it answered
- * then: the status right after its last event and that event's revision.
- */
-const earlierResultOf = (
-  recorded: RecordedEvent[],
-  conversationId: string,
-  commandId: string,
-  commandFingerprint: string,
-): ConversationCommandResult | undefined => {
-  let lastOfCommand = -1;
-  for (let i = recorded.length - 1; i >= 0; i--) {
-    const metadata = recorded[i].metadata as Partial<ConversationEventMetadata>;
-    if (metadata.commandId === commandId) {
-      if (metadata.commandFingerprint !== commandFingerprint) throw new IdempotencyKeyReusedError(conversationId, commandId);
-      lastOfCommand = i;
-      break;
-    }
-  }
-  if (lastOfCommand === -1) return undefined;
-  const stateThen = recorded
-    .slice(0, lastOfCommand + 1)
-    .reduce<ConversationState>((s, e) => evolve(s, toConversationEvent(e)), initialConversationState());
-  return {
-    conversationId,
-    status: stateThen.status as ConversationStatus,
-    revision: recorded[lastOfCommand].revision,
-    position: recorded[lastOfCommand].position,
-    applied: false,
-  };
 };
 
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
