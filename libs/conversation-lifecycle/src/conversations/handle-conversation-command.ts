@@ -90,7 +90,9 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
     for (let attempt = 1; ; attempt++) {
       // Every path back to the top re-reads the stream, so this bound is only a safety net.
       if (attempt > this.retry.maxAttempts + 2) throw new ConcurrencyExhaustedError(conversationId, attempt - 1);
-      const cached = this.cache.get(conversationId);
+      // Opening a conversation this process has not seen assumes a new stream; the append's
+      // no_stream expectation checks that, so the common case needs no read.
+      const cached = this.cache.get(conversationId) ?? (attempt === 1 && command.type === 'OpenConversation' ? NEW_STREAM() : undefined);
       // A refusal or a mismatch found on a cached state is checked once more against the stream.
       const conversation = cached ?? (await this.load(conversationId));
       const verifyAgainstStream = (error: unknown): never | undefined => {
@@ -194,5 +196,7 @@ const decideFor = (
     throw error;
   }
 };
+
+const NEW_STREAM = (): CachedConversation => ({ state: initialConversationState(), revision: -1, commands: new Map() });
 
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -75,6 +75,24 @@ describe('SqliteEventStore on its own file', () => {
       } finally {
         inspector.close();
       }
+    });
+  });
+
+  describe('checkpoints', () => {
+    it('copies the WAL into the database file from its worker thread, off the committing thread', async () => {
+      const store = open({ checkpointIntervalMs: 20 });
+      const sizeOfDatabaseFile = () => statSync(filename).size;
+      const before = sizeOfDatabaseFile();
+      for (let batch = 0; batch < 20; batch++) {
+        await Promise.all(
+          Array.from({ length: 50 }, (_, i) =>
+            store.appendToStream(`conversation-${batch}-${i}`, events(1), { expectedRevision: 'no_stream' }),
+          ),
+        );
+      }
+      // Far below the committing connection's own auto-checkpoint threshold: only the worker grows the file.
+      await waitUntil(() => sizeOfDatabaseFile() > before + 64 * 1024, { description: 'a checkpoint by the worker' });
+      expect(await store.headPosition()).toBe(1000);
     });
   });
 

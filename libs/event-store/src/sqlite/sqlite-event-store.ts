@@ -17,7 +17,8 @@ import { deserializeEvent, serializeEvent, type SerializedEvent } from '../event
 import { assertValidAppend, resolveMaxCount } from '../input-validation';
 import { CatchUpSubscription } from '../subscription/catch-up-subscription';
 import { GroupCommit, type RequestOutcome } from './group-commit';
-import { openEventDatabase } from './sqlite-database';
+import { isOnDisk, openEventDatabase } from './sqlite-database';
+import { WalCheckpointer } from './wal-checkpointer';
 import { NO_LIMIT, SqliteStatements, UNBOUNDED } from './sqlite-statements';
 
 export interface SqliteEventStoreOptions {
@@ -31,6 +32,8 @@ export interface SqliteEventStoreOptions {
   pollIntervalMs?: number;
   /** How long a write waits for another process's write lock before failing. Default 5000. */
   busyTimeoutMs?: number;
+  /** How often a worker thread checkpoints the WAL into the database file. Default 250. */
+  checkpointIntervalMs?: number;
 }
 
 /** Counters for tests and benchmarks; they only ever grow. */
@@ -59,6 +62,7 @@ interface AppendWritten {
 
 const DEFAULT_POLL_INTERVAL_MS = 100;
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+const DEFAULT_CHECKPOINT_INTERVAL_MS = 250;
 
 /**
  * The embedded, durable event store: one SQLite file in WAL mode, shareable by several
@@ -78,12 +82,17 @@ export class SqliteEventStore implements EventStore {
     appendsRejected: 0,
     eventsWritten: 0,
   };
+  private readonly checkpointer?: WalCheckpointer;
   private closing?: Promise<void>;
 
   constructor(options: SqliteEventStoreOptions) {
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     if (!(this.pollIntervalMs > 0)) throw new RangeError('pollIntervalMs must be positive');
-    this.db = openEventDatabase(options.filename, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
+    const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    this.db = openEventDatabase(options.filename, busyTimeoutMs);
+    if (isOnDisk(options.filename)) {
+      this.checkpointer = new WalCheckpointer(options.filename, options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS, busyTimeoutMs);
+    }
     this.statements = new SqliteStatements(this.db);
     this.groupCommit = new GroupCommit(
       this.transactionForBatch(),
@@ -151,6 +160,7 @@ export class SqliteEventStore implements EventStore {
     // Accepted appends go first: their callers are waiting, and subscribers may still see them.
     this.groupCommit.flush();
     await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+    await this.checkpointer?.stop();
     this.db.close();
   }
 
