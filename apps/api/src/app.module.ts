@@ -14,6 +14,9 @@ import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { ConversationsController } from './conversations/conversations.controller';
 import { HealthController } from './health/health.controller';
 import { EventStoreModule } from './infrastructure/event-store.module';
+import { ReadModelsModule } from './infrastructure/read-models.module';
+import { ReadYourWrites } from './views/read-your-writes';
+import { ViewsController } from './views/views.controller';
 
 /** What tests may replace: the clock and the store. */
 export interface AppOverrides {
@@ -42,8 +45,10 @@ export class AppModule {
         shared,
         EventStoreModule.forConfig(config, overrides.eventStore),
         ConversationLifecycleModule,
+        ReadModelsModule.forRoot(),
       ],
-      controllers: [ConversationsController, HealthController],
+      controllers: [ConversationsController, ViewsController, HealthController],
+      providers: [ReadYourWrites],
     };
   }
 }

@@ -12,6 +12,12 @@ export interface AppConfig {
   bodyLimitBytes: number;
   customerReviveWindowMs: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug';
+  /** PostgreSQL URL for the read models; absent: SQLite beside the events (memory with the memory store). */
+  readModelsUrl?: string;
+  /** How long a query with minPosition waits for the views to reach it before answering 503. */
+  readYourWritesTimeoutMs: number;
+  /** How often Closed work items older than 24 hours are deleted. */
+  closedWorkItemsPruneIntervalMs: number;
 }
 
 /** Every setting, its environment variable and default: the README's configuration table. */
@@ -23,6 +29,9 @@ export const CONFIG_DEFAULTS = {
   BODY_LIMIT_BYTES: '65536',
   CUSTOMER_REVIVE_WINDOW: '24h',
   LOG_LEVEL: 'log',
+  READ_MODELS_URL: '',
+  READ_YOUR_WRITES_TIMEOUT: '2s',
+  CLOSED_WORK_ITEMS_PRUNE_INTERVAL: '10m',
 } as const;
 
 export class ConfigError extends Error {
@@ -55,6 +64,27 @@ const duration = (env: Env, key: keyof typeof CONFIG_DEFAULTS): number => {
   return value;
 };
 
+const positiveDuration = (env: Env, key: keyof typeof CONFIG_DEFAULTS): number => {
+  const value = duration(env, key);
+  if (value <= 0) throw new ConfigError(key, 'must be longer than 0');
+  return value;
+};
+
+const postgresUrl = (env: Env, key: keyof typeof CONFIG_DEFAULTS): string | undefined => {
+  const text = read(env, key);
+  if (text === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(key, 'is not a URL such as postgres://user:password@host:5432/database');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(key, `must be a postgres:// URL, not ${url.protocol}//`);
+  }
+  return text;
+};
+
 const oneOf = <T extends string>(env: Env, key: keyof typeof CONFIG_DEFAULTS, allowed: readonly T[]): T => {
   const text = read(env, key);
   if (!allowed.includes(text as T)) throw new ConfigError(key, `"${text}" is not one of ${allowed.join(', ')}`);
@@ -70,6 +100,9 @@ export const loadConfig = (env: Env = process.env): AppConfig => ({
   bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1024, 10 * 1024 * 1024),
   customerReviveWindowMs: duration(env, 'CUSTOMER_REVIVE_WINDOW'),
   logLevel: oneOf(env, 'LOG_LEVEL', ['error', 'warn', 'log', 'debug'] as const),
+  readModelsUrl: postgresUrl(env, 'READ_MODELS_URL'),
+  readYourWritesTimeoutMs: duration(env, 'READ_YOUR_WRITES_TIMEOUT'),
+  closedWorkItemsPruneIntervalMs: positiveDuration(env, 'CLOSED_WORK_ITEMS_PRUNE_INTERVAL'),
 });
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -16,7 +16,7 @@ import {
   type HistoryEntry,
 } from '@lib/conversation-lifecycle';
 import { commandIdFrom, etagOf, expectedRevisionFrom } from '../http/command-headers';
-import { ConversationIdPipe } from '../http/conversation-id.pipe';
+import { EntityIdPipe } from '../http/entity-id.pipe';
 import {
   AgentActionDto,
   AssignDto,
@@ -72,14 +72,14 @@ export class ConversationsController {
   @Post(':id/pick')
   @HttpCode(200)
   @ApiOperation({ summary: 'The agent takes it from the queue' })
-  pick(@Param('id', ConversationIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  pick(@Param('id', EntityIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     return this.send(id, h, r, { type: 'PickConversation', data: { agentId: body.agentId }, metadata: this.now() });
   }
 
   @Post(':id/assign')
   @HttpCode(200)
   @ApiOperation({ summary: 'Push it to an agent (routing or supervisor); force skips acceptance and capacity' })
-  assign(@Param('id', ConversationIdPipe) id: string, @Body() body: AssignDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  assign(@Param('id', EntityIdPipe) id: string, @Body() body: AssignDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     const by = body.supervisorId ? supervisor(body.supervisorId) : system('routing');
     return this.send(id, h, r, {
       type: 'AssignConversation',
@@ -91,21 +91,21 @@ export class ConversationsController {
   @Post(':id/accept')
   @HttpCode(200)
   @ApiOperation({ summary: 'The agent accepts a push' })
-  accept(@Param('id', ConversationIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  accept(@Param('id', EntityIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     return this.send(id, h, r, { type: 'AcceptAssignment', data: { agentId: body.agentId }, metadata: this.now() });
   }
 
   @Post(':id/reject')
   @HttpCode(200)
   @ApiOperation({ summary: 'The agent declines a push; it goes back to its queue' })
-  reject(@Param('id', ConversationIdPipe) id: string, @Body() body: RejectDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  reject(@Param('id', EntityIdPipe) id: string, @Body() body: RejectDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     return this.send(id, h, r, { type: 'RejectAssignment', data: { agentId: body.agentId, reason: body.reason }, metadata: this.now() });
   }
 
   @Post(':id/end')
   @HttpCode(200)
   @ApiOperation({ summary: 'End button, by the agent or (live chat) the customer' })
-  end(@Param('id', ConversationIdPipe) id: string, @Body() body: EndDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  end(@Param('id', EntityIdPipe) id: string, @Body() body: EndDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     const data = body.by === 'agent' ? { by: 'agent' as const, agentId: body.agentId as string } : { by: 'customer' as const };
     return this.send(id, h, r, { type: 'EndConversation', data, metadata: this.now() });
   }
@@ -113,21 +113,21 @@ export class ConversationsController {
   @Post(':id/close-session')
   @HttpCode(200)
   @ApiOperation({ summary: 'The agent closes the session (X)' })
-  closeSession(@Param('id', ConversationIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  closeSession(@Param('id', EntityIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     return this.send(id, h, r, { type: 'CloseSession', data: { agentId: body.agentId }, metadata: this.now() });
   }
 
   @Post(':id/release')
   @HttpCode(200)
   @ApiOperation({ summary: 'Back to its queue' })
-  release(@Param('id', ConversationIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  release(@Param('id', EntityIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     return this.send(id, h, r, { type: 'ReleaseConversation', data: { agentId: body.agentId }, metadata: this.now() });
   }
 
   @Post(':id/transfer')
   @HttpCode(200)
   @ApiOperation({ summary: 'To another queue (toQueueId) or agent (toAgentId)' })
-  transfer(@Param('id', ConversationIdPipe) id: string, @Body() body: TransferDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  transfer(@Param('id', EntityIdPipe) id: string, @Body() body: TransferDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     const data = body.toQueueId !== undefined
       ? { agentId: body.agentId, toQueueId: body.toQueueId }
       : { agentId: body.agentId, toAgentId: body.toAgentId as string };
@@ -137,49 +137,49 @@ export class ConversationsController {
   @Post(':id/resolve')
   @HttpCode(200)
   @ApiOperation({ summary: 'The record is resolved and its session closed' })
-  resolve(@Param('id', ConversationIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  resolve(@Param('id', EntityIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     return this.send(id, h, r, { type: 'ResolveRecord', data: { agentId: body.agentId }, metadata: this.now() });
   }
 
   @Post(':id/revive')
   @HttpCode(200)
   @ApiOperation({ summary: 'The agent revives a waiting conversation from My work items' })
-  revive(@Param('id', ConversationIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  revive(@Param('id', EntityIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     return this.send(id, h, r, { type: 'ReviveConversation', data: { agentId: body.agentId }, metadata: this.now() });
   }
 
   @Post(':id/agent-disconnect')
   @HttpCode(200)
   @ApiOperation({ summary: "The agent's connection dropped" })
-  agentDisconnect(@Param('id', ConversationIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  agentDisconnect(@Param('id', EntityIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     return this.send(id, h, r, { type: 'DisconnectAgent', data: { agentId: body.agentId }, metadata: this.now() });
   }
 
   @Post(':id/agent-reconnect')
   @HttpCode(200)
   @ApiOperation({ summary: 'The agent is back' })
-  agentReconnect(@Param('id', ConversationIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  agentReconnect(@Param('id', EntityIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     return this.send(id, h, r, { type: 'ReconnectAgent', data: { agentId: body.agentId }, metadata: this.now() });
   }
 
   @Post(':id/customer-disconnect')
   @HttpCode(200)
   @ApiOperation({ summary: "The live-chat customer's connection dropped" })
-  customerDisconnect(@Param('id', ConversationIdPipe) id: string, @Body() _body: EmptyDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  customerDisconnect(@Param('id', EntityIdPipe) id: string, @Body() _body: EmptyDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     return this.send(id, h, r, { type: 'DisconnectCustomer', data: {}, metadata: this.now() });
   }
 
   @Post(':id/customer-reconnect')
   @HttpCode(200)
   @ApiOperation({ summary: 'The live-chat customer is back' })
-  customerReconnect(@Param('id', ConversationIdPipe) id: string, @Body() _body: EmptyDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  customerReconnect(@Param('id', EntityIdPipe) id: string, @Body() _body: EmptyDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     return this.send(id, h, r, { type: 'ReconnectCustomer', data: {}, metadata: this.now() });
   }
 
   @Post(':id/messages')
   @HttpCode(200)
   @ApiOperation({ summary: 'A message from the customer or the agent (activity, unread counts, revive)' })
-  message(@Param('id', ConversationIdPipe) id: string, @Body() body: MessageDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  message(@Param('id', EntityIdPipe) id: string, @Body() body: MessageDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     const data = body.from === 'agent' ? { from: 'agent' as const, agentId: body.agentId as string } : { from: 'customer' as const };
     return this.send(id, h, r, { type: 'RecordMessage', data, metadata: this.now() });
   }
@@ -187,34 +187,34 @@ export class ConversationsController {
   @Post(':id/consult')
   @HttpCode(200)
   @ApiOperation({ summary: 'Another agent joins to help; state and capacity unchanged' })
-  consult(@Param('id', ConversationIdPipe) id: string, @Body() body: ConsultDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  consult(@Param('id', EntityIdPipe) id: string, @Body() body: ConsultDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     return this.send(id, h, r, { type: 'StartConsult', data: { agentId: body.agentId, consultantId: body.consultantId }, metadata: this.now() });
   }
 
   @Post(':id/consult-end')
   @HttpCode(200)
   @ApiOperation({ summary: 'The consulting agent leaves' })
-  consultEnd(@Param('id', ConversationIdPipe) id: string, @Body() body: ConsultEndDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  consultEnd(@Param('id', EntityIdPipe) id: string, @Body() body: ConsultEndDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     return this.send(id, h, r, { type: 'EndConsult', data: { consultantId: body.consultantId }, metadata: this.now() });
   }
 
   @Post(':id/monitor')
   @HttpCode(200)
   @ApiOperation({ summary: 'A supervisor starts watching; state unchanged' })
-  monitor(@Param('id', ConversationIdPipe) id: string, @Body() body: MonitorDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  monitor(@Param('id', EntityIdPipe) id: string, @Body() body: MonitorDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     return this.send(id, h, r, { type: 'StartMonitoring', data: { supervisorId: body.supervisorId }, metadata: this.now() });
   }
 
   @Post(':id/close')
   @HttpCode(200)
   @ApiOperation({ summary: 'Supervisor force close, with a reason' })
-  forceClose(@Param('id', ConversationIdPipe) id: string, @Body() body: ForceCloseDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  forceClose(@Param('id', EntityIdPipe) id: string, @Body() body: ForceCloseDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     return this.send(id, h, r, { type: 'ForceClose', data: { supervisorId: body.supervisorId, reason: body.reason }, metadata: this.now() });
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'Current state, with the actions allowed now' })
-  async get(@Param('id', ConversationIdPipe) id: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<ConversationView> {
+  async get(@Param('id', EntityIdPipe) id: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<ConversationView> {
     const view = await this.queryBus.execute<GetConversationQuery, ConversationView>(new GetConversationQuery(id));
     reply.header('ETag', etagOf(view.revision));
     return view;
@@ -222,7 +222,7 @@ export class ConversationsController {
 
   @Get(':id/history')
   @ApiOperation({ summary: 'The audit trail: every event with type, time, actor, reason, revision' })
-  async history(@Param('id', ConversationIdPipe) id: string): Promise<{ id: string; events: HistoryEntry[] }> {
+  async history(@Param('id', EntityIdPipe) id: string): Promise<{ id: string; events: HistoryEntry[] }> {
     const events = await this.queryBus.execute<GetConversationHistoryQuery, HistoryEntry[]>(new GetConversationHistoryQuery(id));
     return { id, events };
   }

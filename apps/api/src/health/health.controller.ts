@@ -2,22 +2,31 @@ import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { EVENT_STORE, type EventStore } from '@lib/event-store';
+import { Projector } from '@lib/read-models';
 
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly projector: Projector,
+  ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Healthy (200) when the event store answers; 503 with the reason otherwise' })
+  @ApiOperation({ summary: 'Healthy (200) when the event store answers and every view is projecting; 503 with the reasons otherwise' })
   async health(@Res({ passthrough: true }) reply: FastifyReply) {
-    try {
-      const headPosition = await this.store.headPosition();
-      return { status: 'ok', checks: { eventStore: { status: 'ok', headPosition } } };
-    } catch (error) {
-      reply.status(503);
-      const reason = error instanceof Error ? error.message : String(error);
-      return { status: 'unhealthy', checks: { eventStore: { status: 'down', reason } } };
-    }
+    const eventStore = await this.store.headPosition().then(
+      (headPosition) => ({ status: 'ok' as const, headPosition }),
+      (error: unknown) => ({ status: 'down' as const, reason: error instanceof Error ? error.message : String(error) }),
+    );
+    const projections = this.projector.status().map((p) => ({
+      name: p.name,
+      status: p.healthy ? ('ok' as const) : ('failing' as const),
+      position: p.position,
+      ...(p.failure ? { failure: p.failure } : {}),
+    }));
+    const healthy = eventStore.status === 'ok' && projections.every((p) => p.status === 'ok');
+    if (!healthy) reply.status(503);
+    return { status: healthy ? 'ok' : 'unhealthy', checks: { eventStore, projections } };
   }
 }

@@ -7,6 +7,7 @@ import {
   IdempotencyKeyReusedError,
   RevisionMismatchError,
 } from '@lib/conversation-lifecycle';
+import { ReadModelBehindError } from '../views/read-your-writes';
 import { RequestValidationError } from './request-validation.error';
 
 /** The body of every error answer: a stable code to branch on, a sentence to show, and specifics. */
@@ -56,6 +57,9 @@ export const toErrorBody = (error: unknown): ErrorBody => {
   if (error instanceof ConcurrencyExhaustedError) {
     return { statusCode: 409, code: error.code, message: error.message, conversationId: error.conversationId };
   }
+  if (error instanceof ReadModelBehindError) {
+    return { statusCode: 503, code: error.code, message: error.message, minPosition: error.minPosition, positions: error.positions };
+  }
   if (error instanceof EventStoreUnavailableError) {
     return { statusCode: 503, code: error.code, message: 'The event store is unavailable; retry shortly' };
   }
@@ -72,7 +76,7 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): void {
     const body = toErrorBody(error);
-    if (body.statusCode >= 500) this.logger.error(error instanceof Error ? error.stack ?? error.message : String(error));
+    if (body.statusCode === 500) this.logger.error(error instanceof Error ? error.stack ?? error.message : String(error));
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     if (body.statusCode === 503) reply.header('Retry-After', '1');
     void reply.status(body.statusCode).send(body);

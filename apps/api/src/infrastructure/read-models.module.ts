@@ -1,0 +1,106 @@
+import {
+  Inject,
+  Logger,
+  Module,
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { join } from 'node:path';
+import { CLOCK, type Clock } from '@lib/conversation-lifecycle';
+import { EVENT_STORE, type EventStore } from '@lib/event-store';
+import {
+  Projector,
+  ReadModelQueries,
+  createReadModelProjections,
+  migrateToLatest,
+  openReadModelDatabase,
+  pruneClosedWorkItems,
+  type ReadModelDatabase,
+  type ReadModelDatabaseConfig,
+} from '@lib/read-models';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+
+export const READ_MODEL_DATABASE = Symbol('READ_MODEL_DATABASE');
+
+/** Where the read models live: PostgreSQL when configured, else SQLite beside the event log. */
+export const readModelDatabaseConfig = (config: AppConfig): ReadModelDatabaseConfig => {
+  if (config.readModelsUrl) return { kind: 'postgres', url: config.readModelsUrl };
+  if (config.eventStore === 'memory') return { kind: 'sqlite', filename: ':memory:' };
+  return { kind: 'sqlite', filename: join(config.dataDir, 'read-models.sqlite') };
+};
+
+/**
+ * The views agents and supervisors read: migrated at start, kept by the projector from the
+ * event log, and pruned (Closed work items older than 24 hours) on a timer.
+ */
+@Module({})
+export class ReadModelsModule implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger('ReadModels');
+  private pruneTimer?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(READ_MODEL_DATABASE) private readonly database: ReadModelDatabase,
+    private readonly projector: Projector,
+  ) {}
+
+  static forRoot(): DynamicModule {
+    return {
+      module: ReadModelsModule,
+      global: true,
+      providers: [
+        {
+          provide: READ_MODEL_DATABASE,
+          inject: [APP_CONFIG],
+          useFactory: async (config: AppConfig) => {
+            const database = await openReadModelDatabase(readModelDatabaseConfig(config));
+            await migrateToLatest(database);
+            return database;
+          },
+        },
+        {
+          provide: Projector,
+          inject: [EVENT_STORE, READ_MODEL_DATABASE],
+          useFactory: (store: EventStore, database: ReadModelDatabase) => {
+            const logger = new Logger('Projector');
+            return new Projector(store, database, createReadModelProjections(), {
+              logger: { log: (m: string) => logger.log(m), warn: (m: string) => logger.warn(m), error: (m: string) => logger.error(m) },
+            });
+          },
+        },
+        { provide: ReadModelQueries, inject: [READ_MODEL_DATABASE], useFactory: (database: ReadModelDatabase) => new ReadModelQueries(database) },
+      ],
+      exports: [READ_MODEL_DATABASE, Projector, ReadModelQueries],
+    };
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.projector.start();
+    this.pruneTimer = setInterval(() => void this.prune(), this.config.closedWorkItemsPruneIntervalMs);
+    this.pruneTimer.unref();
+  }
+
+  /** Before the event store closes: the projector reads from it. */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    await this.projector.stop();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.database.destroy();
+  }
+
+  async prune(): Promise<number> {
+    try {
+      const removed = await pruneClosedWorkItems(this.database, this.clock.now().toISOString());
+      if (removed > 0) this.logger.log(`Pruned ${removed} closed work items older than 24 hours`);
+      return removed;
+    } catch (error) {
+      this.logger.warn(`Pruning closed work items failed; next try in ${this.config.closedWorkItemsPruneIntervalMs} ms: ${String(error)}`);
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,48 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsISO8601, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { MAX_PAGE_LIMIT } from '@lib/read-models';
+import { IsOptionalEntityId } from '../http/entity-id';
+
+export class PageQueryDto {
+  @ApiPropertyOptional({ description: `Page size, 1 to ${MAX_PAGE_LIMIT}`, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE_LIMIT)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'The nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 4096)
+  cursor?: string;
+
+  @ApiPropertyOptional({
+    description: "Read your writes: a command's `position`; the answer waits (bounded) until the views include it",
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  minPosition?: number;
+}
+
+export class AuditQueryDto extends PageQueryDto {
+  @IsOptionalEntityId('Events that concern this agent')
+  agentId?: string;
+
+  @IsOptionalEntityId('Events of this conversation', 'conv-1')
+  conversationId?: string;
+
+  @ApiPropertyOptional({ description: 'From this time (inclusive), ISO-8601', example: '2026-11-21T00:00:00Z' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  from?: string;
+
+  @ApiPropertyOptional({ description: 'Until this time (exclusive), ISO-8601', example: '2026-11-22T00:00:00Z' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  to?: string;
+}

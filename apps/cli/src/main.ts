@@ -1,0 +1,27 @@
+import 'reflect-metadata';
+import { rebuildCommand } from './rebuild.command';
+
+/** Operator commands that run beside the service, on the same configuration (environment). */
+const COMMANDS: Record<string, { summary: string; run(args: string[]): Promise<void> }> = {
+  rebuild: { summary: 'rebuild every read model from the event log and swap it in', run: rebuildCommand },
+};
+
+const usage = () =>
+  `usage: npm run cli -- <command>\n\ncommands:\n${Object.entries(COMMANDS)
+    .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+    .join('\n')}\n\nConfiguration comes from the same environment variables as the service (DATA_DIR, READ_MODELS_URL, ...).`;
+
+const main = async () => {
+  const [name, ...args] = process.argv.slice(2);
+  const command = name === undefined ? undefined : COMMANDS[name];
+  if (!command) {
+    console.error(name === undefined || name === '--help' ? usage() : `unknown command "${name}"\n\n${usage()}`);
+    process.exit(name === '--help' ? 0 : 2);
+  }
+  await command.run(args);
+};
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
