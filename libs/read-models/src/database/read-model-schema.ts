@@ -1,0 +1,106 @@
+/**
+ * The read-model tables as Kysely sees them. Types stay portable between SQLite and
+ * PostgreSQL: times are ISO-8601 text (always normalised with `toISOString`, so text order is
+ * time order), positions are bigint in PostgreSQL (parsed back to number by the pool) and
+ * integer in SQLite, booleans do not appear.
+ */
+
+/** One row per projection: how far it got, and the event it could not apply, if any. */
+export interface ProjectionCheckpointsTable {
+  name: string;
+  /** Every event at or below this position is reflected in the projection's tables. */
+  position: number;
+  failed_position: number | null;
+  failed_event_type: string | null;
+  failure_message: string | null;
+  /** Stamped by the database's clock (operational only; no view depends on it). */
+  updated_at: string;
+}
+
+/** One row per conversation: the full domain state plus the columns the views query. */
+export interface ConversationViewsTable {
+  conversation_id: string;
+  /** The whole ConversationState as canonical JSON (keys sorted), folded with the domain's evolve. */
+  state: string;
+  status: string;
+  queue_id: string;
+  channel: string;
+  customer_id: string;
+  priority: number;
+  /** The agent holding it (active, waiting, wrap_up); null when open or closed. */
+  agent_id: string | null;
+  last_agent_id: string | null;
+  /** Active only: awaiting_acceptance or accepted. */
+  assignment: string | null;
+  status_since: string;
+  opened_at: string;
+  closed_at: string | null;
+  unread_customer_messages: number;
+  /** Revision (in its stream) and global position of the last event folded in. */
+  revision: number;
+  position: number;
+}
+
+/** One row per conversation closed while an agent held it (pruned after the retention window). */
+export interface ClosedWorkItemsTable {
+  conversation_id: string;
+  agent_id: string;
+  closed_at: string;
+  channel: string;
+  queue_id: string;
+  customer_id: string;
+  closed_by_kind: string;
+  closed_by_id: string;
+  close_reason: string;
+  position: number;
+}
+
+/** One row per conversation event. */
+export interface AuditIndexTable {
+  position: number;
+  conversation_id: string;
+  revision: number;
+  type: string;
+  at: string;
+  actor_kind: string;
+  actor_id: string;
+  reason: string;
+  /** JSON array of the agents the event concerns (the same ids as in audit_index_agents). */
+  agent_ids: string;
+}
+
+/** Which agents an audit entry concerns: one row per (agent, event). */
+export interface AuditIndexAgentsTable {
+  agent_id: string;
+  position: number;
+}
+
+/**
+ * The audit projection's own copy of each conversation's state, so it can tell who held a
+ * conversation at the time of an event without depending on another projection's progress.
+ */
+export interface AuditConversationStatesTable {
+  conversation_id: string;
+  state: string;
+  revision: number;
+}
+
+export interface ReadModelSchema {
+  projection_checkpoints: ProjectionCheckpointsTable;
+  conversation_views: ConversationViewsTable;
+  closed_work_items: ClosedWorkItemsTable;
+  audit_index: AuditIndexTable;
+  audit_index_agents: AuditIndexAgentsTable;
+  audit_conversation_states: AuditConversationStatesTable;
+}
+
+/** The tables a rebuild recreates and swaps in (everything but the checkpoints). */
+export const VIEW_TABLES = [
+  'conversation_views',
+  'closed_work_items',
+  'audit_index',
+  'audit_index_agents',
+  'audit_conversation_states',
+] as const satisfies readonly (keyof ReadModelSchema)[];
+
+export type ViewTable = (typeof VIEW_TABLES)[number];

@@ -1,0 +1,25 @@
+export * from './read-models.types';
+export { openReadModelDatabase } from './database/read-model-database';
+export type { ReadModelDatabase, ReadModelDatabaseKind } from './database/read-model-database';
+export type {
+  ReadModelSchema,
+  ProjectionCheckpointsTable,
+  ConversationViewsTable,
+  ClosedWorkItemsTable,
+  AuditIndexTable,
+  AuditIndexAgentsTable,
+  AuditConversationStatesTable,
+} from './database/read-model-schema';
+export { runInWriteTransaction } from './database/write-transaction';
+export { migrateToLatest, READ_MODEL_MIGRATIONS, ReadModelMigrationError } from './migrations/migrate';
+export type { Projection } from './projections/projection';
+export { AUDIT_INDEX_PROJECTION, CONVERSATION_VIEWS_PROJECTION } from './projections/projection';
+export { ConversationViewsProjection } from './projections/conversation-views.projection';
+export { AuditIndexProjection } from './projections/audit-index.projection';
+export { createReadModelProjections } from './projections/read-model-projections';
+export { Projector, DEFAULT_PROJECTOR_BATCH_SIZE } from './projector/projector';
+export type { ProjectorLogger, ProjectorOptions } from './projector/projector';
+export { ReadModelQueries, CLOSED_WORK_ITEMS_WINDOW_MS } from './queries/read-model-queries';
+export { pruneClosedWorkItems } from './maintenance/prune-closed-work-items';
+export { rebuildReadModels, RebuildError, DEFAULT_REBUILD_BATCH_SIZE } from './rebuild/rebuild-read-models';
+export type { RebuildOptions, RebuildResult } from './rebuild/rebuild-read-models';

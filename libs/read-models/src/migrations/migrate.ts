@@ -1,0 +1,57 @@
+import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import type { ReadModelDatabase } from '../database/read-model-database';
+import { migration001Initial } from './001-initial';
+
+/** Every migration, by name; names sort in the order they run. Never rename or edit a shipped one. */
+export const READ_MODEL_MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '001_initial': migration001Initial,
+};
+
+class StaticMigrationProvider implements MigrationProvider {
+  constructor(private readonly migrations: Readonly<Record<string, Migration>>) {}
+
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return { ...this.migrations };
+  }
+}
+
+export class ReadModelMigrationError extends Error {
+  constructor(
+    message: string,
+    readonly migrationName: string | undefined,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+    this.name = 'ReadModelMigrationError';
+  }
+}
+
+/**
+ * Brings the schema to the latest version; returns the names of the migrations it ran.
+ * Throws ReadModelMigrationError naming the migration that failed.
+ */
+export async function migrateToLatest(
+  database: ReadModelDatabase,
+  migrations: Readonly<Record<string, Migration>> = READ_MODEL_MIGRATIONS,
+): Promise<string[]> {
+  const migrator = new Migrator({
+    db: database.db,
+    provider: new StaticMigrationProvider(migrations),
+    // Kysely looks its own tables up across every schema; pin them to ours, so one schema's
+    // migration table is never taken for another's.
+    migrationTableSchema: database.kind === 'postgres' ? database.schema : undefined,
+  });
+  const { error, results = [] } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results.find((result) => result.status === 'Error');
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ReadModelMigrationError(
+      failed
+        ? `Read-model migration ${failed.migrationName} failed: ${reason}`
+        : `Read-model migrations could not run: ${reason}`,
+      failed?.migrationName,
+      error,
+    );
+  }
+  return results.filter((result) => result.status === 'Success').map((result) => result.migrationName);
+}

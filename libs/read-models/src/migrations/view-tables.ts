@@ -1,0 +1,129 @@
+import type { Kysely } from 'kysely';
+
+/**
+ * The layout of the view tables, as DDL that can be pointed at other table names (a rebuild
+ * runs it through TableRenamePlugin to create the `_next` tables).
+ *
+ * Index names must be unique per database (SQLite) or schema (PostgreSQL), and renaming a
+ * table keeps its indexes' names, so every creation but the first tags its index names
+ * (`conversation_views_queue_idx_1f3a9c0d`). A migration that changes an index finds it by
+ * table, not by name.
+ *
+ * Versioning rule: `createViewTablesV1` is frozen (migration 001 runs it). When a migration
+ * changes a view table, write `createViewTablesV2` with the resulting layout and point
+ * `createViewTables` at it; the migrations spec checks that a migrated database and a rebuilt
+ * one have the same columns.
+ */
+export async function createViewTablesV1(db: Kysely<any>, indexTag = ''): Promise<void> {
+  const index = (name: string) => (indexTag === '' ? name : `${name}_${indexTag}`);
+
+  await db.schema
+    .createTable('conversation_views')
+    .ifNotExists()
+    .addColumn('conversation_id', 'text', (column) => column.primaryKey())
+    .addColumn('state', 'text', (column) => column.notNull())
+    .addColumn('status', 'text', (column) => column.notNull())
+    .addColumn('queue_id', 'text', (column) => column.notNull())
+    .addColumn('channel', 'text', (column) => column.notNull())
+    .addColumn('customer_id', 'text', (column) => column.notNull())
+    .addColumn('priority', 'integer', (column) => column.notNull())
+    .addColumn('agent_id', 'text')
+    .addColumn('last_agent_id', 'text')
+    .addColumn('assignment', 'text')
+    .addColumn('status_since', 'text', (column) => column.notNull())
+    .addColumn('opened_at', 'text', (column) => column.notNull())
+    .addColumn('closed_at', 'text')
+    .addColumn('unread_customer_messages', 'integer', (column) => column.notNull())
+    .addColumn('revision', 'bigint', (column) => column.notNull())
+    .addColumn('position', 'bigint', (column) => column.notNull())
+    .execute();
+  // Queue view (open items of a queue in routing order) and, by its prefix, counts per queue and status.
+  await db.schema
+    .createIndex(index('conversation_views_queue_idx'))
+    .ifNotExists()
+    .on('conversation_views')
+    .columns(['queue_id', 'status', 'priority desc', 'status_since', 'conversation_id'])
+    .execute();
+  // My work items: agent_id is set only while an agent holds it (active, waiting, wrap_up), so
+  // the filter needs no status and the index hands rows over in page order.
+  await db.schema
+    .createIndex(index('conversation_views_agent_idx'))
+    .ifNotExists()
+    .on('conversation_views')
+    .columns(['agent_id', 'status_since', 'conversation_id'])
+    .execute();
+
+  await db.schema
+    .createTable('closed_work_items')
+    .ifNotExists()
+    .addColumn('conversation_id', 'text', (column) => column.primaryKey())
+    .addColumn('agent_id', 'text', (column) => column.notNull())
+    .addColumn('closed_at', 'text', (column) => column.notNull())
+    .addColumn('channel', 'text', (column) => column.notNull())
+    .addColumn('queue_id', 'text', (column) => column.notNull())
+    .addColumn('customer_id', 'text', (column) => column.notNull())
+    .addColumn('closed_by_kind', 'text', (column) => column.notNull())
+    .addColumn('closed_by_id', 'text', (column) => column.notNull())
+    .addColumn('close_reason', 'text', (column) => column.notNull())
+    .addColumn('position', 'bigint', (column) => column.notNull())
+    .execute();
+  await db.schema
+    .createIndex(index('closed_work_items_agent_idx'))
+    .ifNotExists()
+    .on('closed_work_items')
+    .columns(['agent_id', 'closed_at', 'conversation_id'])
+    .execute();
+  // Pruning by age.
+  await db.schema
+    .createIndex(index('closed_work_items_closed_at_idx'))
+    .ifNotExists()
+    .on('closed_work_items')
+    .column('closed_at')
+    .execute();
+
+  await db.schema
+    .createTable('audit_index')
+    .ifNotExists()
+    .addColumn('position', 'bigint', (column) => column.primaryKey())
+    .addColumn('conversation_id', 'text', (column) => column.notNull())
+    .addColumn('revision', 'bigint', (column) => column.notNull())
+    .addColumn('type', 'text', (column) => column.notNull())
+    .addColumn('at', 'text', (column) => column.notNull())
+    .addColumn('actor_kind', 'text', (column) => column.notNull())
+    .addColumn('actor_id', 'text', (column) => column.notNull())
+    .addColumn('reason', 'text', (column) => column.notNull())
+    .addColumn('agent_ids', 'text', (column) => column.notNull())
+    .execute();
+  await db.schema
+    .createIndex(index('audit_index_conversation_idx'))
+    .ifNotExists()
+    .on('audit_index')
+    .columns(['conversation_id', 'position'])
+    .execute();
+  await db.schema
+    .createIndex(index('audit_index_at_idx'))
+    .ifNotExists()
+    .on('audit_index')
+    .columns(['at', 'position'])
+    .execute();
+
+  // The primary key (agent_id, position) is the index for "every event this agent was involved in".
+  await db.schema
+    .createTable('audit_index_agents')
+    .ifNotExists()
+    .addColumn('agent_id', 'text', (column) => column.notNull())
+    .addColumn('position', 'bigint', (column) => column.notNull())
+    .addPrimaryKeyConstraint(index('audit_index_agents_pk'), ['agent_id', 'position'])
+    .execute();
+
+  await db.schema
+    .createTable('audit_conversation_states')
+    .ifNotExists()
+    .addColumn('conversation_id', 'text', (column) => column.primaryKey())
+    .addColumn('state', 'text', (column) => column.notNull())
+    .addColumn('revision', 'bigint', (column) => column.notNull())
+    .execute();
+}
+
+/** The current layout (what migrating to latest produces). */
+export const createViewTables = createViewTablesV1;

@@ -1,0 +1,122 @@
+import {
+  evolve,
+  initialConversationState,
+  isConversationEvent,
+  type ConversationEvent,
+  type ConversationState,
+  type ExistingConversationState,
+} from '@lib/domain';
+import type { RecordedEvent } from '@lib/event-store';
+import { conversationIdOfStream } from './projection';
+
+/** A conversation's state as a projection stored it, with the revision of the last event folded in. */
+export interface StoredConversation {
+  state: ConversationState;
+  revision: number;
+}
+
+/** One conversation event with the state just before and just after it. */
+export interface FoldStep {
+  recorded: RecordedEvent;
+  event: ConversationEvent;
+  conversationId: string;
+  before: ConversationState;
+  after: ExistingConversationState;
+}
+
+export interface FoldResult {
+  steps: FoldStep[];
+  /** The state of every touched conversation after the batch, with its last revision and position. */
+  latest: Map<string, { state: ExistingConversationState; revision: number; position: number }>;
+}
+
+/** Distinct conversation ids of the conversation events in a batch (other streams ignored). */
+export function conversationIdsOf(events: readonly RecordedEvent[]): string[] {
+  const ids = new Set<string>();
+  for (const event of events) {
+    const id = conversationIdOfStream(event.streamName);
+    if (id !== undefined) ids.add(id);
+  }
+  return [...ids];
+}
+
+/**
+ * Folds a batch with the domain's evolve, in position order, starting from the stored states.
+ * Events of other streams are skipped. Throws (so the projection stops there) on an unknown
+ * event type in a conversation stream, on a revision that does not follow the stored one (a
+ * missing or repeated event), and on anything evolve refuses.
+ */
+export function foldConversationEvents(
+  events: readonly RecordedEvent[],
+  stored: ReadonlyMap<string, StoredConversation>,
+): FoldResult {
+  const current = new Map<string, StoredConversation>(stored);
+  const steps: FoldStep[] = [];
+  const latest: FoldResult['latest'] = new Map();
+  for (const recorded of events) {
+    const conversationId = conversationIdOfStream(recorded.streamName);
+    if (conversationId === undefined) continue;
+    if (!isConversationEvent(recorded)) {
+      throw new Error(`Unknown conversation event type ${recorded.type} in ${recorded.streamName}@${recorded.revision}`);
+    }
+    const previous = current.get(conversationId) ?? { state: initialConversationState(), revision: -1 };
+    const expectedRevision = previous.revision + 1;
+    if (recorded.revision !== expectedRevision) {
+      throw new Error(
+        `${recorded.streamName}: expected revision ${expectedRevision}, got ${recorded.revision} (an event is missing or repeated)`,
+      );
+    }
+    const event = { type: recorded.type, data: recorded.data } as ConversationEvent;
+    const after = evolve(previous.state, event);
+    if (after.status === 'none') {
+      throw new Error(`${recorded.type} left ${recorded.streamName} without a conversation`);
+    }
+    steps.push({ recorded, event, conversationId, before: previous.state, after });
+    current.set(conversationId, { state: after, revision: recorded.revision });
+    latest.set(conversationId, { state: after, revision: recorded.revision, position: recorded.position });
+  }
+  return { steps, latest };
+}
+
+/** The agent holding a conversation: set while active, waiting or in wrap-up. */
+export const holderOf = (state: ConversationState): string | undefined =>
+  state.status === 'active' || state.status === 'waiting' || state.status === 'wrap_up' ? state.agentId : undefined;
+
+/** JSON with object keys sorted and undefined members dropped: the same state always gives the same text. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== 'object') return value;
+  const sorted: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) {
+    const member = (value as Record<string, unknown>)[key];
+    if (member !== undefined) sorted[key] = sortKeys(member);
+  }
+  return sorted;
+}
+
+/** Parses a stored state; a row that is not a conversation state is a corrupt view and stops the projection. */
+export function parseStoredState(text: string, conversationId: string): ConversationState {
+  const state = JSON.parse(text) as ConversationState;
+  if (state === null || typeof state !== 'object' || typeof state.status !== 'string') {
+    throw new Error(`Stored state of conversation ${conversationId} is not a conversation state`);
+  }
+  return state;
+}
+
+/** An event time as canonical ISO-8601 (UTC, milliseconds), so text order is time order in both databases. */
+export function isoTime(value: unknown, what: string): string {
+  const millis = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(millis)) throw new Error(`${what} is not an ISO-8601 time: ${JSON.stringify(value)}`);
+  return new Date(millis).toISOString();
+}
+
+/** Splits a list into chunks, to stay under the databases' bound-parameter limits. */
+export function chunked<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
+  return chunks;
+}

@@ -1,0 +1,26 @@
+import type { RecordedEvent } from '@lib/event-store';
+import type { Kysely } from 'kysely';
+import type { ReadModelSchema } from '../database/read-model-schema';
+
+/**
+ * One family of read-model tables kept from the event log. `apply` receives events in
+ * position order, every event of the log (it ignores those it has no use for), inside the
+ * transaction that also moves the projection's checkpoint: it must write through `trx` only.
+ * Throwing means "this cannot be applied": the projector then finds the exact event and stops
+ * the projection there.
+ */
+export interface Projection {
+  readonly name: string;
+  apply(trx: Kysely<ReadModelSchema>, events: readonly RecordedEvent[]): Promise<void>;
+}
+
+export const CONVERSATION_VIEWS_PROJECTION = 'conversation_views';
+export const AUDIT_INDEX_PROJECTION = 'audit_index';
+
+const CONVERSATION_STREAM_PREFIX = 'conversation-';
+
+/** `conversation-<id>` → `<id>`; undefined for any other stream (agents, queues, ...). */
+export const conversationIdOfStream = (streamName: string): string | undefined =>
+  streamName.startsWith(CONVERSATION_STREAM_PREFIX) && streamName.length > CONVERSATION_STREAM_PREFIX.length
+    ? streamName.slice(CONVERSATION_STREAM_PREFIX.length)
+    : undefined;

@@ -1,0 +1,9 @@
+import { AuditIndexProjection } from './audit-index.projection';
+import { ConversationViewsProjection } from './conversation-views.projection';
+import type { Projection } from './projection';
+
+/** The projections that keep every read model of this library (the set a rebuild rebuilds). */
+export const createReadModelProjections = (): Projection[] => [
+  new ConversationViewsProjection(),
+  new AuditIndexProjection(),
+];
