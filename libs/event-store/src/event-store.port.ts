@@ -80,6 +80,12 @@ export interface SubscribeToAllOptions {
   /** Largest batch handed to onEvents. */
   batchSize?: number;
   /**
+   * Once caught up, how long to wait after new events are signalled before reading them, so
+   * events committed close together reach onEvents as one batch (a projection then commits
+   * once for many events instead of once per append). Adds at most this much delay. Default 0.
+   */
+  liveBatchWindowMs?: number;
+  /**
    * Called with events in position order, one batch at a time; the next batch waits for the
    * returned promise, so a handler that commits its checkpoint with the batch never misses
    * or repeats an event.

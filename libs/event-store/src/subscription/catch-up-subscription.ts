@@ -37,6 +37,7 @@ export class CatchUpSubscription implements Subscription {
   private stopping = false;
   private newEventsSignalled = false;
   private wake?: () => void;
+  private endWindow?: () => void;
   private pollTimer?: NodeJS.Timeout;
   private readonly ended: Promise<void>;
 
@@ -60,6 +61,7 @@ export class CatchUpSubscription implements Subscription {
   stop(): Promise<void> {
     this.stopping = true;
     this.wakeUp();
+    this.endWindow?.();
     // From inside our own onEvents, waiting for the in-flight call would wait for itself.
     if (runningHandler.getStore() === this) return Promise.resolve();
     return this.ended;
@@ -78,6 +80,7 @@ export class CatchUpSubscription implements Subscription {
             this.options.onCaughtUp?.(this.checkpoint);
           }
           await this.idle();
+          await this.gatherLiveBatch();
           continue;
         }
         announcedCaughtUp = false;
@@ -106,6 +109,24 @@ export class CatchUpSubscription implements Subscription {
         // Polling alone must never keep the process alive.
         this.pollTimer.unref();
       }
+    });
+  }
+
+  /**
+   * Lets events that arrive close together accumulate, so they are delivered as one batch. New
+   * signals do not cut the window short (that is the point); stop() does.
+   */
+  private gatherLiveBatch(): Promise<void> {
+    const windowMs = this.options.liveBatchWindowMs ?? 0;
+    if (windowMs <= 0 || this.stopping) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.endWindow?.(), windowMs);
+      timer.unref();
+      this.endWindow = () => {
+        clearTimeout(timer);
+        this.endWindow = undefined;
+        resolve();
+      };
     });
   }
 

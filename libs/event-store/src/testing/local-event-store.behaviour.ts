@@ -116,6 +116,40 @@ export function describeLocalEventStoreBehaviour(
       }
     });
 
+    it('gathers live events committed within the batch window into one delivery', async () => {
+      const batches: RecordedEvent[][] = [];
+      let caughtUp = false;
+      const subscription = store.subscribeToAll({
+        liveBatchWindowMs: 300,
+        onEvents: (batch) => void batches.push(batch),
+        onCaughtUp: () => (caughtUp = true),
+      });
+      try {
+        await waitUntil(() => caughtUp, { description: 'catch-up' });
+        for (let i = 0; i < 10; i++) await store.appendToStream(`window-${i}`, events(1), { expectedRevision: 'no_stream' });
+        await waitUntil(() => batches.flat().length === 10, { description: 'all ten events' });
+        // Ten appends well inside one 300 ms window: one read after the window, one batch.
+        expect(batches).toHaveLength(1);
+        expect(positionsOf(batches.flat())).toEqual(positionsOf(await store.readAll()));
+      } finally {
+        await subscription.stop();
+      }
+    });
+
+    it('stops at once while it waits out a batch window', async () => {
+      let caughtUp = false;
+      const subscription = store.subscribeToAll({
+        liveBatchWindowMs: 60_000,
+        onEvents: () => undefined,
+        onCaughtUp: () => (caughtUp = true),
+      });
+      await waitUntil(() => caughtUp, { description: 'catch-up' });
+      await store.appendToStream('window', events(1), { expectedRevision: 'no_stream' });
+      await settle();
+      const stopping = subscription.stop();
+      await expect(Promise.race([stopping.then(() => 'stopped'), settle(2000).then(() => 'still waiting')])).resolves.toBe('stopped');
+    });
+
     it('lets a handler stop its own subscription without waiting for itself', async () => {
       await store.appendToStream('a', events(3), { expectedRevision: 'no_stream' });
       const delivered: RecordedEvent[] = [];
