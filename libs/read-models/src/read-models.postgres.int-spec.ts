@@ -15,7 +15,7 @@ const probe = probePostgres(url);
 if (probe.reachable) {
   const databases = postgresTestDatabases(url);
   afterAll(() => databases.close());
-  describeReadModels('PostgreSQL', databases, { propertyRuns: 20 });
+  describeReadModels('PostgreSQL', databases, { propertyRuns: 12 });
 } else if (process.env.REQUIRE_POSTGRES === '1') {
   describe('PostgreSQL read models', () => {
     it('needs PostgreSQL (REQUIRE_POSTGRES=1)', () => {

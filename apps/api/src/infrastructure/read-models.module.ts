@@ -67,6 +67,9 @@ export class ReadModelsModule implements OnApplicationBootstrap, BeforeApplicati
           useFactory: (store: EventStore, database: ReadModelDatabase) => {
             const logger = new Logger('Projector');
             return new Projector(store, database, createReadModelProjections(), {
+              // Under load one transaction per 20 ms instead of one per group commit: the views
+              // cost a fraction of the CPU, and read-your-writes waits at most that much longer.
+              liveBatchWindowMs: 20,
               logger: { log: (m: string) => logger.log(m), warn: (m: string) => logger.warn(m), error: (m: string) => logger.error(m) },
             });
           },

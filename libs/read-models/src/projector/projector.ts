@@ -26,6 +26,11 @@ export interface ProjectorOptions {
   retryDelayMs?: number;
   /** Upper bound of that delay (default 30 s). */
   maxRetryDelayMs?: number;
+  /**
+   * Passed to the subscription: once caught up, wait this long after new events are signalled
+   * so events committed close together are applied in one transaction (default: the store's, 0).
+   */
+  liveBatchWindowMs?: number;
 }
 
 export const DEFAULT_PROJECTOR_BATCH_SIZE = 500;
@@ -53,6 +58,7 @@ type BatchOutcome =
 
 interface RunnerSettings {
   batchSize: number;
+  liveBatchWindowMs?: number;
   logger: ProjectorLogger;
   retryDelayMs: number;
   maxRetryDelayMs: number;
@@ -162,6 +168,7 @@ class ProjectionRunner {
     this.subscription = this.store.subscribeToAll({
       after,
       batchSize: this.settings.batchSize,
+      ...(this.settings.liveBatchWindowMs === undefined ? {} : { liveBatchWindowMs: this.settings.liveBatchWindowMs }),
       onEvents: (events) => this.onEvents(generation, events),
       onError: (error) => this.onInfrastructureError(generation, error),
     });
@@ -344,7 +351,13 @@ export class Projector {
       if (names.has(projection.name)) throw new Error(`Two projections are named ${projection.name}`);
       names.add(projection.name);
     }
-    const settings: RunnerSettings = { batchSize, logger: options.logger ?? consoleLogger, retryDelayMs, maxRetryDelayMs };
+    const settings: RunnerSettings = {
+      batchSize,
+      logger: options.logger ?? consoleLogger,
+      retryDelayMs,
+      maxRetryDelayMs,
+      liveBatchWindowMs: options.liveBatchWindowMs,
+    };
     this.runners = projections.map(
       (projection) => new ProjectionRunner(projection, store, database, settings, () => this.notify()),
     );

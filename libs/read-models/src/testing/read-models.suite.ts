@@ -482,7 +482,7 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
 
       it('follows the log live and resumes from its checkpoint after a restart, on another handle', async () => {
         const { log, store, database, reopen } = await setup();
-        const first = projectorOf(store, database, undefined, { batchSize: 3 });
+        const first = projectorOf(store, database, undefined, { batchSize: 3, liveBatchWindowMs: 2 });
         await first.start();
         await log.open('r1', 0);
         await log.pick('r1', 1, 'agent-1');
