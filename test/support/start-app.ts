@@ -18,8 +18,16 @@ export interface Answer<Body = any> {
 export interface StartAppOptions {
   /** Environment handed to loadConfig on top of the test defaults. */
   env?: Record<string, string>;
-  /** 'memory' (default) or 'sqlite' (a fresh file in a temp directory, removed on close). */
+  /**
+   * 'memory' (default: events and read models in memory) or 'sqlite' (events.sqlite and
+   * read-models.sqlite in a temp DATA_DIR, removed on close).
+   */
   store?: 'memory' | 'sqlite';
+  /**
+   * With store 'sqlite': use this existing directory as DATA_DIR instead of a fresh temp one,
+   * and leave it in place on close (to restart an app on the same files). The caller removes it.
+   */
+  dataDir?: string;
   clockStart?: string;
 }
 
@@ -27,6 +35,8 @@ export interface TestApp {
   app: NestFastifyApplication;
   clock: ManualClock;
   store: EventStore;
+  /** DATA_DIR of a 'sqlite' app (holds events.sqlite and read-models.sqlite); undefined in memory. */
+  dataDir?: string;
   post<B = any>(path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer<B>>;
   get<B = any>(path: string, headers?: Record<string, string>): Promise<Answer<B>>;
   /** Anything else (raw payloads, other methods). */
@@ -52,14 +62,19 @@ const parse = (text: string): unknown => {
 export const startApp = async (options: StartAppOptions = {}): Promise<TestApp> => {
   const clock = new ManualClock(options.clockStart ?? '2026-03-02T09:00:00.000Z');
   let tempDir: string | undefined;
+  let dataDir: string | undefined;
   let store: EventStore;
   if (options.store === 'sqlite') {
-    tempDir = mkdtempSync(join(tmpdir(), 'conv-e2e-'));
-    store = new SqliteEventStore({ filename: join(tempDir, 'events.sqlite') });
+    if (options.dataDir === undefined) tempDir = mkdtempSync(join(tmpdir(), 'conv-e2e-'));
+    dataDir = options.dataDir ?? tempDir;
+    store = new SqliteEventStore({ filename: join(dataDir as string, 'events.sqlite') });
   } else {
     store = new InMemoryEventStore();
   }
-  const config = loadConfig({ EVENT_STORE: 'memory', LOG_LEVEL: 'error', ...options.env });
+  // With the sqlite store the read models live in DATA_DIR/read-models.sqlite, as in production.
+  const storeEnv: Record<string, string> =
+    dataDir === undefined ? { EVENT_STORE: 'memory' } : { EVENT_STORE: 'sqlite', DATA_DIR: dataDir };
+  const config = loadConfig({ ...storeEnv, LOG_LEVEL: 'error', ...options.env });
   const app = await createApp(config, { clock, eventStore: store });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
@@ -79,6 +94,7 @@ export const startApp = async (options: StartAppOptions = {}): Promise<TestApp> 
     app,
     clock,
     store,
+    dataDir,
     request,
     post: (path, body, headers) =>
       request({ method: 'POST', url: path, payload: body === undefined ? undefined : (body as object), headers }),

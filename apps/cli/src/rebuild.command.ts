@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { SqliteEventStore } from '@lib/event-store';
 import { migrateToLatest, openReadModelDatabase, rebuildReadModels } from '@lib/read-models';
 import { loadConfig } from '../../api/src/config/app-config';
+import { EVENTS_FILE } from '../../api/src/infrastructure/event-store.module';
 import { readModelDatabaseConfig } from '../../api/src/infrastructure/read-models.module';
 import { ProgressBar } from './progress-bar';
 
@@ -15,7 +16,7 @@ export const rebuildCommand = async (args: string[]): Promise<void> => {
   if (config.eventStore !== 'sqlite') {
     throw new Error(`EVENT_STORE=${config.eventStore} keeps no log to rebuild from; rebuild needs EVENT_STORE=sqlite`);
   }
-  const store = new SqliteEventStore({ filename: join(config.dataDir, 'events.sqlite') });
+  const store = new SqliteEventStore({ filename: join(config.dataDir, EVENTS_FILE), checkpointIntervalMs: 0 });
   const database = await openReadModelDatabase(readModelDatabaseConfig(config));
   try {
     await migrateToLatest(database);

@@ -2,14 +2,15 @@ import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { EVENT_STORE, type EventStore } from '@lib/event-store';
-import { Projector } from '@lib/read-models';
+import type { ProjectorHost } from '@lib/read-models';
+import { PROJECTOR } from '../infrastructure/read-models.module';
 
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    private readonly projector: Projector,
+    @Inject(PROJECTOR) private readonly projector: ProjectorHost,
   ) {}
 
   @Get()

@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { EVENT_STORE, InMemoryEventStore, SqliteEventStore, type EventStore } from '@lib/event-store';
 import type { AppConfig } from '../config/app-config';
 
+/** The event log's file in the data directory. */
+export const EVENTS_FILE = 'events.sqlite';
+
 /** Chooses the event store adapter from configuration and closes it on shutdown. */
 @Module({})
 export class EventStoreModule implements OnApplicationShutdown {
@@ -20,7 +23,7 @@ export class EventStoreModule implements OnApplicationShutdown {
   private static open(config: AppConfig): EventStore {
     switch (config.eventStore) {
       case 'sqlite':
-        return new SqliteEventStore({ filename: join(config.dataDir, 'events.sqlite') });
+        return new SqliteEventStore({ filename: join(config.dataDir, EVENTS_FILE) });
       case 'memory':
         return new InMemoryEventStore();
     }

@@ -17,12 +17,17 @@ import {
   migrateToLatest,
   openReadModelDatabase,
   pruneClosedWorkItems,
+  type ProjectorHost,
   type ReadModelDatabase,
   type ReadModelDatabaseConfig,
 } from '@lib/read-models';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { EVENTS_FILE } from './event-store.module';
+import { WorkerProjector } from './projector-worker/worker-projector';
 
 export const READ_MODEL_DATABASE = Symbol('READ_MODEL_DATABASE');
+/** What runs the projections: a thread of its own on the SQLite store, this thread on the memory store. */
+export const PROJECTOR = Symbol('PROJECTOR');
 
 /** Where the read models live: PostgreSQL when configured, else SQLite beside the event log. */
 export const readModelDatabaseConfig = (config: AppConfig): ReadModelDatabaseConfig => {
@@ -44,7 +49,7 @@ export class ReadModelsModule implements OnApplicationBootstrap, BeforeApplicati
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(READ_MODEL_DATABASE) private readonly database: ReadModelDatabase,
-    private readonly projector: Projector,
+    @Inject(PROJECTOR) private readonly projector: ProjectorHost,
   ) {}
 
   static forRoot(): DynamicModule {
@@ -62,9 +67,17 @@ export class ReadModelsModule implements OnApplicationBootstrap, BeforeApplicati
           },
         },
         {
-          provide: Projector,
-          inject: [EVENT_STORE, READ_MODEL_DATABASE],
-          useFactory: (store: EventStore, database: ReadModelDatabase) => {
+          provide: PROJECTOR,
+          inject: [APP_CONFIG, EVENT_STORE, READ_MODEL_DATABASE],
+          useFactory: (config: AppConfig, store: EventStore, database: ReadModelDatabase): ProjectorHost => {
+            if (config.eventStore === 'sqlite') {
+              // Its own thread and connections: projecting never takes the thread that answers requests.
+              return new WorkerProjector({
+                eventsFile: join(config.dataDir, EVENTS_FILE),
+                readModels: readModelDatabaseConfig(config),
+                pollIntervalMs: 20,
+              });
+            }
             const logger = new Logger('Projector');
             return new Projector(store, database, createReadModelProjections(), {
               // Under load one transaction per 20 ms instead of one per group commit: the views
@@ -76,7 +89,7 @@ export class ReadModelsModule implements OnApplicationBootstrap, BeforeApplicati
         },
         { provide: ReadModelQueries, inject: [READ_MODEL_DATABASE], useFactory: (database: ReadModelDatabase) => new ReadModelQueries(database) },
       ],
-      exports: [READ_MODEL_DATABASE, Projector, ReadModelQueries],
+      exports: [READ_MODEL_DATABASE, PROJECTOR, ReadModelQueries],
     };
   }
 
@@ -98,7 +111,10 @@ export class ReadModelsModule implements OnApplicationBootstrap, BeforeApplicati
 
   async prune(): Promise<number> {
     try {
-      const removed = await pruneClosedWorkItems(this.database, this.clock.now().toISOString());
+      const now = this.clock.now().toISOString();
+      // Deleting is writing: it happens where the projections write, so there is one writer.
+      const removed =
+        this.projector instanceof WorkerProjector ? await this.projector.prune(now) : await pruneClosedWorkItems(this.database, now);
       if (removed > 0) this.logger.log(`Pruned ${removed} closed work items older than 24 hours`);
       return removed;
     } catch (error) {

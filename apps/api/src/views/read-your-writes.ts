@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@lib/event-store';
-import { Projector } from '@lib/read-models';
+import type { ProjectorHost } from '@lib/read-models';
+import { PROJECTOR } from '../infrastructure/read-models.module';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { RequestValidationError } from '../http/request-validation.error';
 
@@ -24,7 +25,7 @@ export class ReadModelBehindError extends Error {
 @Injectable()
 export class ReadYourWrites {
   constructor(
-    private readonly projector: Projector,
+    @Inject(PROJECTOR) private readonly projector: ProjectorHost,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}

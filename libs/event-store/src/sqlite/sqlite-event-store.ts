@@ -32,7 +32,7 @@ export interface SqliteEventStoreOptions {
   pollIntervalMs?: number;
   /** How long a write waits for another process's write lock before failing. Default 5000. */
   busyTimeoutMs?: number;
-  /** How often a worker thread checkpoints the WAL into the database file. Default 250. */
+  /** How often a worker thread checkpoints the WAL into the database file. Default 250; 0: none. */
   checkpointIntervalMs?: number;
 }
 
@@ -90,7 +90,8 @@ export class SqliteEventStore implements EventStore {
     if (!(this.pollIntervalMs > 0)) throw new RangeError('pollIntervalMs must be positive');
     const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     this.db = openEventDatabase(options.filename, busyTimeoutMs);
-    if (isOnDisk(options.filename)) {
+    // A handle that only reads (another thread's projector) leaves checkpoints to the writer's.
+    if (isOnDisk(options.filename) && options.checkpointIntervalMs !== 0) {
       this.checkpointer = new WalCheckpointer(options.filename, options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS, busyTimeoutMs);
     }
     this.statements = new SqliteStatements(this.db);

@@ -31,6 +31,16 @@ export interface ProjectorOptions {
    * so events committed close together are applied in one transaction (default: the store's, 0).
    */
   liveBatchWindowMs?: number;
+  /** Called whenever a projection's position or health changes (to mirror status elsewhere). */
+  onChange?(): void;
+}
+
+/** What a service needs from whatever runs the projections, here or on another thread. */
+export interface ProjectorHost {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  status(): ProjectionStatus[];
+  waitForPosition(position: number, timeoutMs: number): Promise<boolean>;
 }
 
 export const DEFAULT_PROJECTOR_BATCH_SIZE = 500;
@@ -329,8 +339,9 @@ class ProjectionRunner {
  * on. start() retries such a projection once; a rebuild clears the failure. Database and
  * event-store errors are retried with backoff (reported unhealthy, `transient`, meanwhile).
  */
-export class Projector {
+export class Projector implements ProjectorHost {
   private readonly runners: ProjectionRunner[];
+  private readonly onChange?: () => void;
   private readonly listeners = new Set<() => void>();
 
   constructor(
@@ -358,6 +369,7 @@ export class Projector {
       maxRetryDelayMs,
       liveBatchWindowMs: options.liveBatchWindowMs,
     };
+    this.onChange = options.onChange;
     this.runners = projections.map(
       (projection) => new ProjectionRunner(projection, store, database, settings, () => this.notify()),
     );
@@ -410,6 +422,7 @@ export class Projector {
   }
 
   private notify(): void {
+    this.onChange?.();
     for (const listener of [...this.listeners]) listener();
   }
 }

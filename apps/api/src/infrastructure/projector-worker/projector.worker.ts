@@ -1,0 +1,47 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { SqliteEventStore } from '@lib/event-store';
+import { Projector, createReadModelProjections, openReadModelDatabase, pruneClosedWorkItems } from '@lib/read-models';
+import type { FromProjectorWorker, ProjectorWorkerData, ToProjectorWorker } from './projector-worker.protocol';
+
+/**
+ * The projector's own thread: its own handle on the event log (reading only) and on the
+ * read-model database (the only writer there), so projecting never takes the request thread.
+ */
+const run = async (port: NonNullable<typeof parentPort>) => {
+  const { eventsFile, readModels, pollIntervalMs } = workerData as ProjectorWorkerData;
+  const post = (message: FromProjectorWorker) => port.postMessage(message);
+  const store = new SqliteEventStore({ filename: eventsFile, pollIntervalMs, checkpointIntervalMs: 0 });
+  const database = await openReadModelDatabase(readModels);
+  const projector: Projector = new Projector(store, database, createReadModelProjections(), {
+    logger: {
+      log: (message) => post({ type: 'log', level: 'log', message }),
+      warn: (message) => post({ type: 'log', level: 'warn', message }),
+      error: (message) => post({ type: 'log', level: 'error', message }),
+    },
+    onChange: () => post({ type: 'status', statuses: projector.status() }),
+  });
+
+  port.on('message', (message: ToProjectorWorker) => {
+    if (message.type === 'prune') {
+      pruneClosedWorkItems(database, message.now).then(
+        (removed) => post({ type: 'pruned', id: message.id, removed }),
+        (error: unknown) => post({ type: 'prune-failed', id: message.id, message: String(error) }),
+      );
+    } else if (message.type === 'stop') {
+      void (async () => {
+        await projector.stop();
+        await database.destroy();
+        await store.close();
+        post({ type: 'stopped' });
+      })();
+    }
+  });
+
+  await projector.start();
+  post({ type: 'ready', statuses: projector.status() });
+};
+
+if (parentPort) {
+  const port = parentPort;
+  run(port).catch((error: unknown) => port.postMessage({ type: 'fatal', message: error instanceof Error ? error.stack ?? error.message : String(error) } satisfies FromProjectorWorker));
+}
