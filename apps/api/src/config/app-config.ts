@@ -18,6 +18,8 @@ export interface AppConfig {
   readYourWritesTimeoutMs: number;
   /** How often Closed work items older than 24 hours are deleted. */
   closedWorkItemsPruneIntervalMs: number;
+  /** How often the projector thread (SQLite store) looks for new events to apply. */
+  projectorPollIntervalMs: number;
 }
 
 /** Every setting, its environment variable and default: the README's configuration table. */
@@ -32,6 +34,7 @@ export const CONFIG_DEFAULTS = {
   READ_MODELS_URL: '',
   READ_YOUR_WRITES_TIMEOUT: '2s',
   CLOSED_WORK_ITEMS_PRUNE_INTERVAL: '10m',
+  PROJECTOR_POLL_INTERVAL: '50ms',
 } as const;
 
 export class ConfigError extends Error {
@@ -103,6 +106,7 @@ export const loadConfig = (env: Env = process.env): AppConfig => ({
   readModelsUrl: postgresUrl(env, 'READ_MODELS_URL'),
   readYourWritesTimeoutMs: duration(env, 'READ_YOUR_WRITES_TIMEOUT'),
   closedWorkItemsPruneIntervalMs: positiveDuration(env, 'CLOSED_WORK_ITEMS_PRUNE_INTERVAL'),
+  projectorPollIntervalMs: positiveDuration(env, 'PROJECTOR_POLL_INTERVAL'),
 });
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -75,7 +75,7 @@ export class ReadModelsModule implements OnApplicationBootstrap, BeforeApplicati
               return new WorkerProjector({
                 eventsFile: join(config.dataDir, EVENTS_FILE),
                 readModels: readModelDatabaseConfig(config),
-                pollIntervalMs: 20,
+                pollIntervalMs: config.projectorPollIntervalMs,
               });
             }
             const logger = new Logger('Projector');

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsISO8601, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsISO8601, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { MAX_PAGE_LIMIT } from '@lib/read-models';
 import { IsOptionalEntityId } from '../http/entity-id';
 
@@ -29,6 +29,10 @@ export class PageQueryDto {
   minPosition?: number;
 }
 
+/** A time without an offset would be read in the server's time zone: the caller must say which. */
+const WITH_OFFSET = /(Z|[+-]\d{2}:?\d{2})$/i;
+const OFFSET_MESSAGE = '$property must end with a UTC offset (Z or +hh:mm), for example 2026-11-21T09:00:00Z';
+
 export class AuditQueryDto extends PageQueryDto {
   @IsOptionalEntityId('Events that concern this agent')
   agentId?: string;
@@ -39,10 +43,12 @@ export class AuditQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'From this time (inclusive), ISO-8601', example: '2026-11-21T00:00:00Z' })
   @IsOptional()
   @IsISO8601({ strict: true })
+  @Matches(WITH_OFFSET, { message: OFFSET_MESSAGE })
   from?: string;
 
   @ApiPropertyOptional({ description: 'Until this time (exclusive), ISO-8601', example: '2026-11-22T00:00:00Z' })
   @IsOptional()
   @IsISO8601({ strict: true })
+  @Matches(WITH_OFFSET, { message: OFFSET_MESSAGE })
   to?: string;
 }
