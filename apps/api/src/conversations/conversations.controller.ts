@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -19,6 +19,7 @@ import { commandIdFrom, etagOf, expectedRevisionFrom } from '../http/command-hea
 import { EntityIdPipe } from '../http/entity-id.pipe';
 import {
   AgentActionDto,
+  AsOfQueryDto,
   AssignDto,
   ConsultDto,
   ConsultEndDto,
@@ -213,10 +214,15 @@ export class ConversationsController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'Current state, with the actions allowed now' })
-  async get(@Param('id', EntityIdPipe) id: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<ConversationView> {
-    const view = await this.queryBus.execute<GetConversationQuery, ConversationView>(new GetConversationQuery(id));
-    reply.header('ETag', etagOf(view.revision));
+  @ApiOperation({ summary: 'Current state, with the actions allowed now; with asOf, the state at that time' })
+  async get(
+    @Param('id', EntityIdPipe) id: string,
+    @Query() query: AsOfQueryDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ConversationView> {
+    const view = await this.queryBus.execute<GetConversationQuery, ConversationView>(new GetConversationQuery(id, query.asOf));
+    // A past state is not the current representation: no ETag to pin commands to.
+    if (query.asOf === undefined) reply.header('ETag', etagOf(view.revision));
     return view;
   }
 

@@ -2,6 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   IsBoolean,
   IsIn,
+  IsISO8601,
+  Matches,
   IsInt,
   IsOptional,
   IsString,
@@ -141,3 +143,11 @@ export class ForceCloseDto {
 
 /** Commands that carry nothing but the conversation id (customer connection signals). */
 export class EmptyDto {}
+
+export class AsOfQueryDto {
+  @ApiPropertyOptional({ description: 'The state at this time (ISO-8601 with a UTC offset), replayed from the stream', example: '2026-11-21T09:30:00Z' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  @Matches(/(Z|[+-]\d{2}:?\d{2})$/i, { message: '$property must end with a UTC offset (Z or +hh:mm)' })
+  asOf?: string;
+}

@@ -14,7 +14,8 @@ import { EVENT_STORE, type EventStore, type RecordedEvent } from '@lib/event-sto
 import { conversationStream, toConversationEvent } from './conversation-stream';
 
 export class GetConversationQuery {
-  constructor(readonly conversationId: string) {}
+  /** `asOf`: answer the state at that time (ISO-8601), replaying only the events up to it. */
+  constructor(readonly conversationId: string, readonly asOf?: string) {}
 }
 
 export class GetConversationHistoryQuery {
@@ -53,11 +54,26 @@ const readExisting = async (store: EventStore, conversationId: string): Promise<
 export class GetConversationHandler implements IQueryHandler<GetConversationQuery, ConversationView> {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
-  async execute({ conversationId }: GetConversationQuery): Promise<ConversationView> {
+  async execute({ conversationId, asOf }: GetConversationQuery): Promise<ConversationView> {
     const recorded = await readExisting(this.store, conversationId);
-    const state = recorded.reduce<ConversationState>((s, e) => evolve(s, toConversationEvent(e)), initialConversationState());
-    if (state.status === 'none') throw notFound(conversationId);
-    return { ...state, revision: recorded[recorded.length - 1].revision, allowedActions: allowedActions(state) };
+    const until = asOf === undefined ? Infinity : Date.parse(asOf);
+    let state: ConversationState = initialConversationState();
+    let revision = -1;
+    for (const event of recorded) {
+      const domainEvent = toConversationEvent(event);
+      // Events carry the time they happened; a stream is in time order, so stop at the first later one.
+      if (Date.parse(domainEvent.data.at) > until) break;
+      state = evolve(state, domainEvent);
+      revision = event.revision;
+    }
+    if (state.status === 'none') {
+      throw new ConversationError(
+        'CONVERSATION.NOT_FOUND',
+        `Conversation ${conversationId} did not exist yet at ${asOf}; it was opened at ${toConversationEvent(recorded[0]).data.at}`,
+        conversationId, 'none', ['open'],
+      );
+    }
+    return { ...state, revision, allowedActions: allowedActions(state) };
   }
 }
 
