@@ -1,9 +1,11 @@
 import 'reflect-metadata';
 import { rebuildCommand } from './rebuild.command';
+import { seedCommand } from './seed.command';
 
 /** Operator commands that run beside the service, on the same configuration (environment). */
 const COMMANDS: Record<string, { summary: string; run(args: string[]): Promise<void> }> = {
   rebuild: { summary: 'rebuild every read model from the event log and swap it in', run: rebuildCommand },
+  seed: { summary: 'write a simulated day of demo conversations into an empty log (--conversations 300 --seed 42)', run: seedCommand },
 };
 
 const usage = () =>
