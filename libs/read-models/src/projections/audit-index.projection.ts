@@ -2,20 +2,19 @@ import type { RecordedEvent } from '@lib/event-store';
 import type { Insertable, Kysely } from 'kysely';
 import type { AuditIndexAgentsTable, AuditIndexTable, ReadModelSchema } from '../database/read-model-schema';
 import {
+  loadStoredStates,
   canonicalJson,
   chunked,
   conversationIdsOf,
   foldConversationEvents,
   holderOf,
   isoTime,
-  parseStoredState,
   type FoldStep,
   type StoredConversation,
 } from './conversation-fold';
 import { AUDIT_INDEX_PROJECTION, type Projection } from './projection';
 
 const ROWS_PER_STATEMENT = 200;
-const IDS_PER_LOOKUP = 500;
 
 /** Event fields that name an agent the event concerns (holder, target, source, consultant, previous owner). */
 const AGENT_FIELDS = ['agentId', 'toAgentId', 'fromAgentId', 'consultantId', 'previousAgentId'] as const;
@@ -48,7 +47,7 @@ export class AuditIndexProjection implements Projection {
   async apply(trx: Kysely<ReadModelSchema>, events: readonly RecordedEvent[]): Promise<void> {
     const ids = conversationIdsOf(events);
     if (ids.length === 0) return;
-    const stored = await loadAuditStates(trx, ids);
+    const stored = await loadStoredStates(trx, 'audit_conversation_states', ids);
     const { steps, latest } = foldConversationEvents(events, stored);
 
     const entries: Insertable<AuditIndexTable>[] = [];
@@ -95,22 +94,4 @@ export class AuditIndexProjection implements Projection {
         .execute();
     }
   }
-}
-
-async function loadAuditStates(trx: Kysely<ReadModelSchema>, ids: string[]): Promise<Map<string, StoredConversation>> {
-  const stored = new Map<string, StoredConversation>();
-  for (const chunk of chunked(ids, IDS_PER_LOOKUP)) {
-    const rows = await trx
-      .selectFrom('audit_conversation_states')
-      .select(['conversation_id', 'state', 'revision'])
-      .where('conversation_id', 'in', chunk)
-      .execute();
-    for (const row of rows) {
-      stored.set(row.conversation_id, {
-        state: parseStoredState(row.state, row.conversation_id),
-        revision: Number(row.revision),
-      });
-    }
-  }
-  return stored;
 }

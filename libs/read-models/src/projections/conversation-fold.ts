@@ -7,6 +7,8 @@ import {
   type ExistingConversationState,
 } from '@lib/domain';
 import type { RecordedEvent } from '@lib/event-store';
+import type { Kysely } from 'kysely';
+import type { ReadModelSchema } from '../database/read-model-schema';
 import { conversationIdOfStream } from './projection';
 
 /** A conversation's state as a projection stored it, with the revision of the last event folded in. */
@@ -119,4 +121,32 @@ export function chunked<T>(items: readonly T[], size: number): T[][] {
   const chunks: T[][] = [];
   for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
   return chunks;
+}
+
+const IDS_PER_LOOKUP = 500;
+
+/**
+ * Loads the folded states a projection keeps for these conversations (each projection keeps its
+ * own copy, so one never depends on another's progress).
+ */
+export async function loadStoredStates(
+  trx: Kysely<ReadModelSchema>,
+  table: 'conversation_views' | 'audit_conversation_states',
+  ids: string[],
+): Promise<Map<string, StoredConversation>> {
+  const stored = new Map<string, StoredConversation>();
+  for (const chunk of chunked(ids, IDS_PER_LOOKUP)) {
+    const rows = await trx
+      .selectFrom(table)
+      .select(['conversation_id', 'state', 'revision'])
+      .where('conversation_id', 'in', chunk)
+      .execute();
+    for (const row of rows) {
+      stored.set(row.conversation_id, {
+        state: parseStoredState(row.state, row.conversation_id),
+        revision: Number(row.revision),
+      });
+    }
+  }
+  return stored;
 }

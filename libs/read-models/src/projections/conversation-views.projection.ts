@@ -3,20 +3,19 @@ import type { RecordedEvent } from '@lib/event-store';
 import type { Insertable, Kysely } from 'kysely';
 import type { ClosedWorkItemsTable, ConversationViewsTable, ReadModelSchema } from '../database/read-model-schema';
 import {
+  loadStoredStates,
   canonicalJson,
   chunked,
   conversationIdsOf,
   foldConversationEvents,
   holderOf,
   isoTime,
-  parseStoredState,
   type StoredConversation,
 } from './conversation-fold';
 import { CONVERSATION_VIEWS_PROJECTION, type Projection } from './projection';
 
 /** Rows per multi-row statement: 16 columns each stays far below SQLite's and PostgreSQL's parameter limits. */
 const ROWS_PER_STATEMENT = 200;
-const IDS_PER_LOOKUP = 500;
 
 /**
  * conversation_views (one row per conversation: queue view, counts, My work items, detail)
@@ -28,7 +27,7 @@ export class ConversationViewsProjection implements Projection {
   async apply(trx: Kysely<ReadModelSchema>, events: readonly RecordedEvent[]): Promise<void> {
     const ids = conversationIdsOf(events);
     if (ids.length === 0) return;
-    const stored = await loadViewStates(trx, ids);
+    const stored = await loadStoredStates(trx, 'conversation_views', ids);
     const { steps, latest } = foldConversationEvents(events, stored);
 
     const views = [...latest].map(([id, { state, revision, position }]) => viewRow(id, state, revision, position));
@@ -82,24 +81,6 @@ export class ConversationViewsProjection implements Projection {
       await trx.insertInto('closed_work_items').values(rows).execute();
     }
   }
-}
-
-async function loadViewStates(trx: Kysely<ReadModelSchema>, ids: string[]): Promise<Map<string, StoredConversation>> {
-  const stored = new Map<string, StoredConversation>();
-  for (const chunk of chunked(ids, IDS_PER_LOOKUP)) {
-    const rows = await trx
-      .selectFrom('conversation_views')
-      .select(['conversation_id', 'state', 'revision'])
-      .where('conversation_id', 'in', chunk)
-      .execute();
-    for (const row of rows) {
-      stored.set(row.conversation_id, {
-        state: parseStoredState(row.state, row.conversation_id),
-        revision: Number(row.revision),
-      });
-    }
-  }
-  return stored;
 }
 
 function viewRow(
