@@ -10,6 +10,7 @@ module.exports = {
     '^content-disposition$': '<rootDir>/test/support/content-disposition-shim.js',
     '^@lib/domain(|/.*)$': '<rootDir>/libs/domain/src$1',
     '^@lib/event-store(|/.*)$': '<rootDir>/libs/event-store/src$1',
+    '^@lib/reporting(|/.*)$': '<rootDir>/libs/reporting/src$1',
     '^@lib/read-models(|/.*)$': '<rootDir>/libs/read-models/src$1',
     '^@lib/conversation-lifecycle(|/.*)$': '<rootDir>/libs/conversation-lifecycle/src$1',
   },

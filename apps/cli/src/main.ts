@@ -1,10 +1,17 @@
 import 'reflect-metadata';
+import { queueViewCommand } from './queue-view.command';
 import { rebuildCommand } from './rebuild.command';
+import { reportCommand } from './report.command';
 import { seedCommand } from './seed.command';
 
 /** Operator commands that run beside the service, on the same configuration (environment). */
 const COMMANDS: Record<string, { summary: string; run(args: string[]): Promise<void> }> = {
   rebuild: { summary: 'rebuild every read model from the event log and swap it in', run: rebuildCommand },
+  report: {
+    summary: 'replay the log into a report (--from, --to, --format csv|json, --out, --table, --agent-capacity)',
+    run: (args) => reportCommand(args),
+  },
+  'queue-view': { summary: 'print the queues as they stood at a past time (--as-of, --queue, --format)', run: queueViewCommand },
   seed: { summary: 'write a simulated day of demo conversations into an empty log (--conversations 300 --seed 42)', run: seedCommand },
 };
 
