@@ -15,6 +15,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const SERVICE_PORT = 3301;
 const BARE_PORT = 3302;
+const API_ONLY_PORT = 3303;
 
 const startProcess = (script: string, env: Record<string, string>, readyText: string): Promise<ChildProcess> =>
   new Promise((resolve, reject) => {
@@ -78,37 +79,51 @@ const row = (name: string, r: Result) =>
   `| ${name} | ${Math.round(r.requests.average).toLocaleString('en-US')} | ${r.latency.p50} | ${r.latency.p99} | ${r.latency.max} | ${r['2xx']} | ${r.non2xx + r.errors + r.timeouts} |`;
 
 const main = async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'cw-bench-'));
+  const dataDirs = [mkdtempSync(join(tmpdir(), 'cw-bench-')), mkdtempSync(join(tmpdir(), 'cw-bench-api-only-'))];
   const children: ChildProcess[] = [];
+  const service = (port: number, dataDir: string, projector: 'on' | 'off') =>
+    startProcess(
+      'dist/apps/api/src/main.js',
+      { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'log', PROJECTOR: projector },
+      'Listening',
+    );
   try {
     children.push(await startProcess('dist/bench/bare-server.js', { PORT: String(BARE_PORT) }, 'ready'));
-    children.push(
-      await startProcess('dist/apps/api/src/main.js', { PORT: String(SERVICE_PORT), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'log' }, 'Listening'),
-    );
     console.log(`Warming up, then ${SECONDS} s each with ${CONNECTIONS} connections...`);
-    await run({ ...wholeConversations(`http://127.0.0.1:${SERVICE_PORT}`), duration: 3 });
-
     const bare = await run({
       url: `http://127.0.0.1:${BARE_PORT}`,
       connections: CONNECTIONS,
       duration: SECONDS,
       requests: [{ method: 'POST', path: '/bare/c1/pick', headers: json, body: JSON.stringify({ agentId: 'agent-1' }) }],
     });
-    const service = await run(wholeConversations(`http://127.0.0.1:${SERVICE_PORT}`));
+    children.pop()?.kill('SIGTERM');
 
-    console.log(`\n${CONNECTIONS} concurrent clients, ${SECONDS} s each, Node ${process.version}\n`);
+    // One service at a time, so each has the machine to itself (with the load generator).
+    const measured: Array<[string, Result]> = [];
+    for (const [label, port, dataDir, projector] of [
+      ['service, views kept on a second thread (default)', SERVICE_PORT, dataDirs[0], 'on'],
+      ['service with PROJECTOR=off: the durable command path alone', API_ONLY_PORT, dataDirs[1], 'off'],
+    ] as const) {
+      const child = await service(port, dataDir, projector);
+      children.push(child);
+      await run({ ...wholeConversations(`http://127.0.0.1:${port}`), duration: 3 });
+      measured.push([label, await run(wholeConversations(`http://127.0.0.1:${port}`))]);
+      child.kill('SIGTERM');
+    }
+
+    console.log(`\n${CONNECTIONS} concurrent clients, ${SECONDS} s each, Node ${process.version}; commands: open, pick, end, close-session\n`);
     console.log('| target | requests/s | p50 ms | p99 ms | max ms | 2xx | errors |');
     console.log('|---|---|---|---|---|---|---|');
     console.log(row('bare Fastify route + class-validator', bare));
-    console.log(row('service: durable commands (open, pick, end, close-session)', service));
-    const failures = service.non2xx + service.errors + service.timeouts;
+    for (const [label, result] of measured) console.log(row(label, result));
+    const failures = measured.reduce((sum, [, r]) => sum + r.non2xx + r.errors + r.timeouts, 0);
     if (failures > 0) {
       console.error(`\n${failures} commands failed: the figures above are not valid`);
       process.exitCode = 1;
     }
   } finally {
     for (const child of children) child.kill('SIGTERM');
-    rmSync(dataDir, { recursive: true, force: true });
+    for (const dataDir of dataDirs) rmSync(dataDir, { recursive: true, force: true });
   }
 };
 

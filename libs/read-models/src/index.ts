@@ -18,6 +18,7 @@ export { ConversationViewsProjection } from './projections/conversation-views.pr
 export { AuditIndexProjection } from './projections/audit-index.projection';
 export { createReadModelProjections } from './projections/read-model-projections';
 export { Projector, DEFAULT_PROJECTOR_BATCH_SIZE } from './projector/projector';
+export { CheckpointWatcher } from './projector/checkpoint-watcher';
 export type { ProjectorHost, ProjectorLogger, ProjectorOptions } from './projector/projector';
 export { ReadModelQueries, CLOSED_WORK_ITEMS_WINDOW_MS } from './queries/read-model-queries';
 export { pruneClosedWorkItems } from './maintenance/prune-closed-work-items';

@@ -20,6 +20,8 @@ export interface AppConfig {
   closedWorkItemsPruneIntervalMs: number;
   /** How often the projector thread (SQLite store) looks for new events to apply. */
   projectorPollIntervalMs: number;
+  /** Whether this instance keeps the views (`on`) or leaves that to another instance (`off`). */
+  projector: 'on' | 'off';
 }
 
 /** Every setting, its environment variable and default: the README's configuration table. */
@@ -35,6 +37,7 @@ export const CONFIG_DEFAULTS = {
   READ_YOUR_WRITES_TIMEOUT: '2s',
   CLOSED_WORK_ITEMS_PRUNE_INTERVAL: '10m',
   PROJECTOR_POLL_INTERVAL: '50ms',
+  PROJECTOR: 'on',
 } as const;
 
 export class ConfigError extends Error {
@@ -107,6 +110,7 @@ export const loadConfig = (env: Env = process.env): AppConfig => ({
   readYourWritesTimeoutMs: duration(env, 'READ_YOUR_WRITES_TIMEOUT'),
   closedWorkItemsPruneIntervalMs: positiveDuration(env, 'CLOSED_WORK_ITEMS_PRUNE_INTERVAL'),
   projectorPollIntervalMs: positiveDuration(env, 'PROJECTOR_POLL_INTERVAL'),
+  projector: oneOf(env, 'PROJECTOR', ['on', 'off'] as const),
 });
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { CLOCK, type Clock } from '@lib/conversation-lifecycle';
 import { EVENT_STORE, type EventStore } from '@lib/event-store';
 import {
+  CheckpointWatcher,
   Projector,
   ReadModelQueries,
   createReadModelProjections,
@@ -70,6 +71,11 @@ export class ReadModelsModule implements OnApplicationBootstrap, BeforeApplicati
           provide: PROJECTOR,
           inject: [APP_CONFIG, EVENT_STORE, READ_MODEL_DATABASE],
           useFactory: (config: AppConfig, store: EventStore, database: ReadModelDatabase): ProjectorHost => {
+            if (config.projector === 'off') {
+              // Another instance keeps the views; this one reads them and watches their checkpoints.
+              const names = createReadModelProjections().map((projection) => projection.name);
+              return new CheckpointWatcher(database, names, config.projectorPollIntervalMs);
+            }
             if (config.eventStore === 'sqlite') {
               // Its own thread and connections: projecting never takes the thread that answers requests.
               return new WorkerProjector({
@@ -113,6 +119,7 @@ export class ReadModelsModule implements OnApplicationBootstrap, BeforeApplicati
     try {
       const now = this.clock.now().toISOString();
       // Deleting is writing: it happens where the projections write, so there is one writer.
+      if (this.projector instanceof CheckpointWatcher) return 0; // the projecting instance prunes
       const removed =
         this.projector instanceof WorkerProjector ? await this.projector.prune(now) : await pruneClosedWorkItems(this.database, now);
       if (removed > 0) this.logger.log(`Pruned ${removed} closed work items older than 24 hours`);
