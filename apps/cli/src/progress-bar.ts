@@ -3,7 +3,7 @@
  * the output is a file or a pipe, so logs stay readable.
  */
 export class ProgressBar {
-  private readonly startedAt = Date.now();
+  private readonly startedAt = performance.now();
   private lastPrintedAt = 0;
 
   constructor(
@@ -12,7 +12,7 @@ export class ProgressBar {
   ) {}
 
   update(done: number, total: number): void {
-    const now = Date.now();
+    const now = performance.now();
     const interactive = this.out.isTTY === true;
     if (!interactive && now - this.lastPrintedAt < 2000 && done < total) return;
     if (interactive && now - this.lastPrintedAt < 50 && done < total) return;
@@ -26,6 +26,6 @@ export class ProgressBar {
 
   finish(): number {
     if (this.out.isTTY === true) this.out.write('\n');
-    return (Date.now() - this.startedAt) / 1000;
+    return (performance.now() - this.startedAt) / 1000;
   }
 }

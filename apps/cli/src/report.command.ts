@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '@lib/conversation-lifecycle';
 import { replayReport, toCsv, toJson } from '@lib/reporting';
 import { parseOptions } from './cli-options';
 import { openEventLogForReading } from './open-event-log';
@@ -12,7 +13,7 @@ const TABLES = ['conversations', 'aggregates'] as const;
  * per-conversation rows (CSV), the aggregates (CSV with --table aggregates), or both (JSON).
  * Definitions: libs/reporting/REPORT-DEFINITIONS.md.
  */
-export const reportCommand = async (args: string[], now: () => Date = () => new Date()): Promise<void> => {
+export const reportCommand = async (args: string[], clock: Clock = systemClock): Promise<void> => {
   const options = parseOptions(args, {
     from: 'time', to: 'time', format: 'string', out: 'string', table: 'string', 'agent-capacity': 'integer',
   });
@@ -35,7 +36,7 @@ export const reportCommand = async (args: string[], now: () => Date = () => new 
       from: options.from,
       to: options.to,
       agentCapacity,
-      now: now().toISOString(),
+      now: clock.now().toISOString(),
       onProgress: (done, total) => {
         events = done;
         bar.update(done, total);
