@@ -35,7 +35,7 @@ export function decideAppend(
 ): AppendDecision {
   rejectRepeatedIds(stream, eventIds);
   const retried = recogniseRetry(stream, eventIds, lookups);
-  if (retried) return { write: false, result: retried };
+  if (retried) return { write: false, result: { ...retried, recognisedRetry: true } };
 
   const last = lookups.lastEventOf(stream);
   const lastRevision = last?.revision ?? -1;

@@ -46,6 +46,11 @@ export interface AppendResult {
   nextExpectedRevision: number;
   /** Global position of the last event appended (or of the original write when idempotent). */
   position: number;
+  /**
+   * True when nothing was written because every event id was already stored by an earlier
+   * append (a retry): the result is that append's. Adapters that cannot tell leave it absent.
+   */
+  recognisedRetry?: true;
 }
 
 export type Direction = 'forwards' | 'backwards';

@@ -61,10 +61,9 @@ describe('HandleConversationCommandHandler with a cache per instance', () => {
     await run(a, open());
     const first = await run(b, pick('agent-1'), { key: 'pick-once' });
     const again = await run(a, pick('agent-1'), { key: 'pick-once' });
-    // Decided on the same base revision, the retry carries the same event ids and the store
-    // answers with the original write; whether it wrote is not reported (EventStoreDB does not
-    // either), so only the `applied` flag may differ here.
-    expect({ ...again, applied: false }).toEqual({ ...first, applied: false });
+    // Decided on the same base revision, the retry carries the same event ids; the store says it
+    // recognised them, so the answer is the original one, marked as a replay.
+    expect(again).toEqual({ ...first, applied: false });
     expect(await history()).toHaveLength(2);
   });
 
@@ -76,6 +75,23 @@ describe('HandleConversationCommandHandler with a cache per instance', () => {
     const again = await run(a, pick('agent-1'), { key: 'pick-once' });
     expect(again).toEqual({ ...first, applied: false });
     expect(await history()).toHaveLength(3);
+  });
+
+  it('a retry that a stale cache decides differently from the original is answered from the stream', async () => {
+    const { a, b, run, history } = twoInstances();
+    const closeSession = (agentId: string): ConversationCommand => ({ type: 'CloseSession', data: { agentId }, metadata: now() });
+    const revive = (agentId: string): ConversationCommand => ({ type: 'ReviveConversation', data: { agentId }, metadata: now() });
+    await run(a, open());
+    await run(a, pick('agent-1'));
+    await run(a, closeSession('agent-1')); // a caches "waiting"
+    await run(b, revive('agent-1'));
+    const first = await run(b, message(), { key: 'msg-1' }); // one event on an active conversation
+    // On a's stale "waiting" state the same message would also revive it to the queue: two events.
+    const again = await run(a, message(), { key: 'msg-1' });
+    expect(again).toEqual({ ...first, applied: false });
+    expect((await history()).map((e) => e.type)).toEqual([
+      'ConversationOpened', 'ConversationPicked', 'ConversationParked', 'ConversationRevivedByAgent', 'CustomerMessageReceived',
+    ]);
   });
 
   it('a key reused for another command on another instance is refused', async () => {

@@ -11,7 +11,13 @@ import {
   type ConversationState,
   type ConversationStatus,
 } from '@lib/domain';
-import { EVENT_STORE, WrongExpectedRevisionError, type EventStore, type NewEvent } from '@lib/event-store';
+import {
+  EVENT_STORE,
+  IdempotencyMismatchError,
+  WrongExpectedRevisionError,
+  type EventStore,
+  type NewEvent,
+} from '@lib/event-store';
 import { deterministicUuid, fingerprint } from '../shared/deterministic-id';
 import { KeyedSerializer } from '../shared/keyed-serializer';
 import { ConversationCache, type CachedConversation } from './conversation-cache';
@@ -133,8 +139,9 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
         const appended = await this.store.appendToStream(stream, toAppend, {
           expectedRevision: conversation.revision === -1 ? 'no_stream' : conversation.revision,
         });
-        if (appended.nextExpectedRevision !== conversation.revision + events.length) {
-          // The store recognised these event ids: another process already applied this command.
+        if (appended.recognisedRetry || appended.nextExpectedRevision !== conversation.revision + events.length) {
+          // The store recognised these event ids: this command was already applied (by another
+          // process, or before this one restarted). Answer what it answered, from the stream.
           this.cache.forget(conversationId);
           continue;
         }
@@ -147,6 +154,12 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
         });
         return { conversationId, status, revision, position, applied: true };
       } catch (error) {
+        if (error instanceof IdempotencyMismatchError && cached) {
+          // Decided on a stale state, the retry of an earlier command came out different from
+          // what that command wrote: the stream, not this cache, knows its answer.
+          this.cache.forget(conversationId);
+          continue;
+        }
         if (!(error instanceof WrongExpectedRevisionError)) throw error;
         this.cache.forget(conversationId);
         if (expectedRevision !== undefined) {

@@ -23,6 +23,9 @@ export interface EventStoreUnderTest {
  * names, reads of the whole log are narrowed to those streams, and positions are only assumed
  * to increase (EventStoreDB positions are byte offsets, not counters).
  */
+/** Whether a store flags a recognised retry is optional (EventStoreDB cannot tell); the result itself is not. */
+const withoutRetryFlag = ({ recognisedRetry: _flag, ...result }: AppendResult): AppendResult => result;
+
 export function describeEventStoreContract(
   adapterName: string,
   createStore: () => Promise<EventStoreUnderTest>,
@@ -239,7 +242,7 @@ export function describeEventStoreContract(
 
         const retried = await store.appendToStream(stream, written, { expectedRevision: 'no_stream' });
 
-        expect(retried).toEqual(original);
+        expect(withoutRetryFlag(retried)).toEqual(original);
         expect(await store.readStream(stream)).toHaveLength(2);
         expect((await store.readAll({ after: original.position })).filter(inStreams(stream))).toEqual([]);
       });
@@ -251,9 +254,9 @@ export function describeEventStoreContract(
         const first = await store.appendToStream(stream, firstWrite, { expectedRevision: 'no_stream' });
         const second = await store.appendToStream(stream, secondWrite, { expectedRevision: 1 });
 
-        expect(await store.appendToStream(stream, firstWrite, { expectedRevision: 'no_stream' })).toEqual(first);
-        expect(await store.appendToStream(stream, firstWrite, { expectedRevision: 7 })).toEqual(first);
-        expect(await store.appendToStream(stream, secondWrite, { expectedRevision: 'stream_exists' })).toEqual(second);
+        expect(withoutRetryFlag(await store.appendToStream(stream, firstWrite, { expectedRevision: 'no_stream' }))).toEqual(first);
+        expect(withoutRetryFlag(await store.appendToStream(stream, firstWrite, { expectedRevision: 7 }))).toEqual(first);
+        expect(withoutRetryFlag(await store.appendToStream(stream, secondWrite, { expectedRevision: 'stream_exists' }))).toEqual(second);
         expect(await store.readStream(stream)).toHaveLength(3);
       });
 

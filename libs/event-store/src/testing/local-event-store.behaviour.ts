@@ -85,7 +85,7 @@ export function describeLocalEventStoreBehaviour(
 
       const retried = await store.appendToStream('a', written.slice(1, 2), { expectedRevision: 'no_stream' });
 
-      expect(retried).toEqual({ nextExpectedRevision: 1, position: 2 });
+      expect(retried).toEqual({ nextExpectedRevision: 1, position: 2, recognisedRetry: true });
       expect(await store.headPosition()).toBe(3);
     });
 
@@ -114,6 +114,14 @@ export function describeLocalEventStoreBehaviour(
       } finally {
         await subscription.stop();
       }
+    });
+
+    it('flags a recognised retry, and only that', async () => {
+      const written = events(2);
+      const first = await store.appendToStream('retry-flag', written, { expectedRevision: 'no_stream' });
+      expect(first.recognisedRetry).toBeUndefined();
+      expect(await store.appendToStream('retry-flag', written, { expectedRevision: 'no_stream' })).toEqual({ ...first, recognisedRetry: true });
+      expect((await store.appendToStream('retry-flag', events(1), { expectedRevision: 1 })).recognisedRetry).toBeUndefined();
     });
 
     it('gathers live events committed within the batch window into one delivery', async () => {
