@@ -63,10 +63,14 @@ const integer = (env: Env, key: keyof typeof CONFIG_DEFAULTS, min: number, max: 
   return value;
 };
 
+/** Node's timers take at most 2^31 - 1 ms (about 24.8 days); longer ones fire after 1 ms. */
+const LONGEST_TIMER_MS = 2_147_483_647;
+
 const duration = (env: Env, key: keyof typeof CONFIG_DEFAULTS): number => {
   const text = read(env, key);
   const value = parseDuration(text);
   if (value === undefined) throw new ConfigError(key, `"${text}" is not a duration such as 500ms, 90s, 20m, 2h or 30d`);
+  if (value > LONGEST_TIMER_MS) throw new ConfigError(key, `"${text}" is longer than the longest supported, 24d`);
   return value;
 };
 
@@ -98,7 +102,18 @@ const oneOf = <T extends string>(env: Env, key: keyof typeof CONFIG_DEFAULTS, al
 };
 
 /** Reads and validates the whole configuration at start, so a bad value stops the service with its name. */
-export const loadConfig = (env: Env = process.env): AppConfig => ({
+export const loadConfig = (env: Env = process.env): AppConfig => {
+  const config = readConfig(env);
+  if (config.eventStore === 'memory' && config.readModelsUrl) {
+    throw new ConfigError('READ_MODELS_URL', 'cannot keep views in PostgreSQL of an in-memory event log that is gone at every restart; use EVENT_STORE=sqlite');
+  }
+  if (config.eventStore === 'memory' && config.projector === 'off') {
+    throw new ConfigError('PROJECTOR', 'off needs another instance to keep the views, which an in-memory event log cannot share; use EVENT_STORE=sqlite');
+  }
+  return config;
+};
+
+const readConfig = (env: Env): AppConfig => ({
   port: integer(env, 'PORT', 0, 65535),
   host: read(env, 'HOST'),
   dataDir: resolve(read(env, 'DATA_DIR')),

@@ -44,7 +44,8 @@ export class CheckpointWatcher implements ProjectorHost {
         resolve(reached);
       };
       const check = () => {
-        if (this.statuses.some((s) => s.failure !== undefined && !s.failure.transient)) finish(false);
+        // A view stopped at a failure still answers for positions it had already reached.
+        if (this.statuses.some((s) => s.failure !== undefined && !s.failure.transient && s.position < position)) finish(false);
         else if (this.statuses.every((s) => s.position >= position)) finish(true);
       };
       const timeout = setTimeout(() => finish(false), timeoutMs);

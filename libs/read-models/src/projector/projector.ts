@@ -104,12 +104,15 @@ class ProjectionRunner {
     this.retryDelayMs = settings.retryDelayMs;
   }
 
+  private fromAnotherLog = false;
+
   get name(): string {
     return this.projection.name;
   }
 
+  /** Views built from another log have no position in this one: nothing waits on them. */
   get reachedPosition(): number {
-    return this.position;
+    return this.fromAnotherLog ? -1 : this.position;
   }
 
   /** Stopped at an event it cannot apply (not merely retrying, not stopped by the caller). */
@@ -121,7 +124,7 @@ class ProjectionRunner {
     const failure = this.failure ?? (this.transient && { ...this.transient, transient: true });
     return failure === undefined
       ? { name: this.name, position: this.position, healthy: true }
-      : { name: this.name, position: this.position, healthy: false, failure };
+      : { name: this.name, position: this.reachedPosition, healthy: false, failure };
   }
 
   /**
@@ -156,6 +159,24 @@ class ProjectionRunner {
           lockCheckpoint(trx, this.database.kind, this.name),
         );
         if (generation !== this.generation) return;
+        const head = await this.store.headPosition();
+        if (checkpoint.position > head) {
+          // Views ahead of the log they claim to follow belong to another log (a replaced events
+          // file, an in-memory log restarted): serving them, or skipping new events up to that
+          // position, would both be wrong. Stop, unhealthy, until the views are rebuilt.
+          this.position = checkpoint.position;
+          this.failure = {
+            position: checkpoint.position,
+            eventType: '',
+            message: `checkpoint ${checkpoint.position} is beyond the event log's last position ${head}: these views were built from another log; rebuild them (npm run cli -- rebuild)`,
+          };
+          this.mode = 'failed';
+          this.fromAnotherLog = true;
+          this.settings.logger.error(`Projection ${this.name}: ${this.failure.message}`);
+          this.changed();
+          return;
+        }
+        this.fromAnotherLog = false;
         this.position = checkpoint.position;
         // The stored row is the truth: a rebuild may have cleared a failure, another instance recorded one.
         this.failure = checkpoint.failure;
@@ -412,7 +433,8 @@ export class Projector implements ProjectorHost {
         resolve(reached);
       };
       const check = () => {
-        if (this.runners.some((runner) => runner.failed)) finish(false);
+        // A view stopped at a failure still answers for positions it had already reached.
+        if (this.runners.some((runner) => runner.failed && runner.reachedPosition < position)) finish(false);
         else if (this.runners.every((runner) => runner.reachedPosition >= position)) finish(true);
       };
       const timer = setTimeout(() => finish(false), timeoutMs);
