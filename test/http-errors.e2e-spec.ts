@@ -175,6 +175,24 @@ describe('400 naming the field at fault (REQUEST.INVALID_FIELD)', () => {
 });
 
 describe('malformed requests', () => {
+  it.each([
+    ['arrays', (n: number) => `{"supervisorId":"sup-1","x":${'['.repeat(n)}${']'.repeat(n)}}`],
+    ['objects', (n: number) => `{"supervisorId":"sup-1","x":${'{"a":'.repeat(n)}1${'}'.repeat(n)}}`],
+  ])('a body of %s nested thousands of levels deep answers 400 naming the body, never 500', async (_kind, nested) => {
+    const answer = await expectNothingWritten(() =>
+      t.request({ method: 'POST', url: `/api/conversations/${SUBJECT}/monitor`, payload: nested(3000), headers: { 'content-type': 'application/json' } }),
+    );
+    expect(answer.statusCode).toBe(400);
+    expect(answer.body).toMatchObject({ code: 'REQUEST.INVALID_FIELD', field: 'body' });
+  });
+
+  it('a body nested a little (within the limit) is judged by the fields it carries', async () => {
+    const answer = await expectNothingWritten(() =>
+      t.request({ method: 'POST', url: `/api/conversations/${SUBJECT}/monitor`, payload: `{"supervisorId":"sup-1","x":${'['.repeat(10)}${']'.repeat(10)}}`, headers: { 'content-type': 'application/json' } }),
+    );
+    expect(answer.body).toMatchObject({ code: 'REQUEST.INVALID_FIELD', field: 'x' });
+  });
+
   it('malformed JSON answers 400 REQUEST.MALFORMED', async () => {
     const answer = await expectNothingWritten(() =>
       t.request({ method: 'POST', url: `/api/conversations/${SUBJECT}/monitor`, payload: '{"supervisorId": "sup-1"', headers: { 'content-type': 'application/json' } }),

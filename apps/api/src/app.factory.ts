@@ -4,6 +4,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from './config/app-config';
 import { AppModule, type AppOverrides } from './app.module';
+import { assertBodyDepth } from './http/body-depth';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { RequestValidationError } from './http/request-validation.error';
 
@@ -19,6 +20,10 @@ export const createApp = async (config: AppConfig, overrides: AppOverrides = {})
   const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, overrides), adapter, {
     logger: LOG_LEVELS[config.logLevel],
+  });
+  // Runs after Fastify parsed the body and before Nest's pipes: a refusal goes through the filter.
+  app.getHttpAdapter().getInstance().addHook('preValidation', async (request) => {
+    assertBodyDepth(request.body);
   });
   app.useGlobalPipes(
     new ValidationPipe({
