@@ -35,6 +35,14 @@ const startProcess = (script: string, env: Record<string, string>, readyText: st
 
 type Result = autocannon.Result;
 
+const stopProcess = (child: ChildProcess): Promise<void> =>
+  child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      });
+
 const run = (options: autocannon.Options): Promise<Result> =>
   new Promise((resolve, reject) => {
     autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
@@ -96,7 +104,7 @@ const main = async () => {
       duration: SECONDS,
       requests: [{ method: 'POST', path: '/bare/c1/pick', headers: json, body: JSON.stringify({ agentId: 'agent-1' }) }],
     });
-    children.pop()?.kill('SIGTERM');
+    await stopProcess(children[0]);
 
     // One service at a time, so each has the machine to itself (with the load generator).
     const measured: Array<[string, Result]> = [];
@@ -108,7 +116,7 @@ const main = async () => {
       children.push(child);
       await run({ ...wholeConversations(`http://127.0.0.1:${port}`), duration: 3 });
       measured.push([label, await run(wholeConversations(`http://127.0.0.1:${port}`))]);
-      child.kill('SIGTERM');
+      await stopProcess(child);
     }
 
     console.log(`\n${CONNECTIONS} concurrent clients, ${SECONDS} s each, Node ${process.version}; commands: open, pick, end, close-session\n`);
@@ -122,7 +130,8 @@ const main = async () => {
       process.exitCode = 1;
     }
   } finally {
-    for (const child of children) child.kill('SIGTERM');
+    // Their files are deleted only once they have closed them.
+    await Promise.all(children.map((child) => stopProcess(child)));
     for (const dataDir of dataDirs) rmSync(dataDir, { recursive: true, force: true });
   }
 };

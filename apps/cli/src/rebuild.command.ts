@@ -1,9 +1,7 @@
-import { join } from 'node:path';
-import { SqliteEventStore } from '@lib/event-store';
 import { migrateToLatest, openReadModelDatabase, rebuildReadModels } from '@lib/read-models';
 import { loadConfig } from '../../api/src/config/app-config';
-import { EVENTS_FILE } from '../../api/src/infrastructure/event-store.module';
 import { readModelDatabaseConfig } from '../../api/src/infrastructure/read-models.module';
+import { openEventLogForReading } from './open-event-log';
 import { ProgressBar } from './progress-bar';
 
 /**
@@ -13,10 +11,8 @@ import { ProgressBar } from './progress-bar';
 export const rebuildCommand = async (args: string[]): Promise<void> => {
   if (args.length > 0) throw new Error(`rebuild takes no arguments, got: ${args.join(' ')}`);
   const config = loadConfig();
-  if (config.eventStore !== 'sqlite') {
-    throw new Error(`EVENT_STORE=${config.eventStore} keeps no log to rebuild from; rebuild needs EVENT_STORE=sqlite`);
-  }
-  const store = new SqliteEventStore({ filename: join(config.dataDir, EVENTS_FILE), checkpointIntervalMs: 0 });
+  // Never creates an event log: rebuilding from a log that is not there is a mistake to say.
+  const { store } = openEventLogForReading();
   const database = await openReadModelDatabase(readModelDatabaseConfig(config));
   try {
     await migrateToLatest(database);
