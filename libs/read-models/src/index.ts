@@ -19,6 +19,7 @@ export { AuditIndexProjection } from './projections/audit-index.projection';
 export { createReadModelProjections } from './projections/read-model-projections';
 export { Projector, DEFAULT_PROJECTOR_BATCH_SIZE } from './projector/projector';
 export { CheckpointWatcher } from './projector/checkpoint-watcher';
+export { PositionWaiters } from './projector/position-waiters';
 export type { ProjectorHost, ProjectorLogger, ProjectorOptions } from './projector/projector';
 export { ReadModelQueries, CLOSED_WORK_ITEMS_WINDOW_MS } from './queries/read-model-queries';
 export { pruneClosedWorkItems } from './maintenance/prune-closed-work-items';

@@ -1,5 +1,6 @@
 import type { ReadModelDatabase } from '../database/read-model-database';
 import type { ProjectionStatus } from '../read-models.types';
+import { PositionWaiters } from './position-waiters';
 import type { ProjectorHost } from './projector';
 
 /**
@@ -8,7 +9,7 @@ import type { ProjectorHost } from './projector';
  */
 export class CheckpointWatcher implements ProjectorHost {
   private statuses: ProjectionStatus[];
-  private readonly listeners = new Set<() => void>();
+  private readonly waiters = new PositionWaiters(() => this.statuses);
   private timer?: NodeJS.Timeout;
   private reading?: Promise<void>;
 
@@ -37,21 +38,7 @@ export class CheckpointWatcher implements ProjectorHost {
   }
 
   waitForPosition(position: number, timeoutMs: number): Promise<boolean> {
-    return new Promise<boolean>((resolve) => {
-      const finish = (reached: boolean) => {
-        this.listeners.delete(check);
-        clearTimeout(timeout);
-        resolve(reached);
-      };
-      const check = () => {
-        // A view stopped at a failure still answers for positions it had already reached.
-        if (this.statuses.some((s) => s.failure !== undefined && !s.failure.transient && s.position < position)) finish(false);
-        else if (this.statuses.every((s) => s.position >= position)) finish(true);
-      };
-      const timeout = setTimeout(() => finish(false), timeoutMs);
-      this.listeners.add(check);
-      check();
-    });
+    return this.waiters.wait(position, timeoutMs);
   }
 
   private read(): Promise<void> {
@@ -81,7 +68,7 @@ export class CheckpointWatcher implements ProjectorHost {
         }));
       } finally {
         this.reading = undefined;
-        for (const listener of [...this.listeners]) listener();
+        this.waiters.notify();
       }
     })();
     return this.reading;

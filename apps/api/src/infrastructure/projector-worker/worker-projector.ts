@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { ProjectionStatus, ProjectorHost } from '@lib/read-models';
+import { PositionWaiters, type ProjectionStatus, type ProjectorHost } from '@lib/read-models';
 import type { FromProjectorWorker, ProjectorWorkerData, ToProjectorWorker } from './projector-worker.protocol';
 
 /** Starts the entry compiled (.js, the built service) or from sources (.ts, tests and development). */
@@ -23,7 +23,7 @@ export class WorkerProjector implements ProjectorHost {
   private readonly logger = new Logger('Projector');
   private worker?: Worker;
   private statuses: ProjectionStatus[] = [];
-  private readonly listeners = new Set<() => void>();
+  private readonly waiters = new PositionWaiters(() => this.statuses);
   private readonly prunes = new Map<number, { resolve(removed: number): void; reject(error: Error): void }>();
   private nextPruneId = 1;
   private stopping = false;
@@ -59,21 +59,7 @@ export class WorkerProjector implements ProjectorHost {
   }
 
   waitForPosition(position: number, timeoutMs: number): Promise<boolean> {
-    return new Promise<boolean>((resolve) => {
-      const finish = (reached: boolean) => {
-        this.listeners.delete(check);
-        clearTimeout(timer);
-        resolve(reached);
-      };
-      const check = () => {
-        // A view stopped at a failure still answers for positions it had already reached.
-        if (this.statuses.some((s) => s.failure !== undefined && !s.failure.transient && s.position < position)) finish(false);
-        else if (this.statuses.length > 0 && this.statuses.every((s) => s.position >= position)) finish(true);
-      };
-      const timer = setTimeout(() => finish(false), timeoutMs);
-      this.listeners.add(check);
-      check();
-    });
+    return this.waiters.wait(position, timeoutMs);
   }
 
   /** Deletes Closed work items older than 24 hours as of `now`, on the projector's thread (the only writer). */
@@ -150,6 +136,6 @@ export class WorkerProjector implements ProjectorHost {
 
   private update(statuses: ProjectionStatus[]): void {
     this.statuses = statuses;
-    for (const listener of [...this.listeners]) listener();
+    this.waiters.notify();
   }
 }
