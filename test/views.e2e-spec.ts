@@ -7,6 +7,14 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Channel } from '@lib/domain';
+import type {
+  AuditEntry,
+  ClosedWorkItem,
+  MyWorkItem,
+  QueueStatusCounts as QueueCounts,
+  QueueWorkItem,
+} from '@lib/read-models';
 import { startApp, type TestApp } from './support/start-app';
 import { ViewDriver, type CommandAnswer } from './support/view-driver';
 
@@ -14,56 +22,6 @@ const START = '2026-03-02T09:00:00.000Z';
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
 const at = (offsetMs: number): string => new Date(Date.parse(START) + offsetMs).toISOString();
-
-interface QueueWorkItem {
-  conversationId: string;
-  queueId: string;
-  channel: string;
-  customerId: string;
-  priority: number;
-  queuedSince: string;
-  waitMs: number;
-  unreadCustomerMessages: number;
-}
-interface QueueCounts {
-  queueId: string;
-  open: number;
-  active: number;
-  waiting: number;
-  wrap_up: number;
-  closed: number;
-}
-interface MyWorkItem {
-  conversationId: string;
-  status: 'active' | 'waiting' | 'wrap_up';
-  statusSince: string;
-  channel: string;
-  queueId: string;
-  customerId: string;
-  unreadCustomerMessages: number;
-  awaitingAcceptance: boolean;
-}
-interface ClosedWorkItem {
-  conversationId: string;
-  agentId: string;
-  channel: string;
-  queueId: string;
-  customerId: string;
-  closedAt: string;
-  closedBy: { kind: string; id: string };
-  closeReason: string;
-}
-interface AuditEntry {
-  position: number;
-  conversationId: string;
-  revision: number;
-  type: string;
-  at: string;
-  actorKind: string;
-  actorId: string;
-  reason: string;
-  agentIds: string[];
-}
 
 let t: TestApp;
 let d: ViewDriver;
@@ -106,7 +64,7 @@ describe('queue view GET /api/queues/:id/work-items', () => {
     await d.open('q-other', { queueId: 'billing', priority: 9 });
     d.advance(4000); // now = START + 8 s
 
-    const item = (id: string, channel: string, priority: number, sinceMs: number): QueueWorkItem => ({
+    const item = (id: string, channel: Channel, priority: number, sinceMs: number): QueueWorkItem => ({
       conversationId: id, queueId: 'sales', channel, customerId: `cust-${id}`, priority,
       queuedSince: at(sinceMs), waitMs: 8000 - sinceMs, unreadCustomerMessages: 0,
     });
@@ -289,7 +247,7 @@ describe('My work items GET /api/agents/:id/work-items', () => {
 
   it("lists that agent's active, waiting and wrap-up items only, with status, statusSince, channel, customerId and awaitingAcceptance", async () => {
     const since = await scenario();
-    const item = (id: string, status: MyWorkItem['status'], channel: string, queueId: string, awaitingAcceptance = false): MyWorkItem => ({
+    const item = (id: string, status: MyWorkItem['status'], channel: Channel, queueId: string, awaitingAcceptance = false): MyWorkItem => ({
       conversationId: id, status, statusSince: since[id], channel, queueId, customerId: `cust-${id}`, unreadCustomerMessages: 0, awaitingAcceptance,
     });
     expect(await d.view('/api/agents/ann/work-items')).toEqual({

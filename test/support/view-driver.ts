@@ -1,17 +1,9 @@
+import type { CommandAnswer } from '../../apps/api/src/conversations/conversations.controller';
+import type { Page } from '@lib/read-models';
 import type { Answer, TestApp } from './start-app';
 
-/** What every command answers. */
-export interface CommandAnswer {
-  id: string;
-  status: string;
-  revision: number;
-  position: number;
-}
-
-export interface Page<T> {
-  items: T[];
-  nextCursor?: string;
-}
+export type { CommandAnswer } from '../../apps/api/src/conversations/conversations.controller';
+export type { Page } from '@lib/read-models';
 
 export type Query = Record<string, string | number | undefined>;
 
