@@ -99,13 +99,7 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
       // Opening a conversation this process has not seen assumes a new stream; the append's
       // no_stream expectation checks that, so the common case needs no read.
       const cached = this.cache.get(conversationId) ?? (attempt === 1 && command.type === 'OpenConversation' ? NEW_STREAM() : undefined);
-      // A refusal or a mismatch found on a cached state is checked once more against the stream.
       const conversation = cached ?? (await this.load(conversationId));
-      const verifyAgainstStream = (error: unknown): never | undefined => {
-        if (!cached) throw error;
-        this.cache.forget(conversationId);
-        return undefined;
-      };
 
       const earlier = conversation.commands.get(commandId);
       if (earlier) {
@@ -113,8 +107,10 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
         const { status, revision, position } = earlier;
         return { conversationId, status, revision, position, applied: false };
       }
+      // A mismatch or a refusal found on a cached state is checked once more against the stream.
       if (expectedRevision !== undefined && expectedRevision !== conversation.revision) {
-        verifyAgainstStream(new RevisionMismatchError(conversationId, expectedRevision, conversation.revision));
+        if (!cached) throw new RevisionMismatchError(conversationId, expectedRevision, conversation.revision);
+        this.cache.forget(conversationId);
         continue;
       }
 
@@ -122,8 +118,8 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
       try {
         events = decideFor(conversationId, command, conversation.state, this.policy);
       } catch (error) {
-        if (!(error instanceof ConversationError)) throw error;
-        verifyAgainstStream(error);
+        if (!(error instanceof ConversationError) || !cached) throw error;
+        this.cache.forget(conversationId);
         continue;
       }
       const newState = events.reduce(evolve, conversation.state);
