@@ -17,7 +17,6 @@ import {
   createReadModelProjections,
   migrateToLatest,
   openReadModelDatabase,
-  pruneClosedWorkItems,
   type ProjectorHost,
   type ReadModelDatabase,
   type ReadModelDatabaseConfig,
@@ -117,11 +116,8 @@ export class ReadModelsModule implements OnApplicationBootstrap, BeforeApplicati
 
   async prune(): Promise<number> {
     try {
-      const now = this.clock.now().toISOString();
-      // Deleting is writing: it happens where the projections write, so there is one writer.
-      if (this.projector instanceof CheckpointWatcher) return 0; // the projecting instance prunes
-      const removed =
-        this.projector instanceof WorkerProjector ? await this.projector.prune(now) : await pruneClosedWorkItems(this.database, now);
+      // Deleting is writing: the host prunes where it writes the views, so there is one writer.
+      const removed = await this.projector.prune(this.clock.now().toISOString());
       if (removed > 0) this.logger.log(`Pruned ${removed} closed work items older than 24 hours`);
       return removed;
     } catch (error) {

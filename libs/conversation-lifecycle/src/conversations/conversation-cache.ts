@@ -47,8 +47,4 @@ export class ConversationCache {
   forget(conversationId: string): void {
     this.entries.delete(conversationId);
   }
-
-  get size(): number {
-    return this.entries.size;
-  }
 }

@@ -1,3 +1,4 @@
+import { pruneClosedWorkItems } from '../maintenance/prune-closed-work-items';
 import type { EventStore, RecordedEvent, Subscription } from '@lib/event-store';
 import type { ReadModelDatabase } from '../database/read-model-database';
 import { runInWriteTransaction } from '../database/write-transaction';
@@ -41,6 +42,8 @@ export interface ProjectorHost {
   stop(): Promise<void>;
   status(): ProjectionStatus[];
   waitForPosition(position: number, timeoutMs: number): Promise<boolean>;
+  /** Deletes Closed work items older than 24 hours as of `now`, where the views are written; returns how many. */
+  prune(now: string): Promise<number>;
 }
 
 export const DEFAULT_PROJECTOR_BATCH_SIZE = 500;
@@ -367,7 +370,7 @@ export class Projector implements ProjectorHost {
 
   constructor(
     store: EventStore,
-    database: ReadModelDatabase,
+    private readonly database: ReadModelDatabase,
     projections: readonly Projection[],
     options: ProjectorOptions = {},
   ) {
@@ -411,6 +414,10 @@ export class Projector implements ProjectorHost {
 
   status(): ProjectionStatus[] {
     return this.runners.map((runner) => runner.status());
+  }
+
+  prune(now: string): Promise<number> {
+    return pruneClosedWorkItems(this.database, now);
   }
 
   /**
