@@ -8,3 +8,5 @@ export * from './conversation/conversation.actions';
 export * from './conversation/conversation.errors';
 export * from './conversation/conversation.policy';
 export * from './conversation/conversation.decide';
+export * from './conversation/conversation.timers';
+export * from './conversation/conversation.timer-policy';

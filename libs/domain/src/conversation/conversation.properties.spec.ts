@@ -18,7 +18,9 @@ import type { ConversationPolicy } from './conversation.policy';
 import {
   evolveAll, initialConversationState, type ConversationState, type ConversationStatus,
 } from './conversation.state';
-import { CONVERSATION, CUSTOMER, T0, TIMER_ACTIONS, TIMER_CLOCK, isTimerAction } from './testing/given-when-then';
+import { runningTimers, type ConversationTimerKind } from './conversation.timers';
+import { timerCommand, timerDueAt, type TimerPolicy } from './conversation.timer-policy';
+import { CONVERSATION, CUSTOMER, T0, TIMER_ACTIONS, TIMER_CLOCK, isTimerAction, type TimerAction } from './testing/given-when-then';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** A command without its metadata: the time is added when the sequence is played. */
@@ -408,6 +410,58 @@ describe('conversation decider: properties over random command sequences', () =>
         });
       }),
       RUNS,
+    );
+  });
+
+  it('the running timers are exactly the timer actions the state allows, and each one\'s command is refused 1 ms before it is due and accepted when due', () => {
+    const ACTION_OF_TIMER: Record<ConversationTimerKind, TimerAction> = {
+      auto_close: 'auto-close',
+      push_reservation: 'expire-push-reservation',
+      agent_disconnect: 'time-out-agent-disconnect',
+      customer_disconnect: 'time-out-customer-disconnect',
+      inactivity: 'close-for-inactivity',
+    };
+    const ms = fc.integer({ min: 0, max: 2 * DAY });
+    const policy: fc.Arbitrary<TimerPolicy> = fc.record({
+      autoClose: fc.record(
+        Object.fromEntries(CHANNELS.map((c) => [c, fc.record({ open: ms, active: ms, waiting: ms, wrap_up: ms })])),
+      ) as fc.Arbitrary<TimerPolicy['autoClose']>,
+      pushReservationTimeoutMs: ms,
+      agentDisconnectTimeoutMs: ms,
+      customerDisconnectTimeoutMs: ms,
+      waitingInactivityTimeoutMs: ms,
+    });
+    fc.assert(
+      fc.property(scenario, policy, (s, timerPolicy) => {
+        play(s, ({ after }) => {
+          if (after.status === 'none') return;
+          const timers = runningTimers(after);
+          const allowedTimerActions = allowedActions(after).filter(isTimerAction).sort();
+          const running = timers.map((t) => ACTION_OF_TIMER[t.kind]).sort();
+          if (!isDeepStrictEqual(running, allowedTimerActions)) {
+            throw new Error(`running ${running} but the state allows ${allowedTimerActions} (${after.status})`);
+          }
+          for (const timer of timers) {
+            const action = ACTION_OF_TIMER[timer.kind];
+            if (timer.since !== TIMER_CLOCK[action].since(after)) throw new Error(`${timer.kind} runs since ${timer.since}`);
+            const dueAt = timerDueAt(timer, after.channel, timerPolicy) as string;
+            const early = timerCommand(timer, after.channel, timerPolicy, new Date(Date.parse(dueAt) - 1).toISOString());
+            const onTime = timerCommand(timer, after.channel, timerPolicy, dueAt);
+            if (!early || !onTime) throw new Error(`${timer.kind} has no command under a policy without "never"`);
+            let refusal: unknown;
+            try {
+              decide(early, after, s.policy);
+            } catch (error) {
+              refusal = error;
+            }
+            if (!(refusal instanceof ConversationError) || refusal.code !== 'CONVERSATION.TIMER_NOT_DUE') {
+              throw new Error(`${timer.kind} fired 1 ms before ${dueAt}`);
+            }
+            if (decide(onTime, after, s.policy).length === 0) throw new Error(`${timer.kind} did nothing when due`);
+          }
+        });
+      }),
+      { numRuns: 300 },
     );
   });
 

@@ -1,0 +1,99 @@
+import type { IsoTime } from '../shared/time';
+import type { Channel } from './conversation.channel';
+import type { ConversationCommand } from './conversation.commands';
+import type { LiveStatus, RunningTimer } from './conversation.timers';
+
+/** A duration in milliseconds, or `null` for "never". */
+export type TimerDuration = number | null;
+
+/** How long a conversation of one channel may stay in each status before auto-close. */
+export type AutoCloseDurations = Record<LiveStatus, TimerDuration>;
+
+/** Every duration of the automation, in milliseconds. Configuration, not code. */
+export interface TimerPolicy {
+  autoClose: Record<Channel, AutoCloseDurations>;
+  /** How long a pushed conversation waits for the agent's accept before going back to its queue. */
+  pushReservationTimeoutMs: number;
+  /** How long an active conversation waits for its disconnected agent before going back to its queue. */
+  agentDisconnectTimeoutMs: number;
+  /** How long a live chat waits for its disconnected customer (then open -> closed, active -> wrap-up). */
+  customerDisconnectTimeoutMs: number;
+  /** How long a waiting conversation may go without a message from either side before it closes. */
+  waitingInactivityTimeoutMs: number;
+}
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+const asyncChannel: AutoCloseDurations = { open: 30 * DAY, active: 30 * DAY, waiting: 30 * DAY, wrap_up: DAY };
+
+/**
+ * The platform's documented defaults (DESIGN.md, "Timers and automation"). Waiting only exists
+ * on async channels, so it is `never` elsewhere; voice active "auto-closes" into wrap-up.
+ */
+export const DEFAULT_TIMER_POLICY: TimerPolicy = {
+  autoClose: {
+    live_chat: { open: 20 * MINUTE, active: null, waiting: null, wrap_up: 15 * MINUTE },
+    voice: { open: 30 * DAY, active: 2 * HOUR, waiting: null, wrap_up: DAY },
+    sms: asyncChannel,
+    social: asyncChannel,
+    teams: asyncChannel,
+    persistent_chat: asyncChannel,
+    record: { open: null, active: null, waiting: null, wrap_up: null },
+  },
+  pushReservationTimeoutMs: 120 * SECOND,
+  agentDisconnectTimeoutMs: 5 * MINUTE,
+  customerDisconnectTimeoutMs: 3 * MINUTE,
+  waitingInactivityTimeoutMs: 7 * DAY,
+};
+
+/** How long this timer runs under the policy, or null when the policy never lets it fire. */
+export const timerDurationMs = (timer: RunningTimer, channel: Channel, policy: TimerPolicy): TimerDuration => {
+  switch (timer.kind) {
+    case 'auto_close':
+      return policy.autoClose[channel][timer.status];
+    case 'push_reservation':
+      return policy.pushReservationTimeoutMs;
+    case 'agent_disconnect':
+      return policy.agentDisconnectTimeoutMs;
+    case 'customer_disconnect':
+      return policy.customerDisconnectTimeoutMs;
+    case 'inactivity':
+      return policy.waitingInactivityTimeoutMs;
+  }
+};
+
+/** When the timer is due, or undefined when it never fires. */
+export const timerDueAt = (timer: RunningTimer, channel: Channel, policy: TimerPolicy): IsoTime | undefined => {
+  const duration = timerDurationMs(timer, channel, policy);
+  return duration === null ? undefined : new Date(Date.parse(timer.since) + duration).toISOString();
+};
+
+/**
+ * The command that expires this timer, as of `now`, or undefined when the policy says never.
+ * The decider refuses it (TIMER_NOT_DUE) before the due time or once the condition has cleared.
+ */
+export const timerCommand = (
+  timer: RunningTimer,
+  channel: Channel,
+  policy: TimerPolicy,
+  now: IsoTime,
+): ConversationCommand | undefined => {
+  const duration = timerDurationMs(timer, channel, policy);
+  if (duration === null) return undefined;
+  const metadata = { now };
+  switch (timer.kind) {
+    case 'auto_close':
+      return { type: 'AutoClose', data: { afterMs: duration, forStatus: timer.status }, metadata };
+    case 'push_reservation':
+      return { type: 'ExpirePushReservation', data: { timeoutMs: duration }, metadata };
+    case 'agent_disconnect':
+      return { type: 'TimeOutAgentDisconnect', data: { timeoutMs: duration }, metadata };
+    case 'customer_disconnect':
+      return { type: 'TimeOutCustomerDisconnect', data: { timeoutMs: duration }, metadata };
+    case 'inactivity':
+      return { type: 'CloseForInactivity', data: { timeoutMs: duration }, metadata };
+  }
+};
