@@ -9,11 +9,14 @@ export type {
   AuditIndexTable,
   AuditIndexAgentsTable,
   AuditConversationStatesTable,
+  ConversationTimersTable,
+  TimerConversationStatesTable,
 } from './database/read-model-schema';
 export { runInWriteTransaction } from './database/write-transaction';
 export { migrateToLatest, READ_MODEL_MIGRATIONS, ReadModelMigrationError } from './migrations/migrate';
 export type { Projection } from './projections/projection';
-export { AUDIT_INDEX_PROJECTION, CONVERSATION_VIEWS_PROJECTION } from './projections/projection';
+export { AUDIT_INDEX_PROJECTION, CONVERSATION_TIMERS_PROJECTION, CONVERSATION_VIEWS_PROJECTION } from './projections/projection';
+export { ConversationTimersProjection } from './projections/conversation-timers.projection';
 export { ConversationViewsProjection } from './projections/conversation-views.projection';
 export { AuditIndexProjection } from './projections/audit-index.projection';
 export { createReadModelProjections } from './projections/read-model-projections';
@@ -22,6 +25,8 @@ export { CheckpointWatcher } from './projector/checkpoint-watcher';
 export { PositionWaiters } from './projector/position-waiters';
 export type { ProjectorHost, ProjectorLogger, ProjectorOptions } from './projector/projector';
 export { ReadModelQueries, CLOSED_WORK_ITEMS_WINDOW_MS } from './queries/read-model-queries';
+export { TimerQueries } from './queries/timer-queries';
+export type { DueTimerCutoff, StoredTimer } from './queries/timer-queries';
 export { pruneClosedWorkItems } from './maintenance/prune-closed-work-items';
 export { rebuildReadModels, RebuildError, DEFAULT_REBUILD_BATCH_SIZE } from './rebuild/rebuild-read-models';
 export type { RebuildOptions, RebuildResult } from './rebuild/rebuild-read-models';

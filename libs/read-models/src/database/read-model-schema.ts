@@ -85,6 +85,26 @@ export interface AuditConversationStatesTable {
   revision: number;
 }
 
+/** One row per timer running on a conversation that is not closed (see the domain's runningTimers). */
+export interface ConversationTimersTable {
+  conversation_id: string;
+  /** auto_close, push_reservation, agent_disconnect, customer_disconnect, inactivity. */
+  kind: string;
+  channel: string;
+  /** The status it runs in (auto-close durations depend on it). */
+  status: string;
+  /** When its condition began, ISO-8601, and the same instant in epoch milliseconds (for range scans). */
+  since: string;
+  since_ms: number;
+}
+
+/** The timer projection's own copy of each conversation's state (removed once closed: closed is final). */
+export interface TimerConversationStatesTable {
+  conversation_id: string;
+  state: string;
+  revision: number;
+}
+
 export interface ReadModelSchema {
   projection_checkpoints: ProjectionCheckpointsTable;
   conversation_views: ConversationViewsTable;
@@ -92,6 +112,8 @@ export interface ReadModelSchema {
   audit_index: AuditIndexTable;
   audit_index_agents: AuditIndexAgentsTable;
   audit_conversation_states: AuditConversationStatesTable;
+  conversation_timers: ConversationTimersTable;
+  timer_conversation_states: TimerConversationStatesTable;
 }
 
 /** The tables a rebuild recreates and swaps in (everything but the checkpoints). */
@@ -101,6 +123,8 @@ export const VIEW_TABLES = [
   'audit_index',
   'audit_index_agents',
   'audit_conversation_states',
+  'conversation_timers',
+  'timer_conversation_states',
 ] as const satisfies readonly (keyof ReadModelSchema)[];
 
 export type ViewTable = (typeof VIEW_TABLES)[number];

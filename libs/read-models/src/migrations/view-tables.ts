@@ -125,5 +125,46 @@ export async function createViewTablesV1(db: Kysely<any>, indexTag = ''): Promis
     .execute();
 }
 
+/**
+ * The timers every open conversation has running (migration 002): what the timer scheduler
+ * sweeps for due ones, and the timer projection's own copy of each live conversation's state.
+ */
+export async function createTimerTables(db: Kysely<any>, indexTag = ''): Promise<void> {
+  const index = (name: string) => (indexTag === '' ? name : `${name}_${indexTag}`);
+
+  await db.schema
+    .createTable('conversation_timers')
+    .ifNotExists()
+    .addColumn('conversation_id', 'text', (column) => column.notNull())
+    .addColumn('kind', 'text', (column) => column.notNull())
+    .addColumn('channel', 'text', (column) => column.notNull())
+    .addColumn('status', 'text', (column) => column.notNull())
+    .addColumn('since', 'text', (column) => column.notNull())
+    .addColumn('since_ms', 'bigint', (column) => column.notNull())
+    .addPrimaryKeyConstraint(index('conversation_timers_pk'), ['conversation_id', 'kind'])
+    .execute();
+  // Durations depend on (kind, channel, status), so "due" is one range per such group.
+  await db.schema
+    .createIndex(index('conversation_timers_due_idx'))
+    .ifNotExists()
+    .on('conversation_timers')
+    .columns(['kind', 'channel', 'status', 'since_ms'])
+    .execute();
+
+  await db.schema
+    .createTable('timer_conversation_states')
+    .ifNotExists()
+    .addColumn('conversation_id', 'text', (column) => column.primaryKey())
+    .addColumn('state', 'text', (column) => column.notNull())
+    .addColumn('revision', 'bigint', (column) => column.notNull())
+    .execute();
+}
+
+/** V1 plus the timer tables. */
+export async function createViewTablesV2(db: Kysely<any>, indexTag = ''): Promise<void> {
+  await createViewTablesV1(db, indexTag);
+  await createTimerTables(db, indexTag);
+}
+
 /** The current layout (what migrating to latest produces). */
-export const createViewTables = createViewTablesV1;
+export const createViewTables = createViewTablesV2;

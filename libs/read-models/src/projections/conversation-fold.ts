@@ -131,7 +131,7 @@ const IDS_PER_LOOKUP = 500;
  */
 export async function loadStoredStates(
   trx: Kysely<ReadModelSchema>,
-  table: 'conversation_views' | 'audit_conversation_states',
+  table: 'conversation_views' | 'audit_conversation_states' | 'timer_conversation_states',
   ids: string[],
 ): Promise<Map<string, StoredConversation>> {
   const stored = new Map<string, StoredConversation>();

@@ -16,6 +16,7 @@ export interface Projection {
 
 export const CONVERSATION_VIEWS_PROJECTION = 'conversation_views';
 export const AUDIT_INDEX_PROJECTION = 'audit_index';
+export const CONVERSATION_TIMERS_PROJECTION = 'conversation_timers';
 
 const CONVERSATION_STREAM_PREFIX = 'conversation-';
 

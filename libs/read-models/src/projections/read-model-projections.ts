@@ -1,4 +1,5 @@
 import { AuditIndexProjection } from './audit-index.projection';
+import { ConversationTimersProjection } from './conversation-timers.projection';
 import { ConversationViewsProjection } from './conversation-views.projection';
 import type { Projection } from './projection';
 
@@ -6,4 +7,5 @@ import type { Projection } from './projection';
 export const createReadModelProjections = (): Projection[] => [
   new ConversationViewsProjection(),
   new AuditIndexProjection(),
+  new ConversationTimersProjection(),
 ];

@@ -14,8 +14,15 @@ import { runInWriteTransaction } from '../database/write-transaction';
 import { pruneClosedWorkItems } from '../maintenance/prune-closed-work-items';
 import { migrateToLatest, READ_MODEL_MIGRATIONS, ReadModelMigrationError } from '../migrations/migrate';
 import { AuditIndexProjection } from '../projections/audit-index.projection';
+import { ConversationTimersProjection } from '../projections/conversation-timers.projection';
+import { TimerQueries, type DueTimerCutoff, type StoredTimer } from '../queries/timer-queries';
 import { ConversationViewsProjection } from '../projections/conversation-views.projection';
-import { AUDIT_INDEX_PROJECTION, CONVERSATION_VIEWS_PROJECTION, type Projection } from '../projections/projection';
+import {
+  AUDIT_INDEX_PROJECTION,
+  CONVERSATION_TIMERS_PROJECTION,
+  CONVERSATION_VIEWS_PROJECTION,
+  type Projection,
+} from '../projections/projection';
 import { createReadModelProjections } from '../projections/read-model-projections';
 import { readCheckpoint } from '../projector/checkpoints';
 import { Projector, type ProjectorLogger, type ProjectorOptions } from '../projector/projector';
@@ -129,12 +136,17 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
       return { dump: await dumpViews(database), checkpoints: await checkpointsOf(database) };
     }
 
+    /** Every projection of the library, in the order the projector reports them. */
+    const PROJECTIONS = [CONVERSATION_VIEWS_PROJECTION, AUDIT_INDEX_PROJECTION, CONVERSATION_TIMERS_PROJECTION];
+    const everyCheckpointAt = (position: number) => Object.fromEntries(PROJECTIONS.map((name) => [name, position]));
+    const everyProjectionHealthyAt = (position: number) => PROJECTIONS.map((name) => ({ name, position, healthy: true }));
+
     async function expectSameAsRebuild(store: EventStore, database: ReadModelDatabase): Promise<void> {
       const head = await store.headPosition();
       const reference = await rebuiltFromScratch(store);
       expect(await dumpViews(database)).toEqual(reference.dump);
-      expect(await checkpointsOf(database)).toEqual({ [CONVERSATION_VIEWS_PROJECTION]: head, [AUDIT_INDEX_PROJECTION]: head });
-      expect(reference.checkpoints).toEqual({ [CONVERSATION_VIEWS_PROJECTION]: head, [AUDIT_INDEX_PROJECTION]: head });
+      expect(await checkpointsOf(database)).toEqual(everyCheckpointAt(head));
+      expect(reference.checkpoints).toEqual(everyCheckpointAt(head));
     }
 
     afterEach(async () => {
@@ -144,9 +156,9 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
     });
 
     describe('migrations', () => {
-      it('runs 001_initial once and creates every table', async () => {
+      it('runs every migration once and creates every table', async () => {
         const { database } = await databases.open();
-        expect(await migrateToLatest(database)).toEqual(['001_initial']);
+        expect(await migrateToLatest(database)).toEqual(['001_initial', '002_conversation_timers']);
         expect(await migrateToLatest(database)).toEqual([]);
         for (const table of ['projection_checkpoints', ...VIEW_TABLES] as const) {
           await expect(database.db.selectFrom(table).selectAll().execute()).resolves.toEqual([]);
@@ -314,6 +326,89 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
       });
     });
 
+    describe('conversation timers', () => {
+      async function projected(context: Awaited<ReturnType<typeof setup>>) {
+        await projectToHead(context.store, context.database);
+        return new TimerQueries(context.database);
+      }
+      const sinceOf = (timers: StoredTimer[]) => Object.fromEntries(timers.map((timer) => [timer.kind, `${timer.status} since ${timer.since}`]));
+
+      it('a timer appears when its condition begins and is gone once it is cleared; a closed conversation has none', async () => {
+        const context = await setup();
+        const { log } = context;
+        await log.open('k1', 0, { channel: 'live_chat' });
+        await log.run('k1', 1, { type: 'DisconnectCustomer', data: {} });
+        let timers = await projected(context);
+        expect(sinceOf(await timers.timersOf('k1'))).toEqual({
+          auto_close: `open since ${at(0)}`,
+          customer_disconnect: `open since ${at(1)}`,
+        });
+
+        await log.run('k1', 2, { type: 'ReconnectCustomer', data: {} });
+        await log.push('k1', 3, 'agent-1');
+        timers = await projected(context);
+        expect(sinceOf(await timers.timersOf('k1'))).toEqual({
+          auto_close: `active since ${at(3)}`,
+          push_reservation: `active since ${at(3)}`,
+        });
+
+        await log.accept('k1', 4, 'agent-1');
+        await log.run('k1', 5, { type: 'DisconnectAgent', data: { agentId: 'agent-1' } });
+        timers = await projected(context);
+        expect(sinceOf(await timers.timersOf('k1'))).toEqual({
+          auto_close: `active since ${at(3)}`,
+          agent_disconnect: `active since ${at(5)}`,
+        });
+
+        await log.forceClose('k1', 6);
+        timers = await projected(context);
+        expect(await timers.timersOf('k1')).toEqual([]);
+        expect(await context.database.db.selectFrom('timer_conversation_states').selectAll().execute()).toEqual([]);
+      });
+
+      it('a waiting conversation runs its inactivity timer from the last message of either side', async () => {
+        const context = await setup();
+        const { log } = context;
+        await log.open('k2', 0, { channel: 'sms' });
+        await log.pick('k2', 1, 'agent-1');
+        await log.closeSession('k2', 2, 'agent-1');
+        await log.run('k2', 90_000, { type: 'RecordMessage', data: { from: 'agent', agentId: 'agent-1' } });
+        const timers = await projected(context);
+        expect(sinceOf(await timers.timersOf('k2'))).toEqual({
+          auto_close: `waiting since ${at(2)}`,
+          inactivity: `waiting since ${at(90_000)}`,
+        });
+      });
+
+      it('finds due timers by kind, channel and status, oldest first, and none a millisecond early', async () => {
+        const context = await setup();
+        const { log } = context;
+        await log.open('d-chat', 0, { channel: 'live_chat' });
+        await log.open('d-sms', 1, { channel: 'sms' });
+        await log.open('d-chat-2', 2, { channel: 'live_chat' });
+        await log.pick('d-chat-2', 3, 'agent-1');
+        const timers = await projected(context);
+        const openChat = (cutoffMinute: number): DueTimerCutoff => ({
+          kind: 'auto_close', channel: 'live_chat', status: 'open', sinceAtOrBeforeMs: Date.parse(at(cutoffMinute)),
+        });
+
+        expect(await timers.dueTimers([{ ...openChat(0), sinceAtOrBeforeMs: Date.parse(at(0)) - 1 }], 10)).toEqual([]);
+        expect((await timers.dueTimers([openChat(0)], 10)).map((timer) => timer.conversationId)).toEqual(['d-chat']);
+        // d-chat-2 is active now: an open-status cutoff does not reach it, whatever the time.
+        expect((await timers.dueTimers([openChat(10)], 10)).map((timer) => timer.conversationId)).toEqual(['d-chat']);
+        const both = await timers.dueTimers(
+          [openChat(10), { kind: 'auto_close', channel: 'sms', status: 'open', sinceAtOrBeforeMs: Date.parse(at(10)) }],
+          10,
+        );
+        expect(both.map((timer) => timer.conversationId)).toEqual(['d-chat', 'd-sms']);
+        expect(await timers.dueTimers(
+          [openChat(10), { kind: 'auto_close', channel: 'sms', status: 'open', sinceAtOrBeforeMs: Date.parse(at(10)) }],
+          1,
+        )).toEqual([{ conversationId: 'd-chat', kind: 'auto_close', channel: 'live_chat', status: 'open', since: at(0) }]);
+        expect(await timers.dueTimers([], 10)).toEqual([]);
+      });
+    });
+
     describe('closed work items', () => {
       async function closedScenario() {
         const context = await setup();
@@ -471,11 +566,8 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
         await projector.start();
         expect(await projector.waitForPosition(last, 5000)).toBe(true);
         expect(await projector.waitForPosition(head, 5000)).toBe(true);
-        expect(projector.status()).toEqual([
-          { name: CONVERSATION_VIEWS_PROJECTION, position: head, healthy: true },
-          { name: AUDIT_INDEX_PROJECTION, position: head, healthy: true },
-        ]);
-        expect(await checkpointsOf(database)).toEqual({ [CONVERSATION_VIEWS_PROJECTION]: head, [AUDIT_INDEX_PROJECTION]: head });
+        expect(projector.status()).toEqual(everyProjectionHealthyAt(head));
+        expect(await checkpointsOf(database)).toEqual(everyCheckpointAt(head));
         expect((await queries.audit()).items).toHaveLength(1);
         expect(await projector.waitForPosition(head + 1, 30)).toBe(false);
       });
@@ -622,7 +714,8 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
         await busyHistory(log, 'v');
         const views = throwingAfterApply(new ConversationViewsProjection(), (call) => call === 2);
         const audit = throwingAfterApply(new AuditIndexProjection(), (call) => call === 3);
-        const projector = projectorOf(store, database, [views, audit], { batchSize: 5 });
+        const timers = throwingAfterApply(new ConversationTimersProjection(), (call) => call === 4);
+        const projector = projectorOf(store, database, [views, audit, timers], { batchSize: 5 });
         await projector.start();
         expect(await projector.waitForPosition(await store.headPosition(), 5000)).toBe(true);
         expect(projector.status().every((status) => status.healthy)).toBe(true);
@@ -665,12 +758,7 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
         const head = await store.headPosition();
         expect(await one.waitForPosition(head, 5000)).toBe(true);
         expect(await two.waitForPosition(head, 5000)).toBe(true);
-        expect([...one.status(), ...two.status()]).toEqual([
-          { name: CONVERSATION_VIEWS_PROJECTION, position: head, healthy: true },
-          { name: AUDIT_INDEX_PROJECTION, position: head, healthy: true },
-          { name: CONVERSATION_VIEWS_PROJECTION, position: head, healthy: true },
-          { name: AUDIT_INDEX_PROJECTION, position: head, healthy: true },
-        ]);
+        expect([...one.status(), ...two.status()]).toEqual([...everyProjectionHealthyAt(head), ...everyProjectionHealthyAt(head)]);
         await Promise.all([one.stop(), two.stop()]);
         await expectSameAsRebuild(store, database);
       });
@@ -788,7 +876,9 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
         await log.open('h1', 0);
         const bad = await log.pick('h1', 1, 'agent-1');
         await log.customerWrites('h1', 2);
-        const projector = projectorOf(store, database, [refusingPosition(new ConversationViewsProjection(), () => bad), new AuditIndexProjection()]);
+        const projector = projectorOf(store, database, [
+          refusingPosition(new ConversationViewsProjection(), () => bad), new AuditIndexProjection(), new ConversationTimersProjection(),
+        ]);
         await projector.start();
         await waitUntil(() => !projector.status()[0].healthy, { description: 'failure' });
 
