@@ -74,7 +74,9 @@ export const startApp = async (options: StartAppOptions = {}): Promise<TestApp> 
   // With the sqlite store the read models live in DATA_DIR/read-models.sqlite, as in production.
   const storeEnv: Record<string, string> =
     dataDir === undefined ? { EVENT_STORE: 'memory' } : { EVENT_STORE: 'sqlite', DATA_DIR: dataDir };
-  const config = loadConfig({ ...storeEnv, LOG_LEVEL: 'error', ...options.env });
+  // Timers stay off unless a test turns them on: most suites move the clock by hours and
+  // expect conversations to wait for them, not to be auto-closed behind their back.
+  const config = loadConfig({ ...storeEnv, LOG_LEVEL: 'error', TIMERS: 'off', ...options.env });
   const app = await createApp(config, { clock, eventStore: store });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();

@@ -15,6 +15,7 @@ import { ConversationsController } from './conversations/conversations.controlle
 import { HealthController } from './health/health.controller';
 import { EventStoreModule } from './infrastructure/event-store.module';
 import { ReadModelsModule } from './infrastructure/read-models.module';
+import { TimersModule } from './infrastructure/timers.module';
 import { ReadYourWrites } from './views/read-your-writes';
 import { ViewsController } from './views/views.controller';
 
@@ -46,6 +47,7 @@ export class AppModule {
         EventStoreModule.forConfig(config, overrides.eventStore),
         ConversationLifecycleModule,
         ReadModelsModule.forRoot(),
+        TimersModule.forRoot(),
       ],
       controllers: [ConversationsController, ViewsController, HealthController],
       providers: [ReadYourWrites],

@@ -7,3 +7,4 @@ export * from './conversations/conversation-command.errors';
 export * from './conversations/handle-conversation-command';
 export * from './conversations/conversation.queries';
 export * from './conversation-lifecycle.module';
+export * from './timers/timer-scheduler';

@@ -1,9 +1,13 @@
 import { resolve } from 'node:path';
+import { ConfigError } from './config-error';
 import { parseDuration } from './duration';
+import { TIMER_CONFIG_DEFAULTS, readTimerConfig, type TimerConfig } from './timer-config';
+
+export { ConfigError };
 
 export type EventStoreKind = 'sqlite' | 'memory';
 
-export interface AppConfig {
+export interface AppConfig extends TimerConfig {
   port: number;
   host: string;
   dataDir: string;
@@ -38,14 +42,8 @@ export const CONFIG_DEFAULTS = {
   CLOSED_WORK_ITEMS_PRUNE_INTERVAL: '10m',
   PROJECTOR_POLL_INTERVAL: '50ms',
   PROJECTOR: 'on',
+  ...TIMER_CONFIG_DEFAULTS,
 } as const;
-
-export class ConfigError extends Error {
-  constructor(readonly key: string, message: string) {
-    super(`Invalid configuration ${key}: ${message}`);
-    this.name = 'ConfigError';
-  }
-}
 
 type Env = Record<string, string | undefined>;
 
@@ -126,6 +124,7 @@ const readConfig = (env: Env): AppConfig => ({
   closedWorkItemsPruneIntervalMs: positiveDuration(env, 'CLOSED_WORK_ITEMS_PRUNE_INTERVAL'),
   projectorPollIntervalMs: positiveDuration(env, 'PROJECTOR_POLL_INTERVAL'),
   projector: oneOf(env, 'PROJECTOR', ['on', 'off'] as const),
+  ...readTimerConfig(env),
 });
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,7 +1,7 @@
 import type { IsoTime } from '../shared/time';
 import type { Channel } from './conversation.channel';
 import type { ConversationCommand } from './conversation.commands';
-import type { LiveStatus, RunningTimer } from './conversation.timers';
+import type { ConversationTimerKind, LiveStatus, RunningTimer } from './conversation.timers';
 
 /** A duration in milliseconds, or `null` for "never". */
 export type TimerDuration = number | null;
@@ -49,11 +49,11 @@ export const DEFAULT_TIMER_POLICY: TimerPolicy = {
   waitingInactivityTimeoutMs: 7 * DAY,
 };
 
-/** How long this timer runs under the policy, or null when the policy never lets it fire. */
-export const timerDurationMs = (timer: RunningTimer, channel: Channel, policy: TimerPolicy): TimerDuration => {
-  switch (timer.kind) {
-    case 'auto_close':
-      return policy.autoClose[channel][timer.status];
+/** The timers whose duration depends on neither the channel nor the status. */
+export type FixedTimerKind = Exclude<ConversationTimerKind, 'auto_close'>;
+
+export const fixedTimerDurationMs = (kind: FixedTimerKind, policy: TimerPolicy): number => {
+  switch (kind) {
     case 'push_reservation':
       return policy.pushReservationTimeoutMs;
     case 'agent_disconnect':
@@ -64,6 +64,10 @@ export const timerDurationMs = (timer: RunningTimer, channel: Channel, policy: T
       return policy.waitingInactivityTimeoutMs;
   }
 };
+
+/** How long this timer runs under the policy, or null when the policy never lets it fire. */
+export const timerDurationMs = (timer: RunningTimer, channel: Channel, policy: TimerPolicy): TimerDuration =>
+  timer.kind === 'auto_close' ? policy.autoClose[channel][timer.status] : fixedTimerDurationMs(timer.kind, policy);
 
 /** When the timer is due, or undefined when it never fires. */
 export const timerDueAt = (timer: RunningTimer, channel: Channel, policy: TimerPolicy): IsoTime | undefined => {

@@ -15,7 +15,7 @@ import { pruneClosedWorkItems } from '../maintenance/prune-closed-work-items';
 import { migrateToLatest, READ_MODEL_MIGRATIONS, ReadModelMigrationError } from '../migrations/migrate';
 import { AuditIndexProjection } from '../projections/audit-index.projection';
 import { ConversationTimersProjection } from '../projections/conversation-timers.projection';
-import { TimerQueries, type DueTimerCutoff, type StoredTimer } from '../queries/timer-queries';
+import { TimerQueries, cursorAfter, type DueTimerCutoff, type StoredTimer } from '../queries/timer-queries';
 import { ConversationViewsProjection } from '../projections/conversation-views.projection';
 import {
   AUDIT_INDEX_PROJECTION,
@@ -406,6 +406,13 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
           1,
         )).toEqual([{ conversationId: 'd-chat', kind: 'auto_close', channel: 'live_chat', status: 'open', since: at(0) }]);
         expect(await timers.dueTimers([], 10)).toEqual([]);
+        // Paging: the next page starts after the last timer of the previous one.
+        const sms: DueTimerCutoff = { kind: 'auto_close', sinceAtOrBeforeMs: Date.parse(at(10)) };
+        const first = await timers.dueTimers([sms], 2);
+        expect(first.map((timer) => timer.conversationId)).toEqual(['d-chat', 'd-sms']);
+        const second = await timers.dueTimers([sms], 2, cursorAfter(first[1]));
+        expect(second.map((timer) => `${timer.conversationId} ${timer.status}`)).toEqual(['d-chat-2 active']);
+        expect(await timers.dueTimers([sms], 2, cursorAfter(second[0]))).toEqual([]);
       });
     });
 

@@ -1,0 +1,211 @@
+import type { CommandBus } from '@nestjs/cqrs';
+import {
+  CHANNELS,
+  ConversationError,
+  LIVE_STATUSES,
+  fixedTimerDurationMs,
+  timerCommand,
+  type FixedTimerKind,
+  type RunningTimer,
+  type TimerPolicy,
+} from '@lib/domain';
+import { cursorAfter, type DueTimerCutoff, type DueTimersCursor, type StoredTimer, type TimerQueries } from '@lib/read-models';
+import { IdempotencyKeyReusedError } from '../conversations/conversation-command.errors';
+import { HandleConversationCommand, type ConversationCommandResult } from '../conversations/handle-conversation-command';
+import type { Clock } from '../shared/clock';
+
+export const TIMER_POLICY = Symbol('TIMER_POLICY');
+export const TIMER_SCHEDULE = Symbol('TIMER_SCHEDULE');
+
+export interface TimerSchedule {
+  /** How often (real time) the scheduler looks for due timers other than auto-close. */
+  pollIntervalMs: number;
+  /** How often, on the injected clock, the auto-close sweep runs. */
+  autoCloseSweepIntervalMs: number;
+  /** Due timers read per query; a pass pages through all of them. */
+  batchSize: number;
+  /** Timer commands in flight at once. */
+  concurrency: number;
+}
+
+export const DEFAULT_TIMER_SCHEDULE: TimerSchedule = {
+  pollIntervalMs: 1000,
+  autoCloseSweepIntervalMs: 5 * 60 * 1000,
+  batchSize: 500,
+  concurrency: 8,
+};
+
+export interface TimerLogger {
+  log(message: string): void;
+  warn(message: string): void;
+  debug?(message: string): void;
+}
+
+/** What one pass did. */
+export interface TimerPassResult {
+  /** Expiries this pass appended. */
+  fired: number;
+  /** Expiries already appended by an earlier pass or another instance (same command id). */
+  alreadyFired: number;
+  /** Refused by the conversation: its condition was cleared after the timer store was read. */
+  outdated: number;
+  /** Failed for another reason (store unavailable...): the next pass tries again. */
+  failed: number;
+  /** Whether the auto-close sweep ran in this pass. */
+  swept: boolean;
+}
+
+const TIMERS_WITHOUT_SWEEP: readonly FixedTimerKind[] = ['push_reservation', 'agent_disconnect', 'customer_disconnect', 'inactivity'];
+
+/**
+ * The timer process manager. The timers themselves are the timer projection's rows, derived
+ * from the events, so nothing is kept here that a restart could lose: each pass reads the due
+ * ones and sends each expiry through the command bus with an id derived from the timer (its
+ * kind, status and the time its condition began). Two instances firing the same timer send the
+ * same command, and the command handler appends it once; a timer whose condition was cleared in
+ * the meantime is refused by the decider and changes nothing.
+ *
+ * Auto-close is checked by a sweep every `autoCloseSweepIntervalMs` of the injected clock (the
+ * platform's behaviour); the other timers on every poll, so they fire within a poll of their due
+ * time and never before it (the decider checks the command's time against the condition).
+ */
+export class TimerScheduler {
+  private loop?: NodeJS.Timeout;
+  private running = false;
+  private current: Promise<TimerPassResult> = Promise.resolve(emptyResult(false));
+  private nextSweepAtMs = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly commandBus: CommandBus,
+    private readonly clock: Clock,
+    private readonly policy: TimerPolicy,
+    private readonly schedule: TimerSchedule,
+    private readonly timers: TimerQueries,
+    private readonly logger: TimerLogger,
+  ) {}
+
+  /** Runs a pass now (with the sweep), then one every poll interval. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.tick();
+  }
+
+  /** Stops the loop; resolves once no pass is in flight. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.loop) clearTimeout(this.loop);
+    this.loop = undefined;
+    await this.current.catch(() => undefined);
+  }
+
+  /**
+   * One pass as of the clock's now, after any pass in flight: the due timers, and the auto-close
+   * sweep when it is due (or when `sweep` forces it). Passes never overlap.
+   */
+  runOnce(options: { sweep?: boolean } = {}): Promise<TimerPassResult> {
+    const pass = this.current.catch(() => undefined).then(() => this.pass(options.sweep ?? false));
+    this.current = pass;
+    return pass;
+  }
+
+  private tick(): void {
+    if (!this.running) return;
+    void this.runOnce()
+      .catch((error: unknown) => {
+        this.logger.warn(`Timer pass failed; next try in ${this.schedule.pollIntervalMs} ms: ${String(error)}`);
+      })
+      .finally(() => {
+        if (!this.running) return;
+        this.loop = setTimeout(() => this.tick(), this.schedule.pollIntervalMs);
+        this.loop.unref();
+      });
+  }
+
+  private async pass(forceSweep: boolean): Promise<TimerPassResult> {
+    const now = this.clock.now();
+    const nowMs = now.getTime();
+    const sweep = forceSweep || nowMs >= this.nextSweepAtMs;
+    const cutoffs = this.cutoffs(nowMs, sweep);
+    const result = emptyResult(sweep);
+    const firedByKind = new Map<string, number>();
+
+    let after: DueTimersCursor | undefined;
+    for (;;) {
+      const due = await this.timers.dueTimers(cutoffs, this.schedule.batchSize, after);
+      if (due.length === 0) break;
+      await inParallel(due, this.schedule.concurrency, async (timer) => {
+        const outcome = await this.fire(timer, now.toISOString());
+        result[outcome] += 1;
+        if (outcome === 'fired') firedByKind.set(timer.kind, (firedByKind.get(timer.kind) ?? 0) + 1);
+      });
+      if (due.length < this.schedule.batchSize) break;
+      after = cursorAfter(due[due.length - 1]);
+    }
+    // The sweep counts as done only once it went through every due timer.
+    if (sweep) this.nextSweepAtMs = nowMs + this.schedule.autoCloseSweepIntervalMs;
+
+    if (result.fired > 0) {
+      const kinds = [...firedByKind].map(([kind, count]) => `${kind} ${count}`).join(', ');
+      this.logger.log(`Timers fired ${result.fired} (${kinds})`);
+    }
+    if (result.failed > 0) this.logger.warn(`${result.failed} due timers could not fire; the next pass tries again`);
+    return result;
+  }
+
+  /** The "due" range of every timer group the policy lets fire: its condition began at least its duration ago. */
+  private cutoffs(nowMs: number, sweep: boolean): DueTimerCutoff[] {
+    const cutoffs: DueTimerCutoff[] = [];
+    for (const kind of TIMERS_WITHOUT_SWEEP) {
+      cutoffs.push({ kind, sinceAtOrBeforeMs: nowMs - fixedTimerDurationMs(kind, this.policy) });
+    }
+    if (!sweep) return cutoffs;
+    for (const channel of CHANNELS) {
+      for (const status of LIVE_STATUSES) {
+        const duration = this.policy.autoClose[channel][status];
+        if (duration !== null) cutoffs.push({ kind: 'auto_close', channel, status, sinceAtOrBeforeMs: nowMs - duration });
+      }
+    }
+    return cutoffs;
+  }
+
+  private async fire(timer: StoredTimer, now: string): Promise<'fired' | 'alreadyFired' | 'outdated' | 'failed'> {
+    const running: RunningTimer = { kind: timer.kind, since: timer.since, status: timer.status };
+    const command = timerCommand(running, timer.channel, this.policy, now);
+    if (command === undefined) return 'outdated';
+    try {
+      const result = await this.commandBus.execute<HandleConversationCommand, ConversationCommandResult>(
+        new HandleConversationCommand(timer.conversationId, command, timerCommandId(running)),
+      );
+      return result.applied ? 'fired' : 'alreadyFired';
+    } catch (error) {
+      // Refused by the decider (the condition cleared) or fired already under another policy's duration.
+      if (error instanceof ConversationError || error instanceof IdempotencyKeyReusedError) {
+        this.logger.debug?.(`Timer ${timer.kind} of ${timer.conversationId} no longer applies: ${error.message}`);
+        return 'outdated';
+      }
+      this.logger.warn(`Timer ${timer.kind} of ${timer.conversationId} could not fire: ${String(error)}`);
+      return 'failed';
+    }
+  }
+}
+
+/**
+ * One id per timer: the same condition (kind, status, start) always expires with the same
+ * command, whichever instance or pass sends it, so it is appended at most once.
+ */
+export const timerCommandId = (timer: RunningTimer): string => `timer:${timer.kind}:${timer.status}:${timer.since}`;
+
+const emptyResult = (swept: boolean): TimerPassResult => ({ fired: 0, alreadyFired: 0, outdated: 0, failed: 0, swept });
+
+const inParallel = async <T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> => {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next];
+      next += 1;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+};
