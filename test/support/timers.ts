@@ -17,9 +17,14 @@ export interface HistoryLine {
  * `position` (the last command's), so "nothing fired" means "nothing was due", not "not seen yet".
  */
 export const fireDueTimers = async (t: TestApp, position: number, options: { sweep?: boolean } = {}): Promise<TimerPassResult> => {
+  await viewsAt(t, position);
+  return t.app.get(TimerScheduler).runOnce(options);
+};
+
+/** Waits until this app's views (the timer projection among them) include `position`. */
+export const viewsAt = async (t: TestApp, position: number): Promise<void> => {
   const projector = t.app.get<ProjectorHost>(PROJECTOR);
   if (!(await projector.waitForPosition(position, 10_000))) throw new Error(`the views did not reach position ${position}`);
-  return t.app.get(TimerScheduler).runOnce(options);
 };
 
 export const statusOf = async (t: TestApp, id: string): Promise<string> => {

@@ -1,5 +1,5 @@
 import { DEFAULT_CONVERSATION_POLICY, type ConversationCommand } from '@lib/domain';
-import { InMemoryEventStore } from '@lib/event-store';
+import { InMemoryEventStore, type EventStore } from '@lib/event-store';
 import { IdempotencyKeyReusedError, RevisionMismatchError } from './conversation-command.errors';
 import {
   DEFAULT_COMMAND_RETRY,
@@ -128,5 +128,46 @@ describe('HandleConversationCommandHandler with a cache per instance', () => {
     await openOther('y'); // evicts x
     await expect(handler.execute(new HandleConversationCommand('x', pick('agent-1'), 'pick-x'))).resolves.toMatchObject({ status: 'active', revision: 1 });
     await expect(openOther('x')).resolves.toMatchObject({ applied: false, status: 'open', revision: 0 });
+  });
+
+  it('the same timer expiry sent by two instances at different times is appended once', async () => {
+    const store = new InMemoryEventStore();
+    const a = new HandleConversationCommandHandler(store, DEFAULT_CONVERSATION_POLICY, DEFAULT_COMMAND_RETRY);
+    // b reads the stream, then a appends the expiry before b appends its own: the same command
+    // (same id, same duration) decided a millisecond later, so its events carry another time.
+    let betweenReadAndAppend: (() => Promise<unknown>) | undefined;
+    const racingStore: EventStore = {
+      appendToStream: (...args) => store.appendToStream(...args),
+      readAll: (...args) => store.readAll(...args),
+      subscribeToAll: (...args) => store.subscribeToAll(...args),
+      headPosition: () => store.headPosition(),
+      close: () => store.close(),
+      readStream: async (...args) => {
+        const read = await store.readStream(...args);
+        const interleave = betweenReadAndAppend;
+        betweenReadAndAppend = undefined;
+        await interleave?.();
+        return read;
+      },
+    };
+    const b = new HandleConversationCommandHandler(racingStore, DEFAULT_CONVERSATION_POLICY, DEFAULT_COMMAND_RETRY);
+    await a.execute(new HandleConversationCommand(ID, open(), 'open'));
+    const pushed = await a.execute(new HandleConversationCommand(ID, {
+      type: 'AssignConversation', data: { agentId: 'agent-1', force: false, by: { kind: 'system', id: 'routing' } }, metadata: now(),
+    }, 'assign'));
+    const pushedAt = (await store.readStream(conversationStream(ID)))[pushed.revision].data as { at: string };
+    const expiry = (lateByMs: number): ConversationCommand => ({
+      type: 'ExpirePushReservation',
+      data: { timeoutMs: 120_000 },
+      metadata: { now: new Date(Date.parse(pushedAt.at) + 120_000 + lateByMs).toISOString() },
+    });
+    const timerId = `timer:push_reservation:active:${pushedAt.at}`;
+    betweenReadAndAppend = () => a.execute(new HandleConversationCommand(ID, expiry(0), timerId));
+
+    const fromB = await b.execute(new HandleConversationCommand(ID, expiry(1), timerId));
+
+    expect(fromB).toMatchObject({ applied: false, status: 'open', revision: 2 });
+    const types = (await store.readStream(conversationStream(ID))).map((event) => event.type);
+    expect(types).toEqual(['ConversationOpened', 'ConversationPushedToAgent', 'ConversationPushReservationExpired']);
   });
 });

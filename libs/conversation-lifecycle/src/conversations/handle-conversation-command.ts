@@ -150,10 +150,9 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
         });
         return { conversationId, status, revision, position, applied: true };
       } catch (error) {
-        if (error instanceof IdempotencyMismatchError) {
-          // These ids were written already, with other content: the same command decided on a
-          // stale cache, or sent at another time by another instance (two instances firing one
-          // timer). The stream, not this decision, knows its answer.
+        if (error instanceof IdempotencyMismatchError && cached) {
+          // Decided on a stale state, the retry of an earlier command came out different from
+          // what that command wrote: the stream, not this cache, knows its answer.
           this.cache.forget(conversationId);
           continue;
         }
