@@ -39,6 +39,7 @@ describe('an instance with PROJECTOR=off', () => {
     expect(health.body.checks.projections).toEqual([
       expect.objectContaining({ name: 'conversation_views', status: 'ok', position: opened.body.position }),
       expect.objectContaining({ name: 'audit_index', status: 'ok', position: opened.body.position }),
+      expect.objectContaining({ name: 'conversation_timers', status: 'ok', position: opened.body.position }),
     ]);
   });
 

@@ -41,6 +41,7 @@ describe('projector on its own thread (SQLite store)', () => {
     expect(health.body.checks.projections).toEqual([
       expect.objectContaining({ status: 'ok', position }),
       expect.objectContaining({ status: 'ok', position }),
+      expect.objectContaining({ status: 'ok', position }),
     ]);
   });
 
