@@ -256,6 +256,19 @@ describe('timers (fake clock)', () => {
     });
   });
 
+  it('/health shows the scheduler and what its last pass did', async () => {
+    await drive.open('h1');
+    await drive.assign('h1', AGENT);
+    drive.advance(120 * SECOND);
+    await fire();
+    const health = await t.get('/health');
+    expect(health.statusCode).toBe(200);
+    expect(health.body.checks.timers).toEqual({
+      status: 'ok',
+      lastPass: { at: drive.now, fired: 1, alreadyFired: 0, outdated: 0, failed: 0, swept: false },
+    });
+  });
+
   it('a conversation closed by a person before its timer is due has no timer left', async () => {
     await drive.open('x1');
     await drive.assign('x1', AGENT);

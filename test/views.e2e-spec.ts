@@ -751,6 +751,8 @@ describe('health GET /health', () => {
       checks: {
         eventStore: { status: 'ok', headPosition: last.position },
         projections: expect.any(Array),
+        // The suites start apps with TIMERS=off unless they test timers.
+        timers: { status: 'off' },
       },
     });
     const projections = [...health.body.checks.projections].sort((a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name));

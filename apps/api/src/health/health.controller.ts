@@ -2,6 +2,7 @@ import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { EVENT_STORE, type EventStore } from '@lib/event-store';
+import { TimerScheduler } from '@lib/conversation-lifecycle';
 import type { ProjectorHost } from '@lib/read-models';
 import { PROJECTOR } from '../infrastructure/read-models.module';
 
@@ -11,10 +12,15 @@ export class HealthController {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(PROJECTOR) private readonly projector: ProjectorHost,
+    private readonly timers: TimerScheduler,
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Healthy (200) when the event store answers and every view is projecting; 503 with the reasons otherwise' })
+  @ApiOperation({
+    summary:
+      'Healthy (200) when the event store answers and every view is projecting; 503 with the reasons otherwise. ' +
+      'The timer scheduler is shown (its last pass) but does not decide health: a failing pass is retried, and a stuck timer projection shows among the projections.',
+  })
   async health(@Res({ passthrough: true }) reply: FastifyReply) {
     const eventStore = await this.store.headPosition().then(
       (headPosition) => ({ status: 'ok' as const, headPosition }),
@@ -28,6 +34,6 @@ export class HealthController {
     }));
     const healthy = eventStore.status === 'ok' && projections.every((p) => p.status === 'ok');
     if (!healthy) reply.status(503);
-    return { status: healthy ? 'ok' : 'unhealthy', checks: { eventStore, projections } };
+    return { status: healthy ? 'ok' : 'unhealthy', checks: { eventStore, projections, timers: this.timers.status() } };
   }
 }

@@ -55,6 +55,15 @@ export interface TimerPassResult {
   swept: boolean;
 }
 
+/** What /health shows of the scheduler. */
+export interface TimerSchedulerStatus {
+  /** `off`: this instance does not fire timers; `failing`: its last pass failed. */
+  status: 'ok' | 'off' | 'failing';
+  /** The clock time of the last pass that completed, and what it did. */
+  lastPass?: { at: string } & TimerPassResult;
+  lastError?: string;
+}
+
 const TIMERS_WITHOUT_SWEEP: readonly FixedTimerKind[] = ['push_reservation', 'agent_disconnect', 'customer_disconnect', 'inactivity'];
 
 /**
@@ -74,6 +83,8 @@ export class TimerScheduler {
   private running = false;
   private current: Promise<TimerPassResult> = Promise.resolve(emptyResult(false));
   private nextSweepAtMs = Number.NEGATIVE_INFINITY;
+  private lastPass?: TimerSchedulerStatus['lastPass'];
+  private lastError?: string;
 
   constructor(
     private readonly commandBus: CommandBus,
@@ -109,11 +120,21 @@ export class TimerScheduler {
     return pass;
   }
 
+  status(): TimerSchedulerStatus {
+    const status = !this.running ? 'off' : this.lastError !== undefined ? 'failing' : 'ok';
+    return {
+      status,
+      ...(this.lastPass ? { lastPass: this.lastPass } : {}),
+      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+    };
+  }
+
   private tick(): void {
     if (!this.running) return;
     void this.runOnce()
       .catch((error: unknown) => {
-        this.logger.warn(`Timer pass failed; next try in ${this.schedule.pollIntervalMs} ms: ${String(error)}`);
+        this.lastError = error instanceof Error ? error.message : String(error);
+        this.logger.warn(`Timer pass failed; next try in ${this.schedule.pollIntervalMs} ms: ${this.lastError}`);
       })
       .finally(() => {
         if (!this.running) return;
@@ -150,6 +171,8 @@ export class TimerScheduler {
       this.logger.log(`Timers fired ${result.fired} (${kinds})`);
     }
     if (result.failed > 0) this.logger.warn(`${result.failed} due timers could not fire; the next pass tries again`);
+    this.lastPass = { at: now.toISOString(), ...result };
+    this.lastError = undefined;
     return result;
   }
 
