@@ -3,7 +3,7 @@ import type { Insertable, Kysely } from 'kysely';
 import type { AuditIndexAgentsTable, AuditIndexTable, ReadModelSchema } from '../database/read-model-schema';
 import {
   loadStoredStates,
-  canonicalJson,
+  saveStoredStates,
   chunked,
   conversationIdsOf,
   foldConversationEvents,
@@ -76,22 +76,6 @@ export class AuditIndexProjection implements Projection {
     for (const rows of chunked(agentRows, ROWS_PER_STATEMENT)) {
       await trx.insertInto('audit_index_agents').values(rows).execute();
     }
-    const states = [...latest].map(([conversationId, { state, revision }]) => ({
-      conversation_id: conversationId,
-      state: canonicalJson(state),
-      revision,
-    }));
-    for (const rows of chunked(states, ROWS_PER_STATEMENT)) {
-      await trx
-        .insertInto('audit_conversation_states')
-        .values(rows)
-        .onConflict((conflict) =>
-          conflict.column('conversation_id').doUpdateSet((eb) => ({
-            state: eb.ref('excluded.state'),
-            revision: eb.ref('excluded.revision'),
-          })),
-        )
-        .execute();
-    }
+    await saveStoredStates(trx, 'audit_conversation_states', latest);
   }
 }

@@ -124,6 +124,10 @@ export function chunked<T>(items: readonly T[], size: number): T[][] {
 }
 
 const IDS_PER_LOOKUP = 500;
+const STATES_PER_STATEMENT = 200;
+
+/** The tables in which a projection keeps its own copy of each conversation's folded state. */
+type StoredStatesTable = 'conversation_views' | 'audit_conversation_states' | 'timer_conversation_states';
 
 /**
  * Loads the folded states a projection keeps for these conversations (each projection keeps its
@@ -131,7 +135,7 @@ const IDS_PER_LOOKUP = 500;
  */
 export async function loadStoredStates(
   trx: Kysely<ReadModelSchema>,
-  table: 'conversation_views' | 'audit_conversation_states' | 'timer_conversation_states',
+  table: StoredStatesTable,
   ids: string[],
 ): Promise<Map<string, StoredConversation>> {
   const stored = new Map<string, StoredConversation>();
@@ -149,4 +153,29 @@ export async function loadStoredStates(
     }
   }
   return stored;
+}
+
+/** Stores the folded states of a batch in a projection's own states table (insert or replace). */
+export async function saveStoredStates(
+  trx: Kysely<ReadModelSchema>,
+  table: Exclude<StoredStatesTable, 'conversation_views'>,
+  states: Iterable<[string, { state: ExistingConversationState; revision: number }]>,
+): Promise<void> {
+  const rows = [...states].map(([conversationId, { state, revision }]) => ({
+    conversation_id: conversationId,
+    state: canonicalJson(state),
+    revision,
+  }));
+  for (const chunk of chunked(rows, STATES_PER_STATEMENT)) {
+    await trx
+      .insertInto(table)
+      .values(chunk)
+      .onConflict((conflict) =>
+        conflict.column('conversation_id').doUpdateSet((eb) => ({
+          state: eb.ref('excluded.state'),
+          revision: eb.ref('excluded.revision'),
+        })),
+      )
+      .execute();
+  }
 }

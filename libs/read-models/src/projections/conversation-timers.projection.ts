@@ -1,14 +1,14 @@
-import { runningTimers } from '@lib/domain';
+import { runningTimers, type ExistingConversationState } from '@lib/domain';
 import type { RecordedEvent } from '@lib/event-store';
 import type { Insertable, Kysely } from 'kysely';
-import type { ConversationTimersTable, ReadModelSchema, TimerConversationStatesTable } from '../database/read-model-schema';
+import type { ConversationTimersTable, ReadModelSchema } from '../database/read-model-schema';
 import {
-  canonicalJson,
   chunked,
   conversationIdsOf,
   foldConversationEvents,
   isoTime,
   loadStoredStates,
+  saveStoredStates,
 } from './conversation-fold';
 import { CONVERSATION_TIMERS_PROJECTION, type Projection } from './projection';
 
@@ -31,13 +31,13 @@ export class ConversationTimersProjection implements Projection {
     const stored = await loadStoredStates(trx, 'timer_conversation_states', ids);
     const { latest } = foldConversationEvents(events, stored);
 
-    const live: Insertable<TimerConversationStatesTable>[] = [];
+    const live: Array<[string, { state: ExistingConversationState; revision: number }]> = [];
     const closed: string[] = [];
     const timers: Insertable<ConversationTimersTable>[] = [];
     for (const [conversationId, { state, revision }] of latest) {
       // Closed is final: nothing is ever appended after it, so its state is no longer needed.
       if (state.status === 'closed') closed.push(conversationId);
-      else live.push({ conversation_id: conversationId, state: canonicalJson(state), revision });
+      else live.push([conversationId, { state, revision }]);
       for (const timer of runningTimers(state)) {
         const since = isoTime(timer.since, `${timer.kind} timer of conversation ${conversationId}`);
         timers.push({
@@ -58,18 +58,7 @@ export class ConversationTimersProjection implements Projection {
     for (const rows of chunked(timers, ROWS_PER_STATEMENT)) {
       await trx.insertInto('conversation_timers').values(rows).execute();
     }
-    for (const rows of chunked(live, ROWS_PER_STATEMENT)) {
-      await trx
-        .insertInto('timer_conversation_states')
-        .values(rows)
-        .onConflict((conflict) =>
-          conflict.column('conversation_id').doUpdateSet((eb) => ({
-            state: eb.ref('excluded.state'),
-            revision: eb.ref('excluded.revision'),
-          })),
-        )
-        .execute();
-    }
+    await saveStoredStates(trx, 'timer_conversation_states', live);
     for (const chunk of chunked(closed, IDS_PER_DELETE)) {
       await trx.deleteFrom('timer_conversation_states').where('conversation_id', 'in', chunk).execute();
     }
