@@ -115,13 +115,15 @@ describe('timers on the real clock, in the service process', () => {
     expect(millisBetween(pushed, expired)).toBeGreaterThanOrEqual(1000);
   }, 60_000);
 
-  it('a live chat whose customer left is closed once the disconnect timeout has passed', async () => {
+  it('a live chat whose customer left goes to wrap-up once the disconnect timeout has passed', async () => {
+    // Picked: a live chat never auto-closes while active, so only the disconnect timer can move it.
     await post('/api/conversations', { id: 'rc-gone', channel: 'live_chat', queueId: 'support', customerId: 'cust-2' });
+    await post('/api/conversations/rc-gone/pick', { agentId: 'agent-2' });
     await post('/api/conversations/rc-gone/customer-disconnect', {});
-    const abandoned = await eventOf('rc-gone', 'ConversationAbandonedByCustomer');
+    const ended = await eventOf('rc-gone', 'ConversationEndedByCustomer');
     const left = (await history('rc-gone')).find((line) => line.type === 'CustomerDisconnected') as HistoryLine;
-    expect(abandoned.actor).toEqual({ kind: 'system', id: 'customer-disconnect-timer' });
-    expect(millisBetween(left, abandoned)).toBeGreaterThanOrEqual(1000);
+    expect(ended.actor).toEqual({ kind: 'system', id: 'customer-disconnect-timer' });
+    expect(millisBetween(left, ended)).toBeGreaterThanOrEqual(1000);
   }, 60_000);
 
   it('a live chat nobody takes is auto-closed by the sweep once open for the configured 2 seconds', async () => {

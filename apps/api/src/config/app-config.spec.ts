@@ -104,8 +104,9 @@ describe('timer configuration', () => {
     [{ AUTO_CLOSE_PERSISTENT_CHAT: 'open=400d' }, 'AUTO_CLOSE_PERSISTENT_CHAT', /longer than the longest supported, 365d/],
     [{ PUSH_RESERVATION_TIMEOUT: 'never' }, 'PUSH_RESERVATION_TIMEOUT', /"never" is not a duration/],
     [{ CUSTOMER_DISCONNECT_TIMEOUT: '0' }, 'CUSTOMER_DISCONNECT_TIMEOUT', /must be longer than 0/],
-    [{ TIMER_POLL_INTERVAL: '30d' }, 'TIMER_POLL_INTERVAL', /longer than the longest supported/],
+    [{ TIMER_POLL_INTERVAL: '30d' }, 'TIMER_POLL_INTERVAL', /longer than the longest supported, 24d/],
     [{ TIMERS: 'sometimes' }, 'TIMERS', /not one of on, off/],
+    [{ AUTO_CLOSE_RECORD: 'wrap_up=1d' }, 'AUTO_CLOSE_RECORD', /"wrap_up" is not a status record can auto-close from; use open, active/],
   ])('refuses %j, naming %s', (env, key, message) => {
     const error = refusal(env as Record<string, string>);
     expect(error.key).toBe(key);

@@ -27,9 +27,11 @@ type TimerKey = keyof typeof TIMER_CONFIG_DEFAULTS;
 /** `AUTO_CLOSE_LIVE_CHAT` and so on: one variable per channel kind. */
 const autoCloseKey = (channel: Channel) => `AUTO_CLOSE_${channel.toUpperCase()}` as TimerKey;
 
-/** Waiting only exists on async channels: elsewhere it is not a setting. */
+/** Waiting only exists on async channels, wrap-up on all but records: elsewhere they are not settings. */
 const statusesOf = (channel: Channel): readonly LiveStatus[] =>
-  ASYNC_CHANNELS.includes(channel) ? LIVE_STATUSES : LIVE_STATUSES.filter((status) => status !== 'waiting');
+  LIVE_STATUSES.filter(
+    (status) => (status !== 'waiting' || ASYNC_CHANNELS.includes(channel)) && (status !== 'wrap_up' || channel !== 'record'),
+  );
 
 const formatDuration = (ms: number | null): string => {
   if (ms === null) return 'never';
@@ -51,7 +53,7 @@ export const TIMER_CONFIG_DEFAULTS = {
   AUTO_CLOSE_SOCIAL: 'open=30d,active=30d,waiting=30d,wrap_up=1d',
   AUTO_CLOSE_TEAMS: 'open=30d,active=30d,waiting=30d,wrap_up=1d',
   AUTO_CLOSE_PERSISTENT_CHAT: 'open=30d,active=30d,waiting=30d,wrap_up=1d',
-  AUTO_CLOSE_RECORD: 'open=never,active=never,wrap_up=never',
+  AUTO_CLOSE_RECORD: 'open=never,active=never',
   PUSH_RESERVATION_TIMEOUT: '120s',
   AGENT_DISCONNECT_TIMEOUT: '5m',
   CUSTOMER_DISCONNECT_TIMEOUT: '3m',
@@ -64,8 +66,8 @@ type Env = Record<string, string | undefined>;
 
 /** A policy duration is compared with the clock, never handed to setTimeout, so it may exceed 24 days. */
 const LONGEST_POLICY_MS = 365 * 86_400_000;
-/** Intervals are handed to setTimeout: at most 2^31 - 1 ms. */
-const LONGEST_INTERVAL_MS = 2_147_483_647;
+/** The poll interval is handed to setTimeout (at most 2^31 - 1 ms); the sweep interval keeps the same bound. */
+const LONGEST_INTERVAL_MS = 24 * 86_400_000;
 
 const read = (env: Env, key: TimerKey): string => {
   const value = env[key];

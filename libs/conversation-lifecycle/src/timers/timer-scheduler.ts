@@ -83,6 +83,9 @@ export class TimerScheduler {
   private running = false;
   private current: Promise<TimerPassResult> = Promise.resolve(emptyResult(false));
   private nextSweepAtMs = Number.NEGATIVE_INFINITY;
+  private generation = 0;
+  /** Timers this instance has settled (fired, found fired, or refused) whose rows may still be listed. */
+  private readonly settled = new Set<string>();
   private lastPass?: TimerSchedulerStatus['lastPass'];
   private lastError?: string;
 
@@ -99,12 +102,15 @@ export class TimerScheduler {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.tick();
+    // A loop of an earlier start that is still finishing its pass sees another generation and ends.
+    this.generation += 1;
+    this.tick(this.generation);
   }
 
-  /** Stops the loop; resolves once no pass is in flight. */
+  /** Stops the loop; a pass in flight stops between timers. Resolves once none is in flight. */
   async stop(): Promise<void> {
     this.running = false;
+    this.generation += 1;
     if (this.loop) clearTimeout(this.loop);
     this.loop = undefined;
     await this.current.catch(() => undefined);
@@ -115,7 +121,7 @@ export class TimerScheduler {
    * sweep when it is due (or when `sweep` forces it). Passes never overlap.
    */
   runOnce(options: { sweep?: boolean } = {}): Promise<TimerPassResult> {
-    const pass = this.current.catch(() => undefined).then(() => this.pass(options.sweep ?? false));
+    const pass = this.current.catch(() => undefined).then(() => this.pass(options.sweep ?? false, () => false));
     this.current = pass;
     return pass;
   }
@@ -129,50 +135,75 @@ export class TimerScheduler {
     };
   }
 
-  private tick(): void {
-    if (!this.running) return;
-    void this.runOnce()
+  private tick(generation: number): void {
+    const stopped = () => generation !== this.generation;
+    if (stopped()) return;
+    const pass = this.current.catch(() => undefined).then(() => this.pass(false, stopped));
+    this.current = pass;
+    void pass
       .catch((error: unknown) => {
         this.lastError = error instanceof Error ? error.message : String(error);
         this.logger.warn(`Timer pass failed; next try in ${this.schedule.pollIntervalMs} ms: ${this.lastError}`);
       })
       .finally(() => {
-        if (!this.running) return;
-        this.loop = setTimeout(() => this.tick(), this.schedule.pollIntervalMs);
+        if (stopped()) return;
+        this.loop = setTimeout(() => this.tick(generation), this.schedule.pollIntervalMs);
         this.loop.unref();
       });
   }
 
-  private async pass(forceSweep: boolean): Promise<TimerPassResult> {
-    const now = this.clock.now();
-    const nowMs = now.getTime();
-    const sweep = forceSweep || nowMs >= this.nextSweepAtMs;
+  private async pass(forceSweep: boolean, stopped: () => boolean): Promise<TimerPassResult> {
+    const startedAt = this.clock.now();
+    const nowMs = startedAt.getTime();
+    // A clock set back (tests, a corrected host clock) must not hold the sweep off until it catches up.
+    const sweep = forceSweep || nowMs >= this.nextSweepAtMs || nowMs < this.nextSweepAtMs - this.schedule.autoCloseSweepIntervalMs;
     const cutoffs = this.cutoffs(nowMs, sweep);
     const result = emptyResult(sweep);
     const firedByKind = new Map<string, number>();
+    const stillDue = new Set<string>();
+    let firstFailure: string | undefined;
 
     let after: DueTimersCursor | undefined;
+    let complete = true;
     for (;;) {
+      if (stopped()) {
+        complete = false;
+        break;
+      }
       const due = await this.timers.dueTimers(cutoffs, this.schedule.batchSize, after);
-      if (due.length === 0) break;
-      await inParallel(due, this.schedule.concurrency, async (timer) => {
-        const outcome = await this.fire(timer, now.toISOString());
-        result[outcome] += 1;
-        if (outcome === 'fired') firedByKind.set(timer.kind, (firedByKind.get(timer.kind) ?? 0) + 1);
+      const toSend = due.filter((timer) => {
+        const key = settledKey(timer);
+        stillDue.add(key);
+        return !this.settled.has(key);
+      });
+      await inParallel(toSend, this.schedule.concurrency, stopped, async (timer) => {
+        const outcome = await this.fire(timer);
+        result[outcome.kind] += 1;
+        if (outcome.kind === 'failed') firstFailure ??= outcome.reason;
+        else this.settled.add(settledKey(timer));
+        if (outcome.kind === 'fired') firedByKind.set(timer.kind, (firedByKind.get(timer.kind) ?? 0) + 1);
       });
       if (due.length < this.schedule.batchSize) break;
       after = cursorAfter(due[due.length - 1]);
     }
-    // The sweep counts as done only once it went through every due timer.
-    if (sweep) this.nextSweepAtMs = nowMs + this.schedule.autoCloseSweepIntervalMs;
+    if (complete) {
+      // A settled timer is skipped while the timer projection has not yet caught up with the
+      // event that ended it; once its row is gone it is forgotten.
+      for (const key of this.settled) if (!stillDue.has(key) && (sweep || !key.startsWith('auto_close|'))) this.settled.delete(key);
+      // The sweep counts as done only once it went through every due timer.
+      if (sweep) this.nextSweepAtMs = nowMs + this.schedule.autoCloseSweepIntervalMs;
+    }
 
     if (result.fired > 0) {
       const kinds = [...firedByKind].map(([kind, count]) => `${kind} ${count}`).join(', ');
       this.logger.log(`Timers fired ${result.fired} (${kinds})`);
     }
-    if (result.failed > 0) this.logger.warn(`${result.failed} due timers could not fire; the next pass tries again`);
-    this.lastPass = { at: now.toISOString(), ...result };
-    this.lastError = undefined;
+    if (result.failed > 0) {
+      this.logger.warn(`${result.failed} due timers could not fire; the next pass tries again. First error: ${firstFailure}`);
+    }
+    this.lastPass = { at: startedAt.toISOString(), ...result };
+    // Some failures among successes are a store's hiccup; nothing but failures means timers are stuck.
+    this.lastError = result.failed > 0 && result.fired === 0 ? `${result.failed} due timers could not fire: ${firstFailure}` : undefined;
     return result;
   }
 
@@ -192,23 +223,23 @@ export class TimerScheduler {
     return cutoffs;
   }
 
-  private async fire(timer: StoredTimer, now: string): Promise<'fired' | 'alreadyFired' | 'outdated' | 'failed'> {
+  /** Sends one expiry, as of the clock's time now (never before the cutoff the timer was found due by). */
+  private async fire(timer: StoredTimer): Promise<{ kind: 'fired' | 'alreadyFired' | 'outdated' } | { kind: 'failed'; reason: string }> {
     const running: RunningTimer = { kind: timer.kind, since: timer.since, status: timer.status };
-    const command = timerCommand(running, timer.channel, this.policy, now);
-    if (command === undefined) return 'outdated';
+    const command = timerCommand(running, timer.channel, this.policy, this.clock.now().toISOString());
+    if (command === undefined) return { kind: 'outdated' };
     try {
       const result = await this.commandBus.execute<HandleConversationCommand, ConversationCommandResult>(
         new HandleConversationCommand(timer.conversationId, command, timerCommandId(running)),
       );
-      return result.applied ? 'fired' : 'alreadyFired';
+      return { kind: result.applied ? 'fired' : 'alreadyFired' };
     } catch (error) {
       // Refused by the decider (the condition cleared) or fired already under another policy's duration.
       if (error instanceof ConversationError || error instanceof IdempotencyKeyReusedError) {
         this.logger.debug?.(`Timer ${timer.kind} of ${timer.conversationId} no longer applies: ${error.message}`);
-        return 'outdated';
+        return { kind: 'outdated' };
       }
-      this.logger.warn(`Timer ${timer.kind} of ${timer.conversationId} could not fire: ${String(error)}`);
-      return 'failed';
+      return { kind: 'failed', reason: `${timer.kind} of ${timer.conversationId}: ${error instanceof Error ? error.message : String(error)}` };
     }
   }
 }
@@ -219,12 +250,21 @@ export class TimerScheduler {
  */
 export const timerCommandId = (timer: RunningTimer): string => `timer:${timer.kind}:${timer.status}:${timer.since}`;
 
+/** A timer row: the same conversation, kind, status and start is the same timer. */
+const settledKey = (timer: StoredTimer): string => `${timer.kind}|${timer.conversationId}|${timer.status}|${timer.since}`;
+
 const emptyResult = (swept: boolean): TimerPassResult => ({ fired: 0, alreadyFired: 0, outdated: 0, failed: 0, swept });
 
-const inParallel = async <T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> => {
+/** Runs `work` over the items, at most `concurrency` at a time, starting no new one once `stopped`. */
+const inParallel = async <T>(
+  items: readonly T[],
+  concurrency: number,
+  stopped: () => boolean,
+  work: (item: T) => Promise<void>,
+): Promise<void> => {
   let next = 0;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !stopped()) {
       const item = items[next];
       next += 1;
       await work(item);
