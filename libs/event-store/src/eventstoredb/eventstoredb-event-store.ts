@@ -94,10 +94,10 @@ export class EventStoreDbEventStore implements EventStore {
       await withDeadline(store.headPosition(), probeTimeoutMs, `no answer within ${probeTimeoutMs} ms`);
     } catch (error) {
       await store.close();
-      const reason = error instanceof EventStoreUnavailableError && error.cause !== undefined ? errorMessage(error.cause) : errorMessage(error);
+      const cause = error instanceof EventStoreUnavailableError && error.cause !== undefined ? error.cause : error;
       throw new EventStoreUnavailableError(
-        `EventStoreDB at ${where} cannot be reached (${reason}); check ESDB_CONNECTION_STRING and that the server is running`,
-        error,
+        `EventStoreDB at ${where} cannot be reached (${errorMessage(cause)}); check ESDB_CONNECTION_STRING and that the server is running`,
+        cause,
       );
     }
     return store;
