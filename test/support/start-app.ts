@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createApp } from '../../apps/api/src/app.factory';
 import { loadConfig } from '../../apps/api/src/config/app-config';
 import { ManualClock } from '@lib/conversation-lifecycle';
-import { InMemoryEventStore, SqliteEventStore, type EventStore } from '@lib/event-store';
+import { EVENT_STORE, InMemoryEventStore, SqliteEventStore, type EventStore } from '@lib/event-store';
 
 /** What a test needs from one answer: status code, headers and the parsed JSON body. */
 export interface Answer<Body = any> {
@@ -20,9 +20,13 @@ export interface StartAppOptions {
   env?: Record<string, string>;
   /**
    * 'memory' (default: events and read models in memory) or 'sqlite' (events.sqlite and
-   * read-models.sqlite in a temp DATA_DIR, removed on close).
+   * read-models.sqlite in a temp DATA_DIR, removed on close), or 'eventstoredb' (the service
+   * opens the store itself from `esdbConnectionString`, as in production; views in a temp
+   * DATA_DIR unless `env` sets READ_MODELS_URL).
    */
-  store?: 'memory' | 'sqlite';
+  store?: 'memory' | 'sqlite' | 'eventstoredb';
+  /** With store 'eventstoredb': ESDB_CONNECTION_STRING. */
+  esdbConnectionString?: string;
   /**
    * With store 'sqlite': use this existing directory as DATA_DIR instead of a fresh temp one,
    * and leave it in place on close (to restart an app on the same files). The caller removes it.
@@ -35,7 +39,7 @@ export interface TestApp {
   app: NestFastifyApplication;
   clock: ManualClock;
   store: EventStore;
-  /** DATA_DIR of a 'sqlite' app (holds events.sqlite and read-models.sqlite); undefined in memory. */
+  /** DATA_DIR of a 'sqlite' app (holds events.sqlite and read-models.sqlite) or an 'eventstoredb' one; undefined in memory. */
   dataDir?: string;
   post<B = any>(path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer<B>>;
   get<B = any>(path: string, headers?: Record<string, string>): Promise<Answer<B>>;
@@ -63,21 +67,30 @@ export const startApp = async (options: StartAppOptions = {}): Promise<TestApp> 
   const clock = new ManualClock(options.clockStart ?? '2026-03-02T09:00:00.000Z');
   let tempDir: string | undefined;
   let dataDir: string | undefined;
-  let store: EventStore;
-  if (options.store === 'sqlite') {
+  let store: EventStore | undefined;
+  let storeEnv: Record<string, string>;
+  if (options.store === 'sqlite' || options.store === 'eventstoredb') {
     if (options.dataDir === undefined) tempDir = mkdtempSync(join(tmpdir(), 'conv-e2e-'));
     dataDir = options.dataDir ?? tempDir;
+  }
+  if (options.store === 'sqlite') {
     store = new SqliteEventStore({ filename: join(dataDir as string, 'events.sqlite') });
+    // The read models live in DATA_DIR/read-models.sqlite, as in production.
+    storeEnv = { EVENT_STORE: 'sqlite', DATA_DIR: dataDir as string };
+  } else if (options.store === 'eventstoredb') {
+    storeEnv = { EVENT_STORE: 'eventstoredb', ESDB_CONNECTION_STRING: options.esdbConnectionString ?? '', DATA_DIR: dataDir as string };
   } else {
     store = new InMemoryEventStore();
+    storeEnv = { EVENT_STORE: 'memory' };
   }
-  // With the sqlite store the read models live in DATA_DIR/read-models.sqlite, as in production.
-  const storeEnv: Record<string, string> =
-    dataDir === undefined ? { EVENT_STORE: 'memory' } : { EVENT_STORE: 'sqlite', DATA_DIR: dataDir };
   // Timers stay off unless a test turns them on: most suites move the clock by hours and
   // expect conversations to wait for them, not to be auto-closed behind their back.
   const config = loadConfig({ ...storeEnv, LOG_LEVEL: 'error', TIMERS: 'off', ...options.env });
-  const app = await createApp(config, { clock, eventStore: store });
+  const app = await createApp(config, { clock, eventStore: store }).catch((error: unknown) => {
+    if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+    throw error;
+  });
+  store ??= app.get<EventStore>(EVENT_STORE);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
 

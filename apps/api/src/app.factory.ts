@@ -20,6 +20,9 @@ export const createApp = async (config: AppConfig, overrides: AppOverrides = {})
   const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, overrides), adapter, {
     logger: LOG_LEVELS[config.logLevel],
+    // A provider that fails (an unreachable EventStoreDB) rejects here instead of exiting the
+    // process: main.ts reports it and exits, tests see the error.
+    abortOnError: false,
   });
   // Runs after Fastify parsed the body and before Nest's pipes: a refusal goes through the filter.
   app.getHttpAdapter().getInstance().addHook('preValidation', async (request) => {

@@ -62,7 +62,8 @@ function meetsExpectation(expected: ExpectedRevision, lastRevision: number): boo
   }
 }
 
-function rejectRepeatedIds(stream: StreamName, eventIds: readonly string[]): void {
+/** One append naming the same event twice cannot be a retry of anything: refused before any store sees it. */
+export function rejectRepeatedIds(stream: StreamName, eventIds: readonly string[]): void {
   const seen = new Set<string>();
   for (const id of eventIds) {
     if (seen.has(id)) throw new IdempotencyMismatchError(stream, id);

@@ -49,10 +49,35 @@ describe('configuration', () => {
     [{ PROJECTOR: 'sometimes' }, 'PROJECTOR'],
     [{ EVENT_STORE: 'memory', READ_MODELS_URL: 'postgres://127.0.0.1/test' }, 'READ_MODELS_URL'],
     [{ EVENT_STORE: 'memory', PROJECTOR: 'off' }, 'PROJECTOR'],
+    [{ EVENT_STORE: 'eventstoredb' }, 'ESDB_CONNECTION_STRING'],
+    [{ EVENT_STORE: 'eventstoredb', ESDB_CONNECTION_STRING: 'http://localhost:2113' }, 'ESDB_CONNECTION_STRING'],
+    [{ EVENT_STORE: 'eventstoredb', ESDB_CONNECTION_STRING: 'localhost:2113' }, 'ESDB_CONNECTION_STRING'],
+    [{ EVENT_STORE: 'eventstoredb', ESDB_CONNECTION_STRING: 'esdb://' }, 'ESDB_CONNECTION_STRING'],
+    [{ ESDB_CONNECTION_STRING: 'esdb://localhost:2113?tls=false' }, 'ESDB_CONNECTION_STRING'],
   ])('refuses %j naming %s', (env, key) => {
     const error = refusal(env);
     expect(error.key).toBe(key);
     expect(error.message).toMatch(new RegExp(`^Invalid configuration ${key}: `));
+  });
+
+  describe('with EVENT_STORE=eventstoredb', () => {
+    const esdb = { EVENT_STORE: 'eventstoredb', ESDB_CONNECTION_STRING: 'esdb://localhost:2113?tls=false' };
+
+    it('takes a single-node or a discovery connection string', () => {
+      expect(loadConfig(esdb)).toMatchObject({ eventStore: 'eventstoredb', esdbConnectionString: 'esdb://localhost:2113?tls=false' });
+      const cluster = 'esdb+discover://admin:changeit@cluster.example.com:2113?tls=true&nodePreference=leader';
+      expect(loadConfig({ ...esdb, ESDB_CONNECTION_STRING: cluster }).esdbConnectionString).toBe(cluster);
+    });
+
+    it('keeps the views in PostgreSQL or in SQLite under DATA_DIR, kept here or by another instance', () => {
+      expect(loadConfig({ ...esdb, READ_MODELS_URL: 'postgres://db/views' }).readModelsUrl).toBe('postgres://db/views');
+      expect(loadConfig({ ...esdb, DATA_DIR: '/var/lib/views' })).toMatchObject({ dataDir: '/var/lib/views', readModelsUrl: undefined });
+      expect(loadConfig({ ...esdb, READ_MODELS_URL: 'postgres://db/views', PROJECTOR: 'off' }).projector).toBe('off');
+    });
+
+    it('leaves the connection string unset for the other stores', () => {
+      expect(loadConfig({}).esdbConnectionString).toBeUndefined();
+    });
   });
 });
 

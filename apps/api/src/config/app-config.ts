@@ -5,7 +5,7 @@ import { TIMER_CONFIG_DEFAULTS, readTimerConfig, type TimerConfig } from './time
 
 export { ConfigError };
 
-export type EventStoreKind = 'sqlite' | 'memory';
+export type EventStoreKind = 'sqlite' | 'memory' | 'eventstoredb';
 
 export interface AppConfig extends TimerConfig {
   port: number;
@@ -26,6 +26,8 @@ export interface AppConfig extends TimerConfig {
   projectorPollIntervalMs: number;
   /** Whether this instance keeps the views (`on`) or leaves that to another instance (`off`). */
   projector: 'on' | 'off';
+  /** EventStoreDB's address (`esdb://host:2113?tls=false`); set exactly when eventStore is eventstoredb. */
+  esdbConnectionString?: string;
 }
 
 /** Every setting, its environment variable and default: the README's configuration table. */
@@ -42,6 +44,7 @@ export const CONFIG_DEFAULTS = {
   CLOSED_WORK_ITEMS_PRUNE_INTERVAL: '10m',
   PROJECTOR_POLL_INTERVAL: '50ms',
   PROJECTOR: 'on',
+  ESDB_CONNECTION_STRING: '',
   ...TIMER_CONFIG_DEFAULTS,
 } as const;
 
@@ -93,6 +96,15 @@ const postgresUrl = (env: Env, key: keyof typeof CONFIG_DEFAULTS): string | unde
   return text;
 };
 
+const esdbConnectionString = (env: Env, key: keyof typeof CONFIG_DEFAULTS): string | undefined => {
+  const text = read(env, key);
+  if (text === '') return undefined;
+  if (!/^esdb(\+discover)?:\/\/[^/?#\s]+/.test(text)) {
+    throw new ConfigError(key, 'is not an EventStoreDB connection string such as esdb://localhost:2113?tls=false (or esdb+discover:// for a cluster)');
+  }
+  return text;
+};
+
 const oneOf = <T extends string>(env: Env, key: keyof typeof CONFIG_DEFAULTS, allowed: readonly T[]): T => {
   const text = read(env, key);
   if (!allowed.includes(text as T)) throw new ConfigError(key, `"${text}" is not one of ${allowed.join(', ')}`);
@@ -108,6 +120,12 @@ export const loadConfig = (env: Env = process.env): AppConfig => {
   if (config.eventStore === 'memory' && config.projector === 'off') {
     throw new ConfigError('PROJECTOR', 'off needs another instance to keep the views, which an in-memory event log cannot share; use EVENT_STORE=sqlite');
   }
+  if (config.eventStore === 'eventstoredb' && !config.esdbConnectionString) {
+    throw new ConfigError('ESDB_CONNECTION_STRING', 'is required with EVENT_STORE=eventstoredb, e.g. esdb://localhost:2113?tls=false');
+  }
+  if (config.eventStore !== 'eventstoredb' && config.esdbConnectionString) {
+    throw new ConfigError('ESDB_CONNECTION_STRING', `is set but EVENT_STORE is ${config.eventStore}, so events would not go to EventStoreDB; set EVENT_STORE=eventstoredb or unset it`);
+  }
   return config;
 };
 
@@ -115,7 +133,7 @@ const readConfig = (env: Env): AppConfig => ({
   port: integer(env, 'PORT', 0, 65535),
   host: read(env, 'HOST'),
   dataDir: resolve(read(env, 'DATA_DIR')),
-  eventStore: oneOf(env, 'EVENT_STORE', ['sqlite', 'memory'] as const),
+  eventStore: oneOf(env, 'EVENT_STORE', ['sqlite', 'memory', 'eventstoredb'] as const),
   bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1024, 10 * 1024 * 1024),
   customerReviveWindowMs: duration(env, 'CUSTOMER_REVIVE_WINDOW'),
   logLevel: oneOf(env, 'LOG_LEVEL', ['error', 'warn', 'log', 'debug'] as const),
@@ -124,6 +142,7 @@ const readConfig = (env: Env): AppConfig => ({
   closedWorkItemsPruneIntervalMs: positiveDuration(env, 'CLOSED_WORK_ITEMS_PRUNE_INTERVAL'),
   projectorPollIntervalMs: positiveDuration(env, 'PROJECTOR_POLL_INTERVAL'),
   projector: oneOf(env, 'PROJECTOR', ['on', 'off'] as const),
+  esdbConnectionString: esdbConnectionString(env, 'ESDB_CONNECTION_STRING'),
   ...readTimerConfig(env),
 });
 

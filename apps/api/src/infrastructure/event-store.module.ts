@@ -1,6 +1,7 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { join } from 'node:path';
 import { EVENT_STORE, InMemoryEventStore, SqliteEventStore, type EventStore } from '@lib/event-store';
+import { EventStoreDbEventStore } from '@lib/event-store/eventstoredb';
 import type { AppConfig } from '../config/app-config';
 
 /** The event log's file in the data directory. */
@@ -20,12 +21,16 @@ export class EventStoreModule implements OnApplicationShutdown {
     };
   }
 
-  private static open(config: AppConfig): EventStore {
+  private static async open(config: AppConfig): Promise<EventStore> {
     switch (config.eventStore) {
       case 'sqlite':
         return new SqliteEventStore({ filename: join(config.dataDir, EVENTS_FILE) });
       case 'memory':
         return new InMemoryEventStore();
+      case 'eventstoredb':
+        // Probes the server before the service takes requests: a wrong address stops the start
+        // with a message naming ESDB_CONNECTION_STRING. Later outages answer 503 until it is back.
+        return EventStoreDbEventStore.connect(config.esdbConnectionString as string);
     }
   }
 

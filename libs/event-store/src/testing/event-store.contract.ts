@@ -26,10 +26,25 @@ export interface EventStoreUnderTest {
 /** Whether a store flags a recognised retry is optional (EventStoreDB cannot tell); the result itself is not. */
 const withoutRetryFlag = ({ recognisedRetry: _flag, ...result }: AppendResult): AppendResult => result;
 
+export interface ContractOptions {
+  /**
+   * How the store recognises a retried append:
+   * - 'by-event-ids' (default; SQLite, in-memory): wherever its ids are stored, so a retry is
+   *   recognised at any expected revision and every partial overlap is refused;
+   * - 'from-expected-revision' (EventStoreDB): at the revisions right after the expected one,
+   *   or, for `any` and `stream_exists`, by its first id. A retry at an expected revision the
+   *   stream never had is a conflict, and an append whose first id is new is written even when
+   *   a later one was stored before. Deterministic ids from the same command keep both safe.
+   */
+  idempotency?: 'by-event-ids' | 'from-expected-revision';
+}
+
 export function describeEventStoreContract(
   adapterName: string,
   createStore: () => Promise<EventStoreUnderTest>,
+  { idempotency = 'by-event-ids' }: ContractOptions = {},
 ): void {
+  const byEventIds = idempotency === 'by-event-ids';
   describe(`${adapterName} (EventStore contract)`, () => {
     let store: EventStore;
     let dispose: () => Promise<void>;
@@ -255,12 +270,35 @@ export function describeEventStoreContract(
         const second = await store.appendToStream(stream, secondWrite, { expectedRevision: 1 });
 
         expect(withoutRetryFlag(await store.appendToStream(stream, firstWrite, { expectedRevision: 'no_stream' }))).toEqual(first);
-        expect(withoutRetryFlag(await store.appendToStream(stream, firstWrite, { expectedRevision: 7 }))).toEqual(first);
         expect(withoutRetryFlag(await store.appendToStream(stream, secondWrite, { expectedRevision: 'stream_exists' }))).toEqual(second);
+        expect(withoutRetryFlag(await store.appendToStream(stream, secondWrite, { expectedRevision: 1 }))).toEqual(second);
         expect(await store.readStream(stream)).toHaveLength(3);
       });
 
-      it('refuses an append that repeats only some of the ids of an earlier one', async () => {
+      if (byEventIds) {
+        it('recognises a retry at an expected revision the stream never had', async () => {
+          const stream = uniqueStream('stale-retry');
+          const firstWrite = someEvents(2);
+          const first = await store.appendToStream(stream, firstWrite, { expectedRevision: 'no_stream' });
+          await store.appendToStream(stream, someEvents(1), { expectedRevision: 1 });
+
+          expect(withoutRetryFlag(await store.appendToStream(stream, firstWrite, { expectedRevision: 7 }))).toEqual(first);
+          expect(await store.readStream(stream)).toHaveLength(3);
+        });
+      } else {
+        it('treats a retry at an expected revision the stream never had as a conflict, writing nothing', async () => {
+          const stream = uniqueStream('stale-retry');
+          const firstWrite = someEvents(2);
+          await store.appendToStream(stream, firstWrite, { expectedRevision: 'no_stream' });
+          await store.appendToStream(stream, someEvents(1), { expectedRevision: 1 });
+
+          const error = await rejectionOf(store.appendToStream(stream, firstWrite, { expectedRevision: 7 }), WrongExpectedRevisionError);
+          expect(error.actual).toBe(2);
+          expect(await store.readStream(stream)).toHaveLength(3);
+        });
+      }
+
+      it('refuses an append whose first id was written before but not the ones after it', async () => {
         const stream = uniqueStream('partial');
         const written = someEvents(2);
         await store.appendToStream(stream, written, { expectedRevision: 'no_stream' });
@@ -270,23 +308,35 @@ export function describeEventStoreContract(
           store.appendToStream(stream, [written[1], fresh], { expectedRevision: 'any' }),
           IdempotencyMismatchError,
         );
-        await rejectionOf(store.appendToStream(stream, [fresh, written[0]], { expectedRevision: 'any' }), IdempotencyMismatchError);
 
         expect(error.streamName).toBe(stream);
         expect(error.eventId).toBe(written[1].id);
         expect(idsOf(await store.readStream(stream))).toEqual(idsOf(written));
       });
 
-      it('refuses ids that were written to a different stream', async () => {
-        const original = uniqueStream('original');
-        const other = uniqueStream('other');
-        const written = someEvents(1);
-        await store.appendToStream(original, written, { expectedRevision: 'no_stream' });
+      if (byEventIds) {
+        it('refuses an append that repeats an earlier id after a new one', async () => {
+          const stream = uniqueStream('partial');
+          const written = someEvents(2);
+          await store.appendToStream(stream, written, { expectedRevision: 'no_stream' });
+          const fresh = someEvents(1)[0];
 
-        await rejectionOf(store.appendToStream(other, written, { expectedRevision: 'any' }), IdempotencyMismatchError);
+          await rejectionOf(store.appendToStream(stream, [fresh, written[0]], { expectedRevision: 'any' }), IdempotencyMismatchError);
 
-        expect(await store.readStream(other)).toEqual([]);
-      });
+          expect(idsOf(await store.readStream(stream))).toEqual(idsOf(written));
+        });
+
+        it('refuses ids that were written to a different stream', async () => {
+          const original = uniqueStream('original');
+          const other = uniqueStream('other');
+          const written = someEvents(1);
+          await store.appendToStream(original, written, { expectedRevision: 'no_stream' });
+
+          await rejectionOf(store.appendToStream(other, written, { expectedRevision: 'any' }), IdempotencyMismatchError);
+
+          expect(await store.readStream(other)).toEqual([]);
+        });
+      }
 
       it('refuses an append that carries the same id twice', async () => {
         const stream = uniqueStream('duplicate-ids');
