@@ -11,6 +11,7 @@ import {
 import type { RecordedEvent, SubscribeToAllOptions, Subscription } from '../event-store.port';
 import { resolveBatchSize } from '../input-validation';
 import { isSystemStream, positionPair, revisionNumber, toRecordedEvent } from './eventstoredb-records';
+import { StoppablePause } from '../subscription/stoppable-pause';
 
 export interface ResubscribePolicy {
   /** First wait after the server dropped the subscription; doubles on each failure in a row. */
@@ -60,7 +61,7 @@ export class EventStoreDbSubscription implements Subscription {
   private stopping = false;
   private current?: AllStreamSubscription;
   private wake?: () => void;
-  private endPause?: () => void;
+  private readonly pauses = new StoppablePause();
   private readonly ended: Promise<void>;
 
   constructor(
@@ -80,7 +81,7 @@ export class EventStoreDbSubscription implements Subscription {
   stop(): Promise<void> {
     this.stopping = true;
     this.wakeUp();
-    this.endPause?.();
+    this.pauses.cut();
     void this.current?.unsubscribe().catch(() => undefined);
     // From inside our own onEvents, waiting for the in-flight call would wait for itself.
     if (runningHandler.getStore() === this) return Promise.resolve();
@@ -222,16 +223,7 @@ export class EventStoreDbSubscription implements Subscription {
 
   /** Only stop() cuts a pause short: new events during a live-batch window are the point of it. */
   private pause(ms: number): Promise<void> {
-    if (ms <= 0 || this.stopping) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => this.endPause?.(), ms);
-      timer.unref();
-      this.endPause = () => {
-        clearTimeout(timer);
-        this.endPause = undefined;
-        resolve();
-      };
-    });
+    return this.stopping ? Promise.resolve() : this.pauses.wait(ms);
   }
 
   private wakeUp(): void {

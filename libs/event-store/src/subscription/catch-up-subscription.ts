@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { RecordedEvent, SubscribeToAllOptions, Subscription, SubscriptionFilter } from '../event-store.port';
 import { resolveBatchSize } from '../input-validation';
+import { StoppablePause } from './stoppable-pause';
 
 /** Reads the log in position order, strictly after `after`, at most `maxCount` events. */
 export type ReadLogPage = (after: number, maxCount: number) => Promise<RecordedEvent[]>;
@@ -37,7 +38,7 @@ export class CatchUpSubscription implements Subscription {
   private stopping = false;
   private newEventsSignalled = false;
   private wake?: () => void;
-  private endWindow?: () => void;
+  private readonly liveBatchWindow = new StoppablePause();
   private pollTimer?: NodeJS.Timeout;
   private readonly ended: Promise<void>;
 
@@ -61,7 +62,7 @@ export class CatchUpSubscription implements Subscription {
   stop(): Promise<void> {
     this.stopping = true;
     this.wakeUp();
-    this.endWindow?.();
+    this.liveBatchWindow.cut();
     // From inside our own onEvents, waiting for the in-flight call would wait for itself.
     if (runningHandler.getStore() === this) return Promise.resolve();
     return this.ended;
@@ -117,17 +118,7 @@ export class CatchUpSubscription implements Subscription {
    * signals do not cut the window short (that is the point); stop() does.
    */
   private gatherLiveBatch(): Promise<void> {
-    const windowMs = this.options.liveBatchWindowMs ?? 0;
-    if (windowMs <= 0 || this.stopping) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => this.endWindow?.(), windowMs);
-      timer.unref();
-      this.endWindow = () => {
-        clearTimeout(timer);
-        this.endWindow = undefined;
-        resolve();
-      };
-    });
+    return this.stopping ? Promise.resolve() : this.liveBatchWindow.wait(this.options.liveBatchWindowMs ?? 0);
   }
 
   private wakeUp(): void {
