@@ -26,6 +26,8 @@ export interface ConversationFacts {
   /** The last agent who held it: the owner of a waiting item, and the preferred agent after a revive. */
   lastAgentId?: string;
   supervisors: string[];
+  /** Agents who rejected a push of it or let one expire: routing offers it to someone else. */
+  declinedBy: string[];
 }
 
 export type Assignment = 'awaiting_acceptance' | 'accepted';
@@ -68,11 +70,13 @@ const facts = (state: ConversationState): ConversationFacts => {
   }
   const {
     id, channel, queueId, customerId, priority, openedAt, statusSince, lastActivityAt, autoCloseClockSince,
-    customerConnected, customerDisconnectedAt, unreadCustomerMessages, lastAgentId, supervisors,
+    customerConnected, customerDisconnectedAt, unreadCustomerMessages, lastAgentId, supervisors, declinedBy,
   } = state;
   return {
     id, channel, queueId, customerId, priority, openedAt, statusSince, lastActivityAt, autoCloseClockSince,
     customerConnected, customerDisconnectedAt, unreadCustomerMessages, lastAgentId, supervisors,
+    // States stored before this field existed have none.
+    declinedBy: declinedBy ?? [],
   };
 };
 
@@ -141,6 +145,7 @@ export const evolve = (state: ConversationState, event: ConversationEvent): Conv
         customerConnected: true,
         unreadCustomerMessages: 0,
         supervisors: [],
+        declinedBy: [],
       };
     }
     case 'ConversationPicked':
@@ -152,7 +157,11 @@ export const evolve = (state: ConversationState, event: ConversationEvent): Conv
     case 'ConversationPushAccepted':
       return state.status === 'active' ? { ...state, assignment: 'accepted' } : state;
     case 'ConversationPushRejected':
-    case 'ConversationPushReservationExpired':
+    case 'ConversationPushReservationExpired': {
+      const declinedBy = facts(state).declinedBy;
+      const open = toOpen(state, at);
+      return declinedBy.includes(event.data.agentId) ? open : { ...open, declinedBy: [...declinedBy, event.data.agentId] };
+    }
     case 'ConversationReleasedToQueue':
     case 'ConversationRequeuedOnSessionClose':
     case 'ConversationRequeuedAfterAgentDisconnect':
