@@ -6,6 +6,7 @@ import { createApp } from '../../apps/api/src/app.factory';
 import { loadConfig } from '../../apps/api/src/config/app-config';
 import { ManualClock } from '@lib/conversation-lifecycle';
 import { EVENT_STORE, InMemoryEventStore, SqliteEventStore, type EventStore } from '@lib/event-store';
+import { OnDemandProvisioning } from './provisioning';
 
 /** What a test needs from one answer: status code, headers and the parsed JSON body. */
 export interface Answer<Body = any> {
@@ -33,6 +34,11 @@ export interface StartAppOptions {
    */
   dataDir?: string;
   clockStart?: string;
+  /**
+   * 'on-demand' (default): queues and agents a suite names are created before the request that
+   * needs them (see OnDemandProvisioning); 'none': the suite creates them itself.
+   */
+  provision?: 'on-demand' | 'none';
 }
 
 export interface TestApp {
@@ -85,7 +91,7 @@ export const startApp = async (options: StartAppOptions = {}): Promise<TestApp> 
   }
   // Timers stay off unless a test turns them on: most suites move the clock by hours and
   // expect conversations to wait for them, not to be auto-closed behind their back.
-  const config = loadConfig({ ...storeEnv, LOG_LEVEL: 'error', TIMERS: 'off', ...options.env });
+  const config = loadConfig({ ...storeEnv, LOG_LEVEL: 'error', TIMERS: 'off', ROUTING: 'off', ...options.env });
   const app = await createApp(config, { clock, eventStore: store }).catch((error: unknown) => {
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });
     throw error;
@@ -104,6 +110,10 @@ export const startApp = async (options: StartAppOptions = {}): Promise<TestApp> 
     };
   };
 
+  const post: TestApp['post'] = (path, body, headers) =>
+    request({ method: 'POST', url: path, payload: body === undefined ? undefined : (body as object), headers });
+  const provisioning = options.provision === 'none' ? undefined : new OnDemandProvisioning(post);
+
   let closed = false;
   return {
     app,
@@ -111,8 +121,10 @@ export const startApp = async (options: StartAppOptions = {}): Promise<TestApp> 
     store,
     dataDir,
     request,
-    post: (path, body, headers) =>
-      request({ method: 'POST', url: path, payload: body === undefined ? undefined : (body as object), headers }),
+    post: async (path, body, headers) => {
+      await provisioning?.before(path, body);
+      return post(path, body, headers);
+    },
     get: (path, headers) => request({ method: 'GET', url: path, headers }),
     close: async () => {
       if (closed) return;

@@ -16,6 +16,9 @@ import { HealthController } from './health/health.controller';
 import { EventStoreModule } from './infrastructure/event-store.module';
 import { ReadModelsModule } from './infrastructure/read-models.module';
 import { TimersModule } from './infrastructure/timers.module';
+import { WorkDistributionModule } from './infrastructure/work-distribution.module';
+import { AgentsController } from './agents/agents.controller';
+import { QueuesController } from './queues/queues.controller';
 import { ReadYourWrites } from './views/read-your-writes';
 import { ViewsController } from './views/views.controller';
 
@@ -47,9 +50,10 @@ export class AppModule {
         EventStoreModule.forConfig(config, overrides.eventStore),
         ConversationLifecycleModule,
         ReadModelsModule.forRoot(),
+        WorkDistributionModule.forRoot(),
         TimersModule.forRoot(),
       ],
-      controllers: [ConversationsController, ViewsController, HealthController],
+      controllers: [ConversationsController, AgentsController, QueuesController, ViewsController, HealthController],
       providers: [ReadYourWrites],
     };
   }

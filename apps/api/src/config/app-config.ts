@@ -2,12 +2,13 @@ import { resolve } from 'node:path';
 import { ConfigError } from './config-error';
 import { parseDuration } from './duration';
 import { TIMER_CONFIG_DEFAULTS, readTimerConfig, type TimerConfig } from './timer-config';
+import { WORK_DISTRIBUTION_CONFIG_DEFAULTS, readWorkDistributionConfig, type WorkDistributionConfig } from './work-distribution-config';
 
 export { ConfigError };
 
 export type EventStoreKind = 'sqlite' | 'memory' | 'eventstoredb';
 
-export interface AppConfig extends TimerConfig {
+export interface AppConfig extends TimerConfig, WorkDistributionConfig {
   port: number;
   host: string;
   dataDir: string;
@@ -46,6 +47,7 @@ export const CONFIG_DEFAULTS = {
   PROJECTOR: 'on',
   ESDB_CONNECTION_STRING: '',
   ...TIMER_CONFIG_DEFAULTS,
+  ...WORK_DISTRIBUTION_CONFIG_DEFAULTS,
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -144,6 +146,7 @@ const readConfig = (env: Env): AppConfig => ({
   projector: oneOf(env, 'PROJECTOR', ['on', 'off'] as const),
   esdbConnectionString: esdbConnectionString(env, 'ESDB_CONNECTION_STRING'),
   ...readTimerConfig(env),
+  ...readWorkDistributionConfig(env),
 });
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

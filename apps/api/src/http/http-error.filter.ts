@@ -1,10 +1,12 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ConversationError } from '@lib/domain';
+import { AgentError, ConversationError } from '@lib/domain';
 import { EventStoreUnavailableError } from '@lib/event-store';
 import {
+  AgentConcurrencyExhaustedError,
   ConcurrencyExhaustedError,
   IdempotencyKeyReusedError,
+  QueueNotFoundError,
   RevisionMismatchError,
 } from '@lib/conversation-lifecycle';
 import { ReadModelBehindError } from '../views/read-your-writes';
@@ -44,6 +46,16 @@ export const toErrorBody = (error: unknown): ErrorBody => {
       allowedActions: error.allowedActions,
       ...error.details,
     };
+  }
+  if (error instanceof AgentError) {
+    // The agent named does not exist: 404; it cannot take this work now: 409 naming the condition.
+    return { statusCode: error.code === 'AGENT.NOT_FOUND' ? 404 : 409, code: error.code, message: error.message, agentId: error.agentId, ...error.details };
+  }
+  if (error instanceof QueueNotFoundError) {
+    return { statusCode: 404, code: error.code, message: error.message, queueId: error.queueId, field: error.field };
+  }
+  if (error instanceof AgentConcurrencyExhaustedError) {
+    return { statusCode: 409, code: error.code, message: error.message, agentId: error.agentId };
   }
   if (error instanceof RevisionMismatchError) {
     return {

@@ -16,13 +16,6 @@ export class ViewsController {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  @Get('queues')
-  @ApiOperation({ summary: 'Queues with their conversation counts per status' })
-  async queues(@Query() query: PageQueryDto) {
-    await this.readYourWrites.awaitPosition(query.minPosition);
-    return badParametersAsRequestErrors(() => this.queries.queueCounts(query));
-  }
-
   @Get('queues/:id/work-items')
   @ApiOperation({ summary: "The queue's open items in routing order (priority, then longest waiting), with wait time" })
   async queueWorkItems(@Param('id', EntityIdPipe) queueId: string, @Query() query: PageQueryDto) {

@@ -1,4 +1,4 @@
-import { Inject } from '@nestjs/common';
+import { Inject, Optional } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import {
   ConversationError,
@@ -18,6 +18,8 @@ import {
   type EventStore,
   type NewEvent,
 } from '@lib/event-store';
+import { CAPACITY_COORDINATOR, type CapacityCoordinator, type Reservation } from '../capacity/capacity-coordinator';
+import { QueueDirectory } from '../queues/queue-directory';
 import { deterministicUuid, fingerprint } from '../shared/deterministic-id';
 import { KeyedSerializer } from '../shared/keyed-serializer';
 import { ConversationCache, type CachedConversation } from './conversation-cache';
@@ -79,6 +81,9 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CONVERSATION_POLICY) private readonly policy: ConversationPolicy,
     @Inject(COMMAND_RETRY) private readonly retry: CommandRetryPolicy,
+    // Without these (unit tests of the lifecycle alone) queues and capacity are not checked.
+    @Optional() @Inject(CAPACITY_COORDINATOR) private readonly capacity?: CapacityCoordinator,
+    @Optional() @Inject(QueueDirectory) private readonly queues?: QueueDirectory,
   ) {
     this.cache = new ConversationCache(retry.cachedConversations);
   }
@@ -88,6 +93,31 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
   }
 
   private async handle(envelope: HandleConversationCommand): Promise<ConversationCommandResult> {
+    await this.requireQueuesExist(envelope.command);
+    // Capacity reserved on an agent for a write that has not happened (yet): given back unless it lands.
+    const pending: { reservation?: Reservation } = {};
+    const now = envelope.command.metadata.now;
+    try {
+      return await this.decideAndAppend(envelope, pending);
+    } finally {
+      if (pending.reservation && this.capacity) {
+        await this.capacity.compensate(pending.reservation, (id) => this.load(id), now);
+      }
+    }
+  }
+
+  private async requireQueuesExist(command: ConversationCommand): Promise<void> {
+    if (!this.queues) return;
+    if (command.type === 'OpenConversation') await this.queues.requireExisting(command.data.queueId, 'queueId');
+    if (command.type === 'TransferConversation' && 'toQueueId' in command.data) {
+      await this.queues.requireExisting(command.data.toQueueId, 'toQueueId');
+    }
+  }
+
+  private async decideAndAppend(
+    envelope: HandleConversationCommand,
+    pending: { reservation?: Reservation },
+  ): Promise<ConversationCommandResult> {
     const { conversationId, command, commandId, expectedRevision } = envelope;
     const stream = conversationStream(conversationId);
     // The time of the command is not part of what it asks for: a retry an hour later is the same command.
@@ -122,6 +152,7 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
         this.cache.forget(conversationId);
         continue;
       }
+      await this.reserveCapacity(conversationId, command, conversation, pending);
       const newState = events.reduce(evolve, conversation.state);
       const toAppend: NewEvent[] = events.map((event, index) => ({
         // The fingerprint is part of the id: a reused key with another command must not pass for a retry.
@@ -143,6 +174,8 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
         }
         const status = newState.status as ConversationStatus;
         const { nextExpectedRevision: revision, position } = appended;
+        pending.reservation = undefined;
+        await this.capacity?.settleAfter(conversationId, conversation.state, newState, revision, command.metadata.now);
         this.cache.set(conversationId, {
           state: newState,
           revision,
@@ -165,6 +198,29 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
         if (attempt >= this.retry.maxAttempts) throw new ConcurrencyExhaustedError(conversationId, attempt);
         await pause(Math.random() * this.retry.baseDelayMs * attempt);
       }
+    }
+  }
+
+  /**
+   * Reserves what the command needs on the agent for the write at the next revision. A
+   * reservation made on an earlier attempt for another revision or agent is given back first.
+   */
+  private async reserveCapacity(
+    conversationId: string,
+    command: ConversationCommand,
+    conversation: CachedConversation,
+    pending: { reservation?: Reservation },
+  ): Promise<void> {
+    if (!this.capacity || conversation.state.status === 'none') return;
+    const need = this.capacity.needOf(command, conversation.state);
+    const nextRevision = conversation.revision + 1;
+    const held = pending.reservation;
+    if (held && (need === undefined || held.agentId !== need.agentId || held.conversationRevision !== nextRevision)) {
+      pending.reservation = undefined;
+      await this.capacity.compensate(held, (id) => this.load(id), command.metadata.now);
+    }
+    if (need && !pending.reservation) {
+      pending.reservation = await this.capacity.reserve(conversationId, need, nextRevision, command.metadata.now);
     }
   }
 

@@ -1,0 +1,87 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { AgentError, agent, system } from '@lib/domain';
+import {
+  AgentLedger,
+  CLOCK,
+  HandleAgentCommand,
+  QueueDirectory,
+  type AgentCommandResult,
+  type Clock,
+} from '@lib/conversation-lifecycle';
+import { WorkDistributionQueries } from '@lib/read-models';
+import { EntityIdPipe } from '../http/entity-id.pipe';
+import { PageQueryDto } from '../views/views.dto';
+import { ReadYourWrites, badParametersAsRequestErrors } from '../views/read-your-writes';
+import { agentAnswer, type AgentAnswer } from './agent-answer';
+import { PresenceDto, RegisterAgentDto } from './agents.dto';
+
+@ApiTags('agents')
+@Controller('api/agents')
+export class AgentsController {
+  constructor(
+    private readonly commandBus: CommandBus,
+    private readonly ledger: AgentLedger,
+    private readonly queues: QueueDirectory,
+    private readonly board: WorkDistributionQueries,
+    private readonly readYourWrites: ReadYourWrites,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Register an agent (capacity, queues, optional presence), or update a registered one' })
+  async register(@Body() body: RegisterAgentDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<AgentAnswer> {
+    for (const queueId of body.queueIds) await this.queues.requireExisting(queueId, 'queueIds');
+    const result = await this.run(body.id, {
+      type: 'RegisterAgent',
+      data: { agentId: body.id, capacity: body.capacity, queueIds: body.queueIds, presence: body.presence, by: system('administration') },
+      metadata: { now: this.now() },
+    });
+    const created = result.events.some((event) => event.type === 'AgentRegistered');
+    void reply.status(created ? 201 : 200);
+    if (created) reply.header('Location', `/api/agents/${body.id}`);
+    return this.answer(body.id, result);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'The capacity board: every agent with presence, capacity used, blocked by wrap-up, and free' })
+  async list(@Query() query: PageQueryDto) {
+    await this.readYourWrites.awaitPosition(query.minPosition);
+    return badParametersAsRequestErrors(() => this.board.capacityBoard(this.now(), query));
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One agent as its stream says now: presence, queues, capacity and what holds it' })
+  async get(@Param('id', EntityIdPipe) agentId: string): Promise<AgentAnswer> {
+    return this.answer(agentId, { ...(await this.ledger.load(agentId)), events: [] });
+  }
+
+  @Post(':id/presence')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Set the agent\'s presence (available, busy, busy_dnd, away, offline)' })
+  async presence(@Param('id', EntityIdPipe) agentId: string, @Body() body: PresenceDto): Promise<AgentAnswer> {
+    const result = await this.run(agentId, {
+      type: 'ChangePresence',
+      data: { presence: body.presence, by: agent(agentId) },
+      metadata: { now: this.now() },
+    });
+    return this.answer(agentId, result);
+  }
+
+  private run(agentId: string, command: HandleAgentCommand['command']): Promise<AgentCommandResult> {
+    return this.commandBus.execute<HandleAgentCommand, AgentCommandResult>(new HandleAgentCommand(agentId, command));
+  }
+
+  private answer(agentId: string, result: AgentCommandResult): AgentAnswer {
+    if (result.state.status !== 'registered') {
+      throw new AgentError('AGENT.NOT_FOUND', `Agent ${agentId} is not registered; register it with POST /api/agents first`, agentId);
+    }
+    return agentAnswer(result.state, this.now(), result.revision, result.position);
+  }
+
+  private now(): string {
+    return this.clock.now().toISOString();
+  }
+}

@@ -1,0 +1,57 @@
+import { Body, Controller, Get, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { system } from '@lib/domain';
+import { CLOCK, DefineQueueCommand, QueueDirectory, QueueNotFoundError, type Clock, type QueueDefinitionResult } from '@lib/conversation-lifecycle';
+import { WorkDistributionQueries } from '@lib/read-models';
+import { EntityIdPipe } from '../http/entity-id.pipe';
+import { PageQueryDto } from '../views/views.dto';
+import { ReadYourWrites, badParametersAsRequestErrors } from '../views/read-your-writes';
+import { DefineQueueDto } from './queues.dto';
+
+@ApiTags('queues')
+@Controller('api/queues')
+export class QueuesController {
+  constructor(
+    private readonly commandBus: CommandBus,
+    private readonly queues: QueueDirectory,
+    private readonly views: WorkDistributionQueries,
+    private readonly readYourWrites: ReadYourWrites,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a queue (mode pick or push, priority, assignment method), or change its settings' })
+  async define(@Body() body: DefineQueueDto, @Res({ passthrough: true }) reply: FastifyReply) {
+    const settings = {
+      name: body.name ?? body.id,
+      mode: body.mode ?? 'pick',
+      priority: body.priority ?? 0,
+      method: body.method ?? 'highest_free_capacity',
+    };
+    const result = await this.commandBus.execute<DefineQueueCommand, QueueDefinitionResult>(
+      new DefineQueueCommand(body.id, settings, system('administration'), this.clock.now().toISOString()),
+    );
+    void reply.status(result.created ? 201 : 200);
+    if (result.created) reply.header('Location', `/api/queues/${body.id}`);
+    const { status: _status, ...queue } = result.queue;
+    return { ...queue, revision: result.revision, position: result.position };
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Queues with their settings, agents serving them and conversation counts per status' })
+  async list(@Query() query: PageQueryDto) {
+    await this.readYourWrites.awaitPosition(query.minPosition);
+    return badParametersAsRequestErrors(() => this.views.queues(query));
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One queue\'s settings, as its stream says now' })
+  async get(@Param('id', EntityIdPipe) queueId: string) {
+    const queue = await this.queues.get(queueId);
+    if (queue.status !== 'defined') throw new QueueNotFoundError(queueId, 'id');
+    const { status: _status, ...settings } = queue;
+    return settings;
+  }
+}

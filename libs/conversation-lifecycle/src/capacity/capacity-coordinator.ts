@@ -1,0 +1,127 @@
+import {
+  agent,
+  type Actor,
+  type Channel,
+  type ConversationCommand,
+  type ConversationState,
+  type ExistingConversationState,
+  type ReservationPurpose,
+} from '@lib/domain';
+import type { AgentLedger } from '../agents/agent-ledger';
+import { agentOf, standingOf } from './conversation-standing';
+
+/** Capacity a conversation command needs on an agent before its own write. */
+export interface CapacityNeed {
+  agentId: string;
+  purpose: ReservationPurpose;
+  channel: Channel;
+  queueId: string;
+  by: Actor;
+}
+
+/** A reservation made for the conversation write at `conversationRevision`. */
+export interface Reservation {
+  agentId: string;
+  conversationId: string;
+  conversationRevision: number;
+}
+
+export interface CapacityLogger {
+  warn(message: string): void;
+}
+
+/** Loads a conversation from its stream (the truth, not a cache). */
+export type ConversationLoader = (conversationId: string) => Promise<{ state: ConversationState; revision: number }>;
+
+export const CAPACITY_COORDINATOR = Symbol('CAPACITY_COORDINATOR');
+
+/**
+ * Keeps agents' capacity in step with their conversations across two streams that cannot be
+ * written in one transaction: reserve on the agent first (where capacity is checked), then
+ * write the conversation; compensate from what the conversation's stream says if that write
+ * does not happen; after a write that moves a conversation away from an agent, settle that
+ * agent's claim. Whatever a crash leaves half done, the reconciler settles later.
+ */
+export class CapacityCoordinator {
+  constructor(
+    private readonly ledger: AgentLedger,
+    private readonly logger: CapacityLogger = { warn: () => undefined },
+  ) {}
+
+  needOf(command: ConversationCommand, state: ExistingConversationState): CapacityNeed | undefined {
+    const { channel, queueId } = state;
+    switch (command.type) {
+      case 'PickConversation':
+        return { agentId: command.data.agentId, purpose: 'pick', channel, queueId, by: agent(command.data.agentId) };
+      case 'AssignConversation':
+        return { agentId: command.data.agentId, purpose: command.data.force ? 'forced' : 'push', channel, queueId, by: command.data.by };
+      case 'TransferConversation':
+        return 'toAgentId' in command.data
+          ? { agentId: command.data.toAgentId, purpose: 'transfer', channel, queueId, by: agent(command.data.agentId) }
+          : undefined;
+      case 'ReviveConversation':
+        return { agentId: command.data.agentId, purpose: 'revive', channel, queueId, by: agent(command.data.agentId) };
+      default:
+        return undefined;
+    }
+  }
+
+  /** Throws the agent's refusal (AgentError) when the agent cannot take it. */
+  async reserve(conversationId: string, need: CapacityNeed, conversationRevision: number, now: string): Promise<Reservation> {
+    const { agentId, purpose, channel, queueId, by } = need;
+    await this.ledger.execute(agentId, {
+      type: 'ReserveCapacity',
+      data: { conversationId, channel, queueId, purpose, conversationRevision, by },
+      metadata: { now },
+    });
+    return { agentId, conversationId, conversationRevision };
+  }
+
+  /**
+   * The write a reservation was made for did not happen here. Another writer may have made the
+   * same assignment (a repeated command, a second router), so the conversation's stream decides:
+   * not there yet, the reservation is cancelled; there, the claim is settled against it.
+   */
+  async compensate(reservation: Reservation, load: ConversationLoader, now: string): Promise<void> {
+    const { agentId, conversationId, conversationRevision } = reservation;
+    try {
+      const { state, revision } = await load(conversationId);
+      await this.ledger.execute(
+        agentId,
+        revision < conversationRevision
+          ? { type: 'CancelReservation', data: { conversationId, conversationRevision }, metadata: { now } }
+          : { type: 'SettleCapacity', data: { conversation: standingOf(conversationId, state, revision) }, metadata: { now } },
+      );
+    } catch (error) {
+      this.logger.warn(
+        `Could not give back agent ${agentId}'s reservation for conversation ${conversationId}; the reconciler will: ${describe(error)}`,
+      );
+    }
+  }
+
+  /** After a conversation write: the agent it moved away from (or who ended it) settles its claim. */
+  async settleAfter(
+    conversationId: string,
+    before: ConversationState,
+    after: ConversationState,
+    revision: number,
+    now: string,
+  ): Promise<void> {
+    const agentId = agentOf(before);
+    if (agentId === undefined) return;
+    if (before.status === after.status && agentOf(after) === agentId) return;
+    try {
+      await this.ledger.execute(agentId, {
+        type: 'SettleCapacity',
+        data: { conversation: standingOf(conversationId, after, revision) },
+        metadata: { now },
+      });
+    } catch (error) {
+      this.logger.warn(
+        `Could not settle agent ${agentId}'s capacity after conversation ${conversationId} moved on; the reconciler will: ${describe(error)}`,
+      );
+    }
+  }
+}
+
+const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));

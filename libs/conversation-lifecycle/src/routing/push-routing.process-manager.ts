@@ -1,0 +1,130 @@
+import type { EventStore, RecordedEvent, Subscription } from '@lib/event-store';
+import { AGENT_STREAM_PREFIX } from '../agents/agent-stream';
+import { QUEUE_STREAM_PREFIX } from '../queues/queue-directory';
+import type { PushRouter, RoutingPassResult } from './push-router';
+
+/** Events after which an item may be routable, or an agent may take one. */
+const ROUTING_TRIGGERS: ReadonlySet<string> = new Set([
+  'ConversationOpened',
+  'ConversationPushRejected',
+  'ConversationPushReservationExpired',
+  'ConversationReleasedToQueue',
+  'ConversationTransferredToQueue',
+  'ConversationRequeuedOnSessionClose',
+  'ConversationRequeuedAfterAgentDisconnect',
+  'ConversationRevivedByCustomer',
+  'AgentRegistered',
+  'AgentJoinedQueue',
+  'AgentPresenceChanged',
+  'AgentCapacityChanged',
+  'AgentCapacityReleased',
+  'QueueCreated',
+  'QueueSettingsChanged',
+]);
+
+export interface RoutingSchedule {
+  /** A pass also runs this often (real time): wrap-up blocks that ran out, missed triggers. */
+  intervalMs: number;
+  /** How long a triggered pass waits for the views to show the trigger before it runs anyway. */
+  viewsWaitMs: number;
+}
+
+export const DEFAULT_ROUTING_SCHEDULE: RoutingSchedule = { intervalMs: 5_000, viewsWaitMs: 2_000 };
+
+export interface RoutingStatus {
+  status: 'ok' | 'off' | 'failing';
+  lastPass?: RoutingPassResult & { finishedAt: string };
+  lastError?: string;
+}
+
+/** Resolves once the views have applied `position` (true), or after `timeoutMs` (false). */
+export type ViewsWait = (position: number, timeoutMs: number) => Promise<boolean>;
+
+/**
+ * The push-routing process manager: watches the log for events that may make an item
+ * routable (an item opens or comes back to its queue, an agent becomes available, joins a
+ * queue or frees capacity) and runs a routing pass once the views show them; also every
+ * `intervalMs`. Passes never overlap; triggers during a pass cause one more pass after it.
+ */
+export class PushRoutingProcessManager {
+  private subscription?: Subscription;
+  private interval?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private wanted = false;
+  private wantedPosition = 0;
+  private stopped = true;
+  private current: RoutingStatus = { status: 'off' };
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly router: PushRouter,
+    private readonly waitForViews: ViewsWait,
+    private readonly schedule: RoutingSchedule = DEFAULT_ROUTING_SCHEDULE,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async start(): Promise<void> {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.current = { status: 'ok' };
+    const head = await this.store.headPosition();
+    this.subscription = this.store.subscribeToAll({
+      after: head,
+      filter: { streamPrefixes: ['conversation-', AGENT_STREAM_PREFIX, QUEUE_STREAM_PREFIX] },
+      onEvents: (events) => this.onEvents(events),
+      onError: (error) => this.fail(error),
+    });
+    this.interval = setInterval(() => this.request(0), this.schedule.intervalMs);
+    this.interval.unref();
+    this.request(head);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.interval) clearInterval(this.interval);
+    await this.subscription?.stop();
+    await this.running;
+    this.current = { status: 'off' };
+  }
+
+  status(): RoutingStatus {
+    return this.current;
+  }
+
+  /** Resolves when no pass is running or wanted (for tests and shutdown). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private onEvents(events: readonly RecordedEvent[]): void {
+    const triggers = events.filter((event) => ROUTING_TRIGGERS.has(event.type));
+    if (triggers.length > 0) this.request(triggers[triggers.length - 1].position);
+  }
+
+  private request(position: number): void {
+    if (this.stopped) return;
+    this.wanted = true;
+    this.wantedPosition = Math.max(this.wantedPosition, position);
+    this.running ??= this.loop().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  private async loop(): Promise<void> {
+    while (this.wanted && !this.stopped) {
+      this.wanted = false;
+      const position = this.wantedPosition;
+      try {
+        if (position > 0) await this.waitForViews(position, this.schedule.viewsWaitMs);
+        const result = await this.router.runOnce();
+        this.current = { status: 'ok', lastPass: { ...result, finishedAt: this.now().toISOString() } };
+      } catch (error) {
+        this.fail(error);
+      }
+    }
+  }
+
+  private fail(error: unknown): void {
+    this.current = { ...this.current, status: 'failing', lastError: error instanceof Error ? error.message : String(error) };
+  }
+}
