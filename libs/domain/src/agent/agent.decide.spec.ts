@@ -410,7 +410,7 @@ describe('agent decider: ReserveCapacity', () => {
       given(...history)
         .withPolicy(VOICE_TWO)
         .when(reserve(3, { conversationRevision: 6, channel: 'voice' }))
-        .thenThrows('AGENT.NO_FREE_CAPACITY', { capacity: 1, used: 1, blocked: 0, free: 1, needed: 2, channel: 'voice' });
+        .thenThrows('AGENT.NO_FREE_CAPACITY', { capacity: 1, used: 0, blocked: 0, free: 1, needed: 2, channel: 'voice' });
     });
 
     it('a later, unforced revision of a forced claim is no longer forced', () => {
@@ -428,14 +428,9 @@ describe('agent decider: ReserveCapacity', () => {
         .thenThrows('AGENT.NO_FREE_CAPACITY', { capacity: 1, used: 1, blocked: 0, free: 0, needed: 1, channel: 'sms' });
     });
 
-    // BUG (see report): the retry guard only looks at claims still `assigned`. Once settlement
-    // has turned the claim into a wrap-up block, a late retry of the very reservation that made
-    // it (same revision) is accepted again: it turns the block back into an `assigned` claim
-    // (and moves lastAssignedAt), and the CancelReservation that follows the failed assigning
-    // write then gives back the wrap-up block as well. It should write nothing. Jest's
-    // `it.failing` keeps the suite green while the decider behaves otherwise; drop `.failing`
-    // once it is fixed.
-    it.failing('a retry at the same (or an older) revision writes nothing after the claim became a wrap-up block', () => {
+    // Otherwise the late retry would turn the block back into an assigned claim, and the cancel
+    // that follows its failed write would give the wrap-up block back too.
+    it('a retry at the same (or an older) revision writes nothing after the claim became a wrap-up block', () => {
       given(registered(2), reserved(1, { conversationRevision: 4 }), blockedForWrapUp(2)).when(reserve(3, { conversationRevision: 4 })).then([]);
     });
   });
@@ -689,8 +684,13 @@ describe('agent decider: SettleCapacity (bring a claim in line with the conversa
 
     it('the time counts from the latest reservation of the conversation', () => {
       const rereserved = [...claimed, reserved(8, { conversationRevision: R + 2 })];
-      given(...rereserved).when(settle(11, standing('active', R + 1, { agentId: AGENT }), 10 * MINUTE)).then([]);
-      given(...rereserved).when(settle(18, standing('active', R + 1, { agentId: AGENT }), 10 * MINUTE)).then([capacityReleased(18, 'orphan_reservation_reconciled')]);
+      given(...rereserved).when(settle(11, standing('open', R + 1), 10 * MINUTE)).then([]);
+      given(...rereserved).when(settle(18, standing('open', R + 1), 10 * MINUTE)).then([capacityReleased(18, 'orphan_reservation_reconciled')]);
+    });
+
+    it('does not release what the agent holds by an earlier assignment, however long the later write is missing', () => {
+      const rereserved = [...claimed, reserved(8, { conversationRevision: R + 2 })];
+      given(...rereserved).when(settle(100, standing('active', R + 1, { agentId: AGENT }), 10 * MINUTE)).then([]);
     });
 
     it('does not apply to a wrap-up block', () => {

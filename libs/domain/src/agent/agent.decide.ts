@@ -4,7 +4,7 @@ import type { AgentCommand, ConversationStanding, RegisterAgent, ReserveCapacity
 import { AgentError } from './agent.errors';
 import type { AgentEvent, AgentFact } from './agent.events';
 import { presenceAllows, presencesAllowing } from './agent.presence';
-import { capacityUsage, claimCounts, type CapacityClaim, type RegisteredAgent, type AgentState } from './agent.state';
+import { capacityUsage, claimCounts, without, type CapacityClaim, type RegisteredAgent, type AgentState } from './agent.state';
 import { DEFAULT_CAPACITY_POLICY, type CapacityPolicy } from './capacity.policy';
 
 const CAPACITY_KEEPER = system('capacity');
@@ -81,7 +81,7 @@ const reserve = (
   const now = command.metadata.now;
   const existing = agent.claims[conversationId];
   // A retry of a reservation already made (or superseded by a later one) takes nothing more.
-  if (existing && existing.holding === 'assigned' && existing.conversationRevision >= conversationRevision) return [];
+  if (existing && existing.conversationRevision >= conversationRevision) return [];
   if ((purpose === 'pick' || purpose === 'push') && !agent.queueIds.includes(queueId)) {
     throw new AgentError(
       'AGENT.NOT_IN_QUEUE',
@@ -98,16 +98,14 @@ const reserve = (
     );
   }
   const units = policy.unitsPerConversation[channel];
-  const usage = capacityUsage(agent, now);
   // Capacity this conversation already holds on the agent is not taken twice.
-  const alreadyHeld = existing && claimCounts(existing, now) ? existing.units : 0;
-  const free = Math.max(0, agent.capacity - usage.used - usage.blocked + alreadyHeld);
+  const usage = capacityUsage({ ...agent, claims: without(agent.claims, conversationId) }, now);
   const forced = purpose === 'forced';
-  if (!forced && units > free) {
+  if (!forced && units > usage.free) {
     throw new AgentError(
       'AGENT.NO_FREE_CAPACITY',
-      `Agent ${agent.id} has ${free} free capacity unit(s) of ${agent.capacity} (used ${usage.used}, blocked by wrap-up ${usage.blocked}); a ${channel} conversation needs ${units}`,
-      agent.id, { ...usage, free, needed: units, channel },
+      `Agent ${agent.id} has ${usage.free} free capacity unit(s) of ${agent.capacity} (used ${usage.used}, blocked by wrap-up ${usage.blocked}); a ${channel} conversation needs ${units}`,
+      agent.id, { ...usage, needed: units, channel },
     );
   }
   const reason = forced ? 'forced_assignment' : `${purpose}_reserved_capacity`;
@@ -133,13 +131,17 @@ const settle = (
   const claim = agent.claims[conversation.conversationId];
   if (!claim) return [];
   const release = (reason: string) => [released(claim, fact(CAPACITY_KEEPER, reason))];
+  const heldByThisAgent = conversation.agentId === agent.id;
   if (conversation.revision < claim.conversationRevision) {
-    // The conversation has not (yet) recorded the assignment this claim was reserved for.
+    // The conversation has not (yet) recorded the assignment this claim was reserved for. If the
+    // agent holds it anyway (an earlier assignment), the claim is theirs whatever comes of that write.
     const orphaned =
-      orphanAfterMs !== undefined && claim.holding === 'assigned' && millisBetween(claim.since, now) >= orphanAfterMs;
+      orphanAfterMs !== undefined &&
+      claim.holding === 'assigned' &&
+      !(heldByThisAgent && conversation.status === 'active') &&
+      millisBetween(claim.since, now) >= orphanAfterMs;
     return orphaned ? release('orphan_reservation_reconciled') : [];
   }
-  const heldByThisAgent = conversation.agentId === agent.id;
   switch (conversation.status) {
     case 'active':
       return heldByThisAgent ? [] : release('conversation_moved_to_another_agent');

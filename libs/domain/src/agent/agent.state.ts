@@ -61,7 +61,8 @@ export const capacityUsage = (agent: RegisteredAgent, now: IsoTime): CapacityUsa
   return { capacity: agent.capacity, used, blocked, free: Math.max(0, agent.capacity - used - blocked) };
 };
 
-const without = (claims: Record<string, CapacityClaim>, conversationId: string): Record<string, CapacityClaim> => {
+/** The claims without the one on this conversation. */
+export const without = (claims: Record<string, CapacityClaim>, conversationId: string): Record<string, CapacityClaim> => {
   const { [conversationId]: _removed, ...rest } = claims;
   return rest;
 };
