@@ -35,6 +35,7 @@ import { at, ConversationLog, HOUR, MINUTE } from './conversation-log';
 import { FailingCommitPlugin, refusingPosition, throwingAfterApply, withPlugin } from './faults';
 import { randomHistory, playHistory } from './random-history';
 import { checkpointsOf, dumpViews, type ViewDump } from './table-dump';
+import { describeWorkDistribution } from './work-distribution.suite';
 
 export interface TestDatabase {
   database: ReadModelDatabase;
@@ -936,6 +937,17 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
         // Nothing was swapped in, nothing left behind.
         expect(await dumpViews(database)).toEqual(before);
       });
+    });
+
+    describeWorkDistribution({
+      databases,
+      propertyRuns: options.propertyRuns,
+      setup,
+      projectorOf,
+      projectToHead,
+      expectSameAsRebuild,
+      rebuiltFromScratch,
+      allPages,
     });
 
     describe('property: incremental tables equal a rebuild from scratch', () => {
