@@ -72,23 +72,23 @@ async function applyAgentEvents(trx: Kysely<ReadModelSchema>, events: readonly R
     if (agentId === undefined) continue;
     const previous = current.get(agentId);
     const event = familyEvent<AgentEvent>(recorded, isAgentEvent, previous?.position);
-    const registration = event.type === 'AgentRegistered';
-    // Before its registration evolveAgent ignores an agent's events: so does the projection.
-    if (!registration && previous === undefined) continue;
+    let registeredAt: string;
+    let joinedBefore: ReadonlyMap<string, number>;
+    if (event.type === 'AgentRegistered') {
+      // A registration starts the agent afresh: every queue it names joins with it.
+      registeredAt = event.data.at;
+      joinedBefore = new Map();
+    } else if (previous === undefined) {
+      // Before its registration evolveAgent ignores an agent's events: so does the projection.
+      continue;
+    } else {
+      registeredAt = previous.registeredAt;
+      joinedBefore = previous.joinedPositions;
+    }
     const after = evolveAgent(previous?.state ?? initialAgentState(), event);
     if (after.status !== 'registered') continue;
-    // A registration starts the agent afresh, so every queue it names joins with it.
-    const joinedPositions = new Map<string, number>();
-    for (const queueId of after.queueIds) {
-      joinedPositions.set(queueId, (registration ? undefined : previous?.joinedPositions.get(queueId)) ?? recorded.position);
-    }
-    const next: StoredAgent = {
-      state: after,
-      registeredAt: registration || previous === undefined ? event.data.at : previous.registeredAt,
-      joinedPositions,
-      position: recorded.position,
-    };
-    current.set(agentId, next);
+    const joinedPositions = new Map(after.queueIds.map((queueId) => [queueId, joinedBefore.get(queueId) ?? recorded.position]));
+    current.set(agentId, { state: after, registeredAt, joinedPositions, position: recorded.position });
     touched.add(agentId);
   }
   if (touched.size === 0) return;
