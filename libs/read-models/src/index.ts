@@ -11,11 +11,21 @@ export type {
   AuditConversationStatesTable,
   ConversationTimersTable,
   TimerConversationStatesTable,
+  AgentsTable,
+  AgentQueuesTable,
+  AgentClaimsTable,
+  QueuesTable,
 } from './database/read-model-schema';
 export { runInWriteTransaction } from './database/write-transaction';
 export { migrateToLatest, READ_MODEL_MIGRATIONS, ReadModelMigrationError } from './migrations/migrate';
 export type { Projection } from './projections/projection';
-export { AUDIT_INDEX_PROJECTION, CONVERSATION_TIMERS_PROJECTION, CONVERSATION_VIEWS_PROJECTION } from './projections/projection';
+export {
+  AGENTS_AND_QUEUES_PROJECTION,
+  AUDIT_INDEX_PROJECTION,
+  CONVERSATION_TIMERS_PROJECTION,
+  CONVERSATION_VIEWS_PROJECTION,
+} from './projections/projection';
+export { AgentsAndQueuesProjection } from './projections/agents-and-queues.projection';
 export { ConversationTimersProjection } from './projections/conversation-timers.projection';
 export { ConversationViewsProjection } from './projections/conversation-views.projection';
 export { AuditIndexProjection } from './projections/audit-index.projection';
@@ -26,6 +36,7 @@ export { PositionWaiters } from './projector/position-waiters';
 export type { ProjectorHost, ProjectorLogger, ProjectorOptions } from './projector/projector';
 export { ReadModelQueries, CLOSED_WORK_ITEMS_WINDOW_MS } from './queries/read-model-queries';
 export { TimerQueries, cursorAfter } from './queries/timer-queries';
+export { WorkDistributionQueries } from './queries/work-distribution-queries';
 export type { DueTimerCutoff, DueTimersCursor, StoredTimer } from './queries/timer-queries';
 export { pruneClosedWorkItems } from './maintenance/prune-closed-work-items';
 export { rebuildReadModels, RebuildError, DEFAULT_REBUILD_BATCH_SIZE } from './rebuild/rebuild-read-models';

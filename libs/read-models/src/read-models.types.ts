@@ -1,4 +1,4 @@
-import type { Channel, ConversationStatus } from '@lib/domain';
+import type { AssignmentMethod, Channel, ConversationStatus, LiveStatus, Presence, QueueMode } from '@lib/domain';
 
 /**
  * The shapes the read models answer with. Times are ISO-8601 strings; positions are global
@@ -127,4 +127,77 @@ export interface ProjectionStatus {
      */
     transient?: boolean;
   };
+}
+
+/** Capacity one conversation holds on an agent. */
+export interface AgentClaim {
+  conversationId: string;
+  channel: Channel;
+  queueId: string;
+  units: number;
+  /** assigned: being assigned or worked; wrap_up: its wrap-up blocks capacity (until blockedUntil, when set). */
+  holding: 'assigned' | 'wrap_up';
+  blockedUntil?: string;
+  /** Reserved by a forced assignment, which may exceed capacity. */
+  forced: boolean;
+  since: string;
+}
+
+/** An agent's capacity as of the query's `now`, counted as the domain's capacityUsage counts it. */
+export interface AgentCapacity {
+  agentId: string;
+  capacity: number;
+  presence: Presence;
+  presenceSince: string;
+  /** The queues the agent serves, in the order it joined them. */
+  queueIds: string[];
+  /** Units of conversations assigned or being worked. */
+  used: number;
+  /** Units of conversations in wrap-up that still block as of now (a block whose time is over counts as free). */
+  blocked: number;
+  /** max(0, capacity - used - blocked). */
+  free: number;
+  /** used + blocked > capacity (forced assignments, or capacity lowered under the agent's load). */
+  forcedOver: boolean;
+  /** When work was last reserved for the agent (the round-robin order). */
+  lastAssignedAt?: string;
+  /** Every claim, longest held first. */
+  claims: AgentClaim[];
+}
+
+/** What the push router needs of an agent: its capacity as of now and the queues it serves, without claims. */
+export type ServingAgent = Omit<AgentCapacity, 'claims'>;
+
+/** How many of a queue's conversations are in each live status. */
+export type LiveStatusCounts = Record<LiveStatus, number>;
+
+/** A defined queue: its settings, its conversations by live status and how many agents serve it. */
+export interface QueueOverview {
+  queueId: string;
+  name: string;
+  mode: QueueMode;
+  priority: number;
+  method: AssignmentMethod;
+  createdAt: string;
+  conversations: LiveStatusCounts;
+  /** Agents that serve the queue, whatever their presence. */
+  agents: number;
+}
+
+/** A push queue, in the order the router serves queues. */
+export interface PushQueue {
+  queueId: string;
+  priority: number;
+  method: AssignmentMethod;
+}
+
+/** An open conversation waiting in a queue, for the push router. */
+export interface OpenQueueItem {
+  conversationId: string;
+  queueId: string;
+  channel: Channel;
+  /** The item's own priority (its queue's priority orders it first). */
+  priority: number;
+  /** When it (last) entered the queue. */
+  statusSince: string;
 }

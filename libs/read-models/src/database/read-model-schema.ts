@@ -2,7 +2,7 @@
  * The read-model tables as Kysely sees them. Types stay portable between SQLite and
  * PostgreSQL: times are ISO-8601 text (always normalised with `toISOString`, so text order is
  * time order), positions are bigint in PostgreSQL (parsed back to number by the pool) and
- * integer in SQLite, booleans do not appear.
+ * integer in SQLite, booleans are 0/1 integers.
  */
 
 /** One row per projection: how far it got, and the event it could not apply, if any. */
@@ -105,6 +105,63 @@ export interface TimerConversationStatesTable {
   revision: number;
 }
 
+/**
+ * One row per registered agent (agents-and-queues projection). An agent's queues and claims are
+ * in agent_queues and agent_claims; together they are the domain's RegisteredAgent state.
+ */
+export interface AgentsTable {
+  agent_id: string;
+  capacity: number;
+  /** available, busy, busy_dnd, away, offline. */
+  presence: string;
+  presence_since: string;
+  registered_at: string;
+  /** The `at` of the latest AgentCapacityReserved: the round-robin order. */
+  last_assigned_at: string | null;
+  /** Global position of the last event of the agent's stream folded in. */
+  position: number;
+}
+
+/** Which queues an agent serves; the agent's queues in join order are ordered by (joined_position, queue_id). */
+export interface AgentQueuesTable {
+  agent_id: string;
+  queue_id: string;
+  /** Position of the event that added the queue (registration or AgentJoinedQueue). */
+  joined_position: number;
+}
+
+/** Capacity one conversation holds on an agent (the domain's CapacityClaim). */
+export interface AgentClaimsTable {
+  agent_id: string;
+  conversation_id: string;
+  channel: string;
+  queue_id: string;
+  units: number;
+  /** 1 when reserved by a forced assignment (may exceed capacity), else 0. */
+  forced: number;
+  /** assigned, wrap_up. */
+  holding: string;
+  /** wrap_up only: blocks capacity until then; null blocks until the claim is released. */
+  blocked_until: string | null;
+  since: string;
+  conversation_revision: number;
+}
+
+/** One row per defined queue, with its current settings. */
+export interface QueuesTable {
+  queue_id: string;
+  name: string;
+  /** pick, push. */
+  mode: string;
+  /** Higher first. */
+  priority: number;
+  /** highest_free_capacity, round_robin. */
+  method: string;
+  created_at: string;
+  /** Global position of the last event of the queue's stream folded in. */
+  position: number;
+}
+
 export interface ReadModelSchema {
   projection_checkpoints: ProjectionCheckpointsTable;
   conversation_views: ConversationViewsTable;
@@ -114,6 +171,10 @@ export interface ReadModelSchema {
   audit_conversation_states: AuditConversationStatesTable;
   conversation_timers: ConversationTimersTable;
   timer_conversation_states: TimerConversationStatesTable;
+  agents: AgentsTable;
+  agent_queues: AgentQueuesTable;
+  agent_claims: AgentClaimsTable;
+  queues: QueuesTable;
 }
 
 /** The tables a rebuild recreates and swaps in (everything but the checkpoints). */
@@ -125,6 +186,10 @@ export const VIEW_TABLES = [
   'audit_conversation_states',
   'conversation_timers',
   'timer_conversation_states',
+  'agents',
+  'agent_queues',
+  'agent_claims',
+  'queues',
 ] as const satisfies readonly (keyof ReadModelSchema)[];
 
 export type ViewTable = (typeof VIEW_TABLES)[number];

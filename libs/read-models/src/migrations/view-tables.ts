@@ -160,11 +160,88 @@ export async function createTimerTables(db: Kysely<any>, indexTag = ''): Promise
     .execute();
 }
 
+/**
+ * Agents, the queues they serve, the capacity conversations hold on them, and the queues'
+ * settings (migration 003): the capacity board, the queue list and what the push router reads.
+ */
+export async function createAgentAndQueueTables(db: Kysely<any>, indexTag = ''): Promise<void> {
+  const index = (name: string) => (indexTag === '' ? name : `${name}_${indexTag}`);
+
+  await db.schema
+    .createTable('agents')
+    .ifNotExists()
+    .addColumn('agent_id', 'text', (column) => column.primaryKey())
+    .addColumn('capacity', 'integer', (column) => column.notNull())
+    .addColumn('presence', 'text', (column) => column.notNull())
+    .addColumn('presence_since', 'text', (column) => column.notNull())
+    .addColumn('registered_at', 'text', (column) => column.notNull())
+    .addColumn('last_assigned_at', 'text')
+    .addColumn('position', 'bigint', (column) => column.notNull())
+    .execute();
+
+  await db.schema
+    .createTable('agent_queues')
+    .ifNotExists()
+    .addColumn('agent_id', 'text', (column) => column.notNull())
+    .addColumn('queue_id', 'text', (column) => column.notNull())
+    .addColumn('joined_position', 'bigint', (column) => column.notNull())
+    .addPrimaryKeyConstraint(index('agent_queues_pk'), ['agent_id', 'queue_id'])
+    .execute();
+  // The agents serving a queue (router, agent counts); the primary key answers "an agent's queues".
+  await db.schema
+    .createIndex(index('agent_queues_queue_idx'))
+    .ifNotExists()
+    .on('agent_queues')
+    .columns(['queue_id', 'agent_id'])
+    .execute();
+
+  await db.schema
+    .createTable('agent_claims')
+    .ifNotExists()
+    .addColumn('agent_id', 'text', (column) => column.notNull())
+    .addColumn('conversation_id', 'text', (column) => column.notNull())
+    .addColumn('channel', 'text', (column) => column.notNull())
+    .addColumn('queue_id', 'text', (column) => column.notNull())
+    .addColumn('units', 'integer', (column) => column.notNull())
+    .addColumn('forced', 'integer', (column) => column.notNull())
+    .addColumn('holding', 'text', (column) => column.notNull())
+    .addColumn('blocked_until', 'text')
+    .addColumn('since', 'text', (column) => column.notNull())
+    .addColumn('conversation_revision', 'bigint', (column) => column.notNull())
+    .addPrimaryKeyConstraint(index('agent_claims_pk'), ['agent_id', 'conversation_id'])
+    .execute();
+
+  await db.schema
+    .createTable('queues')
+    .ifNotExists()
+    .addColumn('queue_id', 'text', (column) => column.primaryKey())
+    .addColumn('name', 'text', (column) => column.notNull())
+    .addColumn('mode', 'text', (column) => column.notNull())
+    .addColumn('priority', 'integer', (column) => column.notNull())
+    .addColumn('method', 'text', (column) => column.notNull())
+    .addColumn('created_at', 'text', (column) => column.notNull())
+    .addColumn('position', 'bigint', (column) => column.notNull())
+    .execute();
+  // The queue list and the router's queues, both in (priority desc, queue id) order.
+  await db.schema
+    .createIndex(index('queues_priority_idx'))
+    .ifNotExists()
+    .on('queues')
+    .columns(['priority desc', 'queue_id'])
+    .execute();
+}
+
 /** V1 plus the timer tables. */
 export async function createViewTablesV2(db: Kysely<any>, indexTag = ''): Promise<void> {
   await createViewTablesV1(db, indexTag);
   await createTimerTables(db, indexTag);
 }
 
+/** V2 plus the agent and queue tables. */
+export async function createViewTablesV3(db: Kysely<any>, indexTag = ''): Promise<void> {
+  await createViewTablesV2(db, indexTag);
+  await createAgentAndQueueTables(db, indexTag);
+}
+
 /** The current layout (what migrating to latest produces). */
-export const createViewTables = createViewTablesV2;
+export const createViewTables = createViewTablesV3;

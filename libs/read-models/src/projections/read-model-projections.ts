@@ -1,3 +1,4 @@
+import { AgentsAndQueuesProjection } from './agents-and-queues.projection';
 import { AuditIndexProjection } from './audit-index.projection';
 import { ConversationTimersProjection } from './conversation-timers.projection';
 import { ConversationViewsProjection } from './conversation-views.projection';
@@ -8,4 +9,5 @@ export const createReadModelProjections = (): Projection[] => [
   new ConversationViewsProjection(),
   new AuditIndexProjection(),
   new ConversationTimersProjection(),
+  new AgentsAndQueuesProjection(),
 ];

@@ -1,4 +1,4 @@
-import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, type PageRequest } from '../read-models.types';
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, type Page, type PageRequest } from '../read-models.types';
 
 /** The page size asked for, checked: an integer from 1 to MAX_PAGE_LIMIT (default DEFAULT_PAGE_LIMIT). */
 export function resolvePageLimit(limit: number | undefined): number {
@@ -60,4 +60,18 @@ export function resolveTime(value: string, name: string): string {
   const millis = typeof value === 'string' ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(millis)) throw new RangeError(`${name} must be an ISO-8601 time, got ${JSON.stringify(value)}`);
   return new Date(millis).toISOString();
+}
+
+/** An id given by the caller: a non-empty string, or a RangeError naming the parameter. */
+export function requireId(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value.length === 0) throw new RangeError(`${name} must be a non-empty string`);
+  return value;
+}
+
+/** Builds a page from limit + 1 rows: the extra row only says there is a next page. */
+export function toPage<Row, Item>(rows: Row[], limit: number, toItem: (row: Row) => Item, cursorOf: (row: Row) => string): Page<Item> {
+  const hasMore = rows.length > limit;
+  const kept = hasMore ? rows.slice(0, limit) : rows;
+  const items = kept.map(toItem);
+  return hasMore ? { items, nextCursor: cursorOf(kept[kept.length - 1]) } : { items };
 }

@@ -13,25 +13,13 @@ import type {
   QueueStatusCounts,
   QueueWorkItem,
 } from '../read-models.types';
-import { decodeCursor, encodeCursor, resolvePage, resolveTime } from './pagination';
+import { decodeCursor, encodeCursor, requireId, resolvePage, resolveTime, toPage } from './pagination';
+import { countConversationsByQueueAndStatus } from './queue-status-counts';
 
 export const CLOSED_WORK_ITEMS_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 const HELD_STATUSES = ['active', 'waiting', 'wrap_up'] as const;
 const STATUSES: readonly ConversationStatus[] = ['open', 'active', 'waiting', 'wrap_up', 'closed'];
-
-function requireId(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value.length === 0) throw new RangeError(`${name} must be a non-empty string`);
-  return value;
-}
-
-/** Builds a page from limit + 1 rows: the extra row only says there is a next page. */
-function toPage<Row, Item>(rows: Row[], limit: number, toItem: (row: Row) => Item, cursorOf: (row: Row) => string): Page<Item> {
-  const hasMore = rows.length > limit;
-  const kept = hasMore ? rows.slice(0, limit) : rows;
-  const items = kept.map(toItem);
-  return hasMore ? { items, nextCursor: cursorOf(kept[kept.length - 1]) } : { items };
-}
 
 /**
  * The read side: every list is keyset-paged (limit + opaque cursor), `now` always comes from
@@ -99,27 +87,11 @@ export class ReadModelQueries {
     }
     const queueRows = await queues.orderBy('queue_id').limit(limit + 1).execute();
     const pageQueues = queueRows.slice(0, limit).map((row) => row.queue_id);
-    const counts = new Map<string, QueueStatusCounts>(
-      pageQueues.map((queueId) => [queueId, { queueId, open: 0, active: 0, waiting: 0, wrap_up: 0, closed: 0 }]),
-    );
-    if (pageQueues.length > 0) {
-      const rows = await this.db
-        .selectFrom('conversation_views')
-        .select((eb) => ['queue_id', 'status', eb.fn.countAll<number>().as('count')])
-        .where('queue_id', 'in', pageQueues)
-        .groupBy(['queue_id', 'status'])
-        .execute();
-      for (const row of rows) {
-        const entry = counts.get(row.queue_id);
-        if (entry !== undefined && STATUSES.includes(row.status as ConversationStatus)) {
-          entry[row.status as ConversationStatus] = Number(row.count);
-        }
-      }
-    }
+    const counts = await countConversationsByQueueAndStatus(this.db, pageQueues, STATUSES);
     return toPage(
       queueRows,
       limit,
-      (row) => counts.get(row.queue_id) as QueueStatusCounts,
+      (row): QueueStatusCounts => ({ queueId: row.queue_id, ...(counts.get(row.queue_id) as Record<ConversationStatus, number>) }),
       (row) => encodeCursor('queueCounts', [row.queue_id]),
     );
   }

@@ -13,11 +13,13 @@ import { VIEW_TABLES } from '../database/read-model-schema';
 import { runInWriteTransaction } from '../database/write-transaction';
 import { pruneClosedWorkItems } from '../maintenance/prune-closed-work-items';
 import { migrateToLatest, READ_MODEL_MIGRATIONS, ReadModelMigrationError } from '../migrations/migrate';
+import { AgentsAndQueuesProjection } from '../projections/agents-and-queues.projection';
 import { AuditIndexProjection } from '../projections/audit-index.projection';
 import { ConversationTimersProjection } from '../projections/conversation-timers.projection';
 import { TimerQueries, cursorAfter, type DueTimerCutoff, type StoredTimer } from '../queries/timer-queries';
 import { ConversationViewsProjection } from '../projections/conversation-views.projection';
 import {
+  AGENTS_AND_QUEUES_PROJECTION,
   AUDIT_INDEX_PROJECTION,
   CONVERSATION_TIMERS_PROJECTION,
   CONVERSATION_VIEWS_PROJECTION,
@@ -33,6 +35,7 @@ import { at, ConversationLog, HOUR, MINUTE } from './conversation-log';
 import { FailingCommitPlugin, refusingPosition, throwingAfterApply, withPlugin } from './faults';
 import { randomHistory, playHistory } from './random-history';
 import { checkpointsOf, dumpViews, type ViewDump } from './table-dump';
+import { describeWorkDistribution } from './work-distribution.suite';
 
 export interface TestDatabase {
   database: ReadModelDatabase;
@@ -137,7 +140,7 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
     }
 
     /** Every projection of the library, in the order the projector reports them. */
-    const PROJECTIONS = [CONVERSATION_VIEWS_PROJECTION, AUDIT_INDEX_PROJECTION, CONVERSATION_TIMERS_PROJECTION];
+    const PROJECTIONS = [CONVERSATION_VIEWS_PROJECTION, AUDIT_INDEX_PROJECTION, CONVERSATION_TIMERS_PROJECTION, AGENTS_AND_QUEUES_PROJECTION];
     const everyCheckpointAt = (position: number) => Object.fromEntries(PROJECTIONS.map((name) => [name, position]));
     const everyProjectionHealthyAt = (position: number) => PROJECTIONS.map((name) => ({ name, position, healthy: true }));
 
@@ -158,7 +161,7 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
     describe('migrations', () => {
       it('runs every migration once and creates every table', async () => {
         const { database } = await databases.open();
-        expect(await migrateToLatest(database)).toEqual(['001_initial', '002_conversation_timers']);
+        expect(await migrateToLatest(database)).toEqual(['001_initial', '002_conversation_timers', '003_agents_and_queues']);
         expect(await migrateToLatest(database)).toEqual([]);
         for (const table of ['projection_checkpoints', ...VIEW_TABLES] as const) {
           await expect(database.db.selectFrom(table).selectAll().execute()).resolves.toEqual([]);
@@ -567,7 +570,7 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
         const { log, store, database, queries } = await setup();
         await log.open('n1', 0);
         const last = await log.otherStreamEvent();
-        await log.otherStreamEvent('queue-q1');
+        await log.otherStreamEvent('supervisor-q1');
         const head = await store.headPosition();
         const projector = projectorOf(store, database);
         await projector.start();
@@ -722,7 +725,8 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
         const views = throwingAfterApply(new ConversationViewsProjection(), (call) => call === 2);
         const audit = throwingAfterApply(new AuditIndexProjection(), (call) => call === 3);
         const timers = throwingAfterApply(new ConversationTimersProjection(), (call) => call === 4);
-        const projector = projectorOf(store, database, [views, audit, timers], { batchSize: 5 });
+        const agents = throwingAfterApply(new AgentsAndQueuesProjection(), (call) => call === 5);
+        const projector = projectorOf(store, database, [views, audit, timers, agents], { batchSize: 5 });
         await projector.start();
         expect(await projector.waitForPosition(await store.headPosition(), 5000)).toBe(true);
         expect(projector.status().every((status) => status.healthy)).toBe(true);
@@ -885,6 +889,7 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
         await log.customerWrites('h1', 2);
         const projector = projectorOf(store, database, [
           refusingPosition(new ConversationViewsProjection(), () => bad), new AuditIndexProjection(), new ConversationTimersProjection(),
+          new AgentsAndQueuesProjection(),
         ]);
         await projector.start();
         await waitUntil(() => !projector.status()[0].healthy, { description: 'failure' });
@@ -932,6 +937,17 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
         // Nothing was swapped in, nothing left behind.
         expect(await dumpViews(database)).toEqual(before);
       });
+    });
+
+    describeWorkDistribution({
+      databases,
+      propertyRuns: options.propertyRuns,
+      setup,
+      projectorOf,
+      projectToHead,
+      expectSameAsRebuild,
+      rebuiltFromScratch,
+      allPages,
     });
 
     describe('property: incremental tables equal a rebuild from scratch', () => {
