@@ -35,6 +35,9 @@ const expectNothingWritten = async (send: () => Promise<Answer>, id = SUBJECT): 
 
 beforeAll(async () => {
   t = await startApp();
+  // The queues and agents the refusals below name exist beforehand, so "nothing written" is exact.
+  for (const queueId of ['support', 'billing', 'other']) await t.provision('/api/conversations', { queueId });
+  for (const agentId of ['agent-1', 'agent-2']) await t.provision('/api/conversations/any/pick', { agentId });
   await openConversation(SUBJECT);
   expect((await t.post(`/api/conversations/${SUBJECT}/pick`, { agentId: 'agent-1' })).statusCode).toBe(200);
 });

@@ -104,6 +104,7 @@ export class ConversationWalk {
     body: Record<string, unknown>,
     expected: { code?: string; allowedActions: string[] },
   ): Promise<Answer> {
+    await this.t.provision(`/api/conversations/${this.id}/${path}`, body);
     const before = await this.t.store.headPosition();
     const answer = await this.t.post(`/api/conversations/${this.id}/${path}`, body);
     expect({ path, statusCode: answer.statusCode }).toEqual({ path, statusCode: 409 });

@@ -48,6 +48,11 @@ export interface TestApp {
   /** DATA_DIR of a 'sqlite' app (holds events.sqlite and read-models.sqlite) or an 'eventstoredb' one; undefined in memory. */
   dataDir?: string;
   post<B = any>(path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer<B>>;
+  /**
+   * Creates now the queues and agents a POST of this path and body would have provisioned, so a
+   * suite can measure the log around the POST itself (no-op with provision 'none').
+   */
+  provision(path: string, body?: unknown): Promise<void>;
   get<B = any>(path: string, headers?: Record<string, string>): Promise<Answer<B>>;
   /** Anything else (raw payloads, other methods). */
   request<B = any>(options: {
@@ -121,6 +126,9 @@ export const startApp = async (options: StartAppOptions = {}): Promise<TestApp> 
     store,
     dataDir,
     request,
+    provision: async (path, body) => {
+      await provisioning?.before(path, body);
+    },
     post: async (path, body, headers) => {
       await provisioning?.before(path, body);
       return post(path, body, headers);

@@ -54,6 +54,12 @@ export class WorkDistributionQueries {
     });
   }
 
+  /** Agents holding at least one claim (the reconciler checks each against the agent's stream). */
+  async agentsWithClaims(): Promise<string[]> {
+    const rows = await this.database.db.selectFrom('agent_claims').select('agent_id').distinct().orderBy('agent_id').execute();
+    return rows.map((row) => row.agent_id);
+  }
+
   /** One agent's capacity as of `now`; undefined when it is not registered (or not projected yet). */
   async agentCapacity(agentId: string, now: string): Promise<AgentCapacity | undefined> {
     requireId(agentId, 'agentId');
