@@ -194,12 +194,14 @@ describe('queue counts GET /api/queues', () => {
       { queueId: 'beta', ...zero, open: 1 },
       { queueId: 'gamma', ...zero, open: 1, active: 1 },
     ];
-    expect(await d.view('/api/queues')).toEqual({ items: expected });
+    // Each queue also carries its settings and how many agents serve it.
+    const withSettings = expected.map((counts) => expect.objectContaining({ ...counts, mode: 'pick', priority: 0 }));
+    expect(await d.view('/api/queues')).toEqual({ items: withSettings });
 
-    // Paged one queue at a time: the same, in queue id order.
+    // Paged one queue at a time: the same, in queue id order (all have the same priority).
     const paged = await d.allPages<QueueCounts>('/api/queues', { limit: 1 });
     expect(paged.pages).toHaveLength(3);
-    expect(paged.items).toEqual(expected);
+    expect(paged.items).toEqual(withSettings);
 
     // Counts follow the transitions.
     await d.release('a-active', 'agent-1');
@@ -210,7 +212,7 @@ describe('queue counts GET /api/queues', () => {
       { queueId: 'alpha', open: 2, active: 0, waiting: 1, wrap_up: 0, closed: 3 },
       { queueId: 'beta', ...zero, active: 1 },
       { queueId: 'gamma', ...zero, open: 1, active: 1 },
-    ]);
+    ].map((counts) => expect.objectContaining(counts)));
   });
 });
 
@@ -493,11 +495,12 @@ describe('audit GET /api/audit', () => {
     };
     const pick = (...labels: Array<keyof typeof E>) => labels.map((l) => E[l]);
 
-    // Everything, in log order: positions 1..head, no gaps.
+    // Everything, in log order: every conversation event of the log (agents' and queues' own
+    // streams are not conversation history), none missing.
     const all = await audit();
     expect(all).toEqual(Object.values(E));
-    expect(all.map((e) => e.position)).toEqual(Array.from({ length: all.length }, (_, i) => i + 1));
-    expect(await t.store.headPosition()).toBe(all.length);
+    const conversationPositions = (await t.store.readAll()).filter((e) => e.streamName.startsWith('conversation-')).map((e) => e.position);
+    expect(all.map((e) => e.position)).toEqual(conversationPositions);
 
     // By conversation: its events with revisions 0..n, as the conversation's own history says.
     const byA = await audit({ conversationId: 'A' });
@@ -741,15 +744,18 @@ describe('health GET /health', () => {
     await d.open('h1');
     await d.pick('h1', 'ann');
     await d.customerMessage('h1', 'active');
-    const last = await d.endByAgent('h1', 'ann');
+    await d.endByAgent('h1', 'ann');
+    // The end also blocked ann's capacity for wrap-up on her own stream: the head is that event.
+    const head = await t.store.headPosition();
     // Wait for the views through the documented mechanism, then read health.
+    d.position = head;
     await d.view('/api/agents/ann/work-items');
     const health = await t.get('/health');
     expect(health.statusCode).toBe(200);
     expect(health.body).toEqual({
       status: 'ok',
       checks: {
-        eventStore: { status: 'ok', headPosition: last.position },
+        eventStore: { status: 'ok', headPosition: head },
         projections: expect.any(Array),
         // The suites start apps with TIMERS=off unless they test timers.
         timers: { status: 'off' },
@@ -757,9 +763,10 @@ describe('health GET /health', () => {
     });
     const projections = [...health.body.checks.projections].sort((a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name));
     expect(projections).toEqual([
-      { name: 'audit_index', status: 'ok', position: last.position },
-      { name: 'conversation_timers', status: 'ok', position: last.position },
-      { name: 'conversation_views', status: 'ok', position: last.position },
+      { name: 'agents_and_queues', status: 'ok', position: head },
+      { name: 'audit_index', status: 'ok', position: head },
+      { name: 'conversation_timers', status: 'ok', position: head },
+      { name: 'conversation_views', status: 'ok', position: head },
     ]);
   });
 });
@@ -790,16 +797,24 @@ describe('with the sqlite store', () => {
       driver.position = head;
       try {
         const before = await driver.allPages<AuditEntry>('/api/audit');
-        expect(before.items.map((e) => e.position)).toEqual([1, 2, 3]);
+        const conversationPositions = (await app.store.readAll()).filter((e) => e.streamName.startsWith('conversation-')).map((e) => e.position);
+        expect(before.items.map((e) => e.position)).toEqual(conversationPositions);
+        expect(conversationPositions).toHaveLength(3);
         expect((await driver.view<QueueWorkItem>('/api/queues/disk/work-items')).items).toEqual([
           expect.objectContaining({ conversationId: 'p1', priority: 2, waitMs: HOUR }),
         ]);
         await driver.release('p2', 'ann');
         expect((await driver.view<QueueWorkItem>('/api/queues/disk/work-items')).items.map((i) => i.conversationId)).toEqual(['p1', 'p2']);
-        expect((await driver.allPages<AuditEntry>('/api/audit')).items.map((e) => e.position)).toEqual([1, 2, 3, 4]);
+        const conversationEvents = (await app.store.readAll()).filter((e) => e.streamName.startsWith('conversation-'));
+        expect((await driver.allPages<AuditEntry>('/api/audit')).items.map((e) => e.position)).toEqual(conversationEvents.map((e) => e.position));
+        expect(conversationEvents).toHaveLength(4);
+        // The release also wrote ann's capacity back on her stream: wait for the views to pass it.
+        const head = await app.store.headPosition();
+        driver.position = head;
+        await driver.view('/api/agents/ann/work-items');
         const health = await app.get('/health');
         expect(health.statusCode).toBe(200);
-        for (const p of health.body.checks.projections) expect(p).toMatchObject({ status: 'ok', position: 4 });
+        for (const p of health.body.checks.projections) expect(p).toMatchObject({ status: 'ok', position: head });
       } finally {
         await app.close();
       }

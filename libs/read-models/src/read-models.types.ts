@@ -1,4 +1,4 @@
-import type { AssignmentMethod, Channel, ConversationStatus, LiveStatus, Presence, QueueMode } from '@lib/domain';
+import type { AssignmentMethod, Channel, ConversationStatus, Presence, QueueMode } from '@lib/domain';
 
 /**
  * The shapes the read models answer with. Times are ISO-8601 strings; positions are global
@@ -169,17 +169,17 @@ export interface AgentCapacity {
 export type ServingAgent = Omit<AgentCapacity, 'claims'>;
 
 /** How many of a queue's conversations are in each live status. */
-export type LiveStatusCounts = Record<LiveStatus, number>;
 
-/** A defined queue: its settings, its conversations by live status and how many agents serve it. */
-export interface QueueOverview {
-  queueId: string;
+/**
+ * A defined queue: its settings, how many agents serve it, and its conversations by status
+ * (the counts GET /api/queues always answered, kept flat so existing callers read them as before).
+ */
+export interface QueueOverview extends QueueStatusCounts {
   name: string;
   mode: QueueMode;
   priority: number;
   method: AssignmentMethod;
   createdAt: string;
-  conversations: LiveStatusCounts;
   /** Agents that serve the queue, whatever their presence. */
   agents: number;
 }

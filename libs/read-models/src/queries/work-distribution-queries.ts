@@ -1,4 +1,4 @@
-import { capacityUsage, type AssignmentMethod, type Channel, type LiveStatus, type QueueMode } from '@lib/domain';
+import { capacityUsage, type AssignmentMethod, type Channel, type ConversationStatus, type QueueMode } from '@lib/domain';
 import type { Kysely, Selectable } from 'kysely';
 import type { ReadModelDatabase } from '../database/read-model-database';
 import type { QueuesTable, ReadModelSchema } from '../database/read-model-schema';
@@ -8,7 +8,6 @@ import { chunked } from '../projections/conversation-fold';
 import type {
   AgentCapacity,
   AgentClaim,
-  LiveStatusCounts,
   OpenQueueItem,
   Page,
   PageRequest,
@@ -19,7 +18,7 @@ import type {
 import { decodeCursor, encodeCursor, requireId, resolvePage, resolvePageLimit, resolveTime, toPage } from './pagination';
 import { countConversationsByQueueAndStatus } from './queue-status-counts';
 
-const LIVE_STATUSES: readonly LiveStatus[] = ['open', 'active', 'waiting', 'wrap_up'];
+const STATUSES: readonly ConversationStatus[] = ['open', 'active', 'waiting', 'wrap_up', 'closed'];
 const IDS_PER_LOOKUP = 500;
 
 /**
@@ -203,7 +202,7 @@ async function openItemsOfQueue(db: Kysely<ReadModelSchema>, queueId: string, li
 
 async function queueOverviews(db: Kysely<ReadModelSchema>, rows: Selectable<QueuesTable>[]): Promise<Map<string, QueueOverview>> {
   const queueIds = rows.map((row) => row.queue_id);
-  const counts = await countConversationsByQueueAndStatus(db, queueIds, LIVE_STATUSES);
+  const counts = await countConversationsByQueueAndStatus(db, queueIds, STATUSES);
   const agents = new Map<string, number>();
   if (queueIds.length > 0) {
     const agentRows = await db
@@ -224,7 +223,7 @@ async function queueOverviews(db: Kysely<ReadModelSchema>, rows: Selectable<Queu
         priority: Number(row.priority),
         method: row.method as AssignmentMethod,
         createdAt: row.created_at,
-        conversations: counts.get(row.queue_id) as LiveStatusCounts,
+        ...(counts.get(row.queue_id) as Record<ConversationStatus, number>),
         agents: agents.get(row.queue_id) ?? 0,
       },
     ]),

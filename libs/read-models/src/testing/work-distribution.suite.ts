@@ -208,13 +208,13 @@ export function describeWorkDistribution(suite: WorkDistributionSuiteContext): v
       await agents.leave('agent-3', 1, 'queue-b');
       await suite.projectToHead(store, database);
 
-      const zero = { open: 0, active: 0, waiting: 0, wrap_up: 0 };
+      const zero = { open: 0, active: 0, waiting: 0, wrap_up: 0, closed: 0 };
       const queues = await work.queues();
       expect(queues).toEqual({
         items: [
-          { queueId: 'queue-c', name: 'VIP', mode: 'push', priority: 7, method: 'highest_free_capacity', createdAt: at(0), conversations: zero, agents: 0 },
-          { queueId: 'queue-b', name: 'Support', mode: 'push', priority: 5, method: 'round_robin', createdAt: at(0), conversations: { ...zero, open: 1 }, agents: 2 },
-          { queueId: 'queue-a', name: 'Sales', mode: 'pick', priority: 1, method: 'highest_free_capacity', createdAt: at(0), conversations: { open: 2, active: 1, waiting: 1, wrap_up: 1 }, agents: 1 },
+          { queueId: 'queue-c', name: 'VIP', mode: 'push', priority: 7, method: 'highest_free_capacity', createdAt: at(0), ...zero, agents: 0 },
+          { queueId: 'queue-b', name: 'Support', mode: 'push', priority: 5, method: 'round_robin', createdAt: at(0), ...zero, open: 1, agents: 2 },
+          { queueId: 'queue-a', name: 'Sales', mode: 'pick', priority: 1, method: 'highest_free_capacity', createdAt: at(0), open: 2, active: 1, waiting: 1, wrap_up: 1, closed: 0, agents: 1 },
         ],
       });
       for (const limit of [1, 2]) {
