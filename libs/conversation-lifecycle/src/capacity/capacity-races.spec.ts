@@ -12,8 +12,9 @@
  *   for the same conversation and revision is taken for a retry of the first and accepted
  *   without its own checks, whatever its purpose. A pick then lands on an agent with no free
  *   capacity when a forced assignment of the same conversation reserved first (and a push
- *   lands on an agent in do-not-disturb when a pick reserved first). The same happens after a
- *   crash that orphaned a forced reservation.
+ *   lands on an agent in do-not-disturb when a pick reserved first, and a pick by an agent who
+ *   does not serve the queue lands when a forced assignment reserved first). The same happens
+ *   after a crash that orphaned a forced reservation, within the orphan grace.
  * - capacity-coordinator.ts `compensate` (CancelReservation when the conversation has not
  *   reached the revision, line 91) with agent.decide.ts `CancelReservation`: an instance whose
  *   conversation append failed with a transient store error cancels "its" reservation, which was
@@ -153,6 +154,26 @@ describe('capacity when two instances assign the same conversation at once', () 
 });
 
 describe('capacity after a crash orphaned a forced reservation', () => {
+  const crashedForcedAssignment = async (queueIdsOfA: string[]) => {
+    const clock = new ManualClock('2026-01-01T08:00:00.000Z');
+    const now = () => clock.now().toISOString();
+    const store = new InMemoryEventStore();
+    const crashable = new CrashableStore(store);
+    const options = { policy: DEFAULT_CAPACITY_POLICY, clock, agentIds: () => [A] };
+    const dying = startProcess(crashable, options);
+    await defineQueue(dying, QUEUE, 'pick', now());
+    await registerAgent(dying, A, 1, queueIdsOfA, now());
+    await dying.run('c-1', C.open('c-1', 'sms', QUEUE, now()));
+    crashable.crashOnNextAppendTo('conversation-');
+    await expect(dying.run('c-1', C.forceAssign(A, now()))).rejects.toBeInstanceOf(ProcessCrashedError);
+    return { restarted: startProcess(store, options), now };
+  };
+
+  it.failing('BUG: the agent picking the same conversation within the grace is not checked for the queue it serves', async () => {
+    const { restarted, now } = await crashedForcedAssignment([]); // A serves no queue: a supervisor may force, A may not pick
+    await expect(restarted.run('c-1', C.pick(A, now()))).rejects.toMatchObject({ code: 'AGENT.NOT_IN_QUEUE' });
+  });
+
   it.failing('BUG: the agent picking the same conversation within the grace is not checked for capacity', async () => {
     const clock = new ManualClock('2026-01-01T08:00:00.000Z');
     const now = () => clock.now().toISOString();
