@@ -40,6 +40,7 @@ describe('an instance with PROJECTOR=off', () => {
       expect.objectContaining({ name: 'conversation_views', status: 'ok', position: opened.body.position }),
       expect.objectContaining({ name: 'audit_index', status: 'ok', position: opened.body.position }),
       expect.objectContaining({ name: 'conversation_timers', status: 'ok', position: opened.body.position }),
+      expect.objectContaining({ name: 'agents_and_queues', status: 'ok', position: opened.body.position }),
     ]);
   });
 

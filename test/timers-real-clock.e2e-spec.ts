@@ -95,6 +95,8 @@ describe('timers on the real clock, in the service process', () => {
     }, 'the service to answer /health', 90_000).catch((error: Error) => {
       throw new Error(`${error.message}\n${output}`);
     });
+    await post('/api/queues', { id: 'support' });
+    for (const id of ['agent-1', 'agent-2']) await post('/api/agents', { id, capacity: 5, queueIds: ['support'], presence: 'available' });
   }, 120_000);
 
   afterAll(async () => {
