@@ -83,6 +83,16 @@ const wholeConversations = (url: string): autocannon.Options => ({
   ],
 });
 
+/** The queue the conversations open into and the agent who works them (capacity beyond the clients' concurrency). */
+const setUpWorld = async (base: string) => {
+  const post = async (path: string, body: unknown) => {
+    const response = await fetch(`${base}${path}`, { method: 'POST', headers: json, body: JSON.stringify(body) });
+    if (!response.ok) throw new Error(`POST ${path} answered ${response.status}: ${await response.text()}`);
+  };
+  await post('/api/queues', { id: 'bench' });
+  await post('/api/agents', { id: 'agent-1', capacity: 1000, queueIds: ['bench'], presence: 'available' });
+};
+
 const row = (name: string, r: Result) =>
   `| ${name} | ${Math.round(r.requests.average).toLocaleString('en-US')} | ${r.latency.p50} | ${r.latency.p99} | ${r.latency.max} | ${r['2xx']} | ${r.non2xx + r.errors + r.timeouts} |`;
 
@@ -114,6 +124,7 @@ const main = async () => {
     ] as const) {
       const child = await service(port, dataDir, projector);
       children.push(child);
+      await setUpWorld(`http://127.0.0.1:${port}`);
       await run({ ...wholeConversations(`http://127.0.0.1:${port}`), duration: 3 });
       measured.push([label, await run(wholeConversations(`http://127.0.0.1:${port}`))]);
       await stopProcess(child);

@@ -3,7 +3,8 @@ import { CommandBus } from '@nestjs/cqrs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HandleConversationCommand, ManualClock, TimerScheduler } from '@lib/conversation-lifecycle';
+import { DefineQueueCommand, HandleConversationCommand, ManualClock, TimerScheduler } from '@lib/conversation-lifecycle';
+import { system } from '@lib/domain';
 import { EVENT_STORE, type EventStore } from '@lib/event-store';
 import type { ProjectorHost } from '@lib/read-models';
 import { createApp } from '../apps/api/src/app.factory';
@@ -28,6 +29,7 @@ const main = async () => {
   await app.init();
   try {
     const bus = app.get(CommandBus);
+    await bus.execute(new DefineQueueCommand('bench', { name: 'bench', mode: 'pick', priority: 0, method: 'highest_free_capacity' }, system('bench'), clock.now().toISOString()));
     let next = 0;
     const openStarted = performance.now();
     await Promise.all(

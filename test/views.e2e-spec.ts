@@ -759,6 +759,7 @@ describe('health GET /health', () => {
         projections: expect.any(Array),
         // The suites start apps with TIMERS=off unless they test timers.
         timers: { status: 'off' },
+        routing: { status: 'off' },
       },
     });
     const projections = [...health.body.checks.projections].sort((a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name));

@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { EVENT_STORE, type EventStore } from '@lib/event-store';
-import { TimerScheduler } from '@lib/conversation-lifecycle';
+import { PushRoutingProcessManager, TimerScheduler } from '@lib/conversation-lifecycle';
 import type { ProjectorHost } from '@lib/read-models';
 import { PROJECTOR } from '../infrastructure/read-models.module';
 
@@ -13,13 +13,14 @@ export class HealthController {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(PROJECTOR) private readonly projector: ProjectorHost,
     private readonly timers: TimerScheduler,
+    private readonly routing: PushRoutingProcessManager,
   ) {}
 
   @Get()
   @ApiOperation({
     summary:
       'Healthy (200) when the event store answers and every view is projecting; 503 with the reasons otherwise. ' +
-      'The timer scheduler is shown (its last pass) but does not decide health: a failing pass is retried, and a stuck timer projection shows among the projections.',
+      'The timer scheduler and the push router are shown (their last pass) but do not decide health: a failing pass is retried, and a stuck projection shows among the projections.',
   })
   async health(@Res({ passthrough: true }) reply: FastifyReply) {
     const eventStore = await this.store.headPosition().then(
@@ -34,6 +35,6 @@ export class HealthController {
     }));
     const healthy = eventStore.status === 'ok' && projections.every((p) => p.status === 'ok');
     if (!healthy) reply.status(503);
-    return { status: healthy ? 'ok' : 'unhealthy', checks: { eventStore, projections, timers: this.timers.status() } };
+    return { status: healthy ? 'ok' : 'unhealthy', checks: { eventStore, projections, timers: this.timers.status(), routing: this.routing.status() } };
   }
 }

@@ -19,10 +19,11 @@ export interface CapacityNeed {
   by: Actor;
 }
 
-/** A reservation made for the conversation write at `conversationRevision`. */
+/** A reservation made by request `reservationId` for the conversation write at `conversationRevision`. */
 export interface Reservation {
   agentId: string;
   conversationId: string;
+  reservationId: string;
   conversationRevision: number;
 }
 
@@ -67,14 +68,15 @@ export class CapacityCoordinator {
   }
 
   /** Throws the agent's refusal (AgentError) when the agent cannot take it. */
-  async reserve(conversationId: string, need: CapacityNeed, conversationRevision: number, now: string): Promise<Reservation> {
-    const { agentId, purpose, channel, queueId, by } = need;
-    await this.ledger.execute(agentId, {
+  async reserve(reservation: Reservation, need: CapacityNeed, now: string): Promise<Reservation> {
+    const { conversationId, reservationId, conversationRevision } = reservation;
+    const { purpose, channel, queueId, by } = need;
+    await this.ledger.execute(reservation.agentId, {
       type: 'ReserveCapacity',
-      data: { conversationId, channel, queueId, purpose, conversationRevision, by },
+      data: { conversationId, reservationId, channel, queueId, purpose, conversationRevision, by },
       metadata: { now },
     });
-    return { agentId, conversationId, conversationRevision };
+    return reservation;
   }
 
   /**
@@ -83,13 +85,13 @@ export class CapacityCoordinator {
    * not there yet, the reservation is cancelled; there, the claim is settled against it.
    */
   async compensate(reservation: Reservation, load: ConversationLoader, now: string): Promise<void> {
-    const { agentId, conversationId, conversationRevision } = reservation;
+    const { agentId, conversationId, reservationId, conversationRevision } = reservation;
     try {
       const { state, revision } = await load(conversationId);
       await this.ledger.execute(
         agentId,
         revision < conversationRevision
-          ? { type: 'CancelReservation', data: { conversationId, conversationRevision }, metadata: { now } }
+          ? { type: 'CancelReservation', data: { conversationId, reservationId, conversationRevision }, metadata: { now } }
           : { type: 'SettleCapacity', data: { conversation: standingOf(conversationId, state, revision) }, metadata: { now } },
       );
     } catch (error) {

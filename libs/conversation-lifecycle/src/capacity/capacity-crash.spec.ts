@@ -10,9 +10,12 @@
  *
  * 1. Crash after the reservation, before the conversation write (pick, push, forced assign,
  *    transfer to an agent, revive): the agent stream holds a reservation whose write never
- *    happened. The reconciler keeps it during the orphan grace (the write might still be in
- *    flight), releases it after (`orphan_reservation_reconciled`), and the conversation is
- *    untouched and can be taken again.
+ *    happened (the handler does not even try to give it back: the failed append leaves the
+ *    write's outcome unknown). The reconciler keeps it during the orphan grace (the write might
+ *    still be in flight), releases it after (`orphan_reservation_reconciled`), and the
+ *    conversation is untouched and can be taken again. Within the grace, the same request
+ *    retried lands on the reservation; another request for the same agent is refused with
+ *    AGENT.ASSIGNMENT_IN_PROGRESS.
  * 2. Crash after the conversation write, before the settlement of the previous holder
  *    (release, close, force close, park, requeue, transfer, end): the reconciler settles the
  *    leftover claim at once (no grace: the conversation is past the claim's revision).
@@ -238,6 +241,9 @@ describe.each([inMemory, sqlite])('capacity after a crash, over $name', (kind) =
     await world.dispose();
   });
 
+  /** The request (command id) that dies between the writes. */
+  const CRASHED_REQUEST = 'crashed-request';
+
   /** Arms the crash on the conversation write and runs the command: it dies after reserving. */
   const crashBetweenTheWrites = async (scenario: CrashBeforeWrite) => {
     await scenario.given(world);
@@ -245,25 +251,26 @@ describe.each([inMemory, sqlite])('capacity after a crash, over $name', (kind) =
     const before = await conversation(world.crashable.inner);
     world.crashable.crashOnNextAppendTo('conversation-');
     const reservedAt = world.now();
-    await expect(world.first.run(CONVERSATION, scenario.command(reservedAt))).rejects.toBeInstanceOf(ProcessCrashedError);
+    await expect(world.first.run(CONVERSATION, scenario.command(reservedAt), CRASHED_REQUEST)).rejects.toBeInstanceOf(ProcessCrashedError);
     return { before, reservedAt: Date.parse(reservedAt) };
   };
 
   describe.each(CRASH_BEFORE_WRITE.filter((scenario) => kind === inMemory || scenario.name === 'a pick' || scenario.name === 'a transfer to another agent'))(
     'crash after reserving for $name, before the conversation write',
     (scenario) => {
-      it('leaves a reservation on the agent for a conversation write that never happened, which the dead process could not give back', async () => {
+      it('leaves a reservation on the agent for a conversation write that never happened, which the handler does not try to give back', async () => {
         const { before } = await crashBetweenTheWrites(scenario);
 
         const after = await conversation(world.truth);
         expect(after.revision).toBe(before.revision);
         expect(after.state.status).toBe(scenario.standsStill.status);
         expect(await claimsOf(world.truth, A)).toMatchObject({
-          [CONVERSATION]: { holding: 'assigned', conversationRevision: before.revision + 1 },
+          [CONVERSATION]: { holding: 'assigned', conversationRevision: before.revision + 1, reservationId: CRASHED_REQUEST },
         });
-        expect(await lastEvent(world.truth, A)).toMatchObject({ type: 'AgentCapacityReserved', conversationId: CONVERSATION });
-        // The handler tried to compensate, but the process was dead.
-        expect(world.first.warnings.join('\n')).toMatch(/Could not give back agent agent-a's reservation/);
+        expect(await lastEvent(world.truth, A)).toMatchObject({ type: 'AgentCapacityReserved', conversationId: CONVERSATION, reservationId: CRASHED_REQUEST });
+        // The append failed without saying whether it was written: no compensation was attempted
+        // (the process was dead anyway); the reconciler is what settles it.
+        expect(world.first.warnings).toEqual([]);
       });
 
       it('the restarted reconciler keeps the reservation during the orphan grace and releases it after', async () => {
@@ -318,10 +325,10 @@ describe.each([inMemory, sqlite])('capacity after a crash, over $name', (kind) =
     await expect(restarted.run(OTHER, C.pick(A, world.now()))).resolves.toMatchObject({ status: 'active' });
   });
 
-  it('a retry of the same pick on the restarted process, within the grace, lands on the reservation already made', async () => {
+  it('a retry of the same pick (same request) on the restarted process, within the grace, lands on the reservation already made', async () => {
     const { before } = await crashBetweenTheWrites(CRASH_BEFORE_WRITE[0]);
     const restarted = world.restart();
-    await expect(restarted.run(CONVERSATION, C.pick(A, world.now()))).resolves.toMatchObject({
+    await expect(restarted.run(CONVERSATION, C.pick(A, world.now()), CRASHED_REQUEST)).resolves.toMatchObject({
       status: 'active',
       revision: before.revision + 1,
     });
@@ -333,6 +340,26 @@ describe.each([inMemory, sqlite])('capacity after a crash, over $name', (kind) =
     world.clock.advance(ORPHAN_AFTER_MS * 2);
     await expect(restarted.reconciler.runOnce()).resolves.toMatchObject({ settled: 0, failed: 0 });
     expect(await claimsOf(world.truth, A)).toHaveProperty(CONVERSATION);
+  });
+
+  it('another pick (a new request) by the same agent within the grace is refused as in progress; after the grace it is checked as new', async () => {
+    const { before } = await crashBetweenTheWrites(CRASH_BEFORE_WRITE[0]);
+    const restarted = world.restart();
+    await expect(restarted.run(CONVERSATION, C.pick(A, world.now()), 'another-request')).rejects.toMatchObject({
+      code: 'AGENT.ASSIGNMENT_IN_PROGRESS',
+      agentId: A,
+      details: { conversationId: CONVERSATION },
+    });
+    expect(await claimsOf(world.truth, A)).toMatchObject({ [CONVERSATION]: { reservationId: CRASHED_REQUEST } });
+
+    world.clock.advance(ORPHAN_AFTER_MS);
+    await expect(restarted.reconciler.runOnce()).resolves.toMatchObject({ settled: 1, failed: 0 });
+    await expect(restarted.run(CONVERSATION, C.pick(A, world.now()), 'another-request')).resolves.toMatchObject({
+      status: 'active',
+      revision: before.revision + 1,
+    });
+    expect(await claimsOf(world.truth, A)).toMatchObject({ [CONVERSATION]: { reservationId: 'another-request', holding: 'assigned' } });
+    expect(await usageOf(world.truth, A, world.now())).toMatchObject({ used: 1, free: 0 });
   });
 
   it('another agent picking it within the grace makes the orphan a leftover the reconciler releases at once', async () => {

@@ -15,7 +15,7 @@
  * the others at any conversation; the agent a command names is usually the conversation's
  * holder and otherwise any agent; so both the allowed paths and the refusals occur (each
  * property also checks, over its runs, that the main outcomes and refusals were all reached). Refusals (ConversationError, AgentError) are expected outcomes; anything else
- * thrown fails the property.
+ * thrown fails the property. Every command is its own request (its own command id).
  *
  * After every step:
  * (a) Capacity. "used + blocked <= capacity" cannot hold as such: a forced assignment may take
@@ -47,10 +47,12 @@
  * The concurrent variant runs some steps as several commands at once (Promise.all) on three
  * instances of the service (each with its own handler cache and agent ledger) over one store
  * whose reads and appends yield a seeded random number of times: picks/pushes/forced assigns of
- * one conversation by different agents, of different conversations by one agent, and a pick and
- * a push of one conversation to one agent. (a), (b), (r) and (d) must still hold after each step.
- * A forced assignment racing a pick or push of the same conversation to the same agent is left
- * out: it breaks (a)/(b) through a known defect reproduced in capacity-races.spec.ts.
+ * one conversation by different agents, of different conversations by one agent, and of one
+ * conversation to one agent (any two of pick, push and forced assign). (a), (b), (r) and (d) must
+ * still hold after each step. Two requests assigning one conversation to one agent at once meet
+ * on the agent's stream: the second to reserve is refused with AGENT.ASSIGNMENT_IN_PROGRESS (or,
+ * if the first has already written the conversation, with a ConversationError), an expected
+ * outcome like any other refusal; neither borrows the other's reservation (see capacity-races.spec.ts).
  */
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
@@ -249,14 +251,14 @@ const sameConversationByDifferentAgents: fc.Arbitrary<Step> = fc
 const differentConversationsBySameAgent: fc.Arbitrary<Step> = fc
   .record({ a: anyAgent, conversations: fc.uniqueArray(conv, { minLength: 2, maxLength: 3 }), kinds: fc.array(assignKind, { minLength: 3, maxLength: 3 }), vias: fc.array(via, { minLength: 3, maxLength: 3 }) })
   .map(({ a, conversations, kinds, vias }) => ({ t: 'together', commands: conversations.map((c, i) => ({ c, a, kind: kinds[i], via: vias[i] })) }));
-/** Benign collision on one reservation (same agent, conversation and revision): pick and push only. */
-const pickAndPushToSameAgent: fc.Arbitrary<Step> = fc
-  .record({ a: anyAgent, c: conv, first: fc.constantFrom<AssignKind>('pick', 'push'), vias: fc.uniqueArray(via, { minLength: 2, maxLength: 2 }) })
-  .map(({ a, c, first, vias }) => ({
+/** Two requests on one reservation (same agent, conversation and revision), of any kinds, forced included. */
+const twoAssignmentsToSameAgent: fc.Arbitrary<Step> = fc
+  .record({ a: anyAgent, c: conv, kinds: fc.tuple(assignKind, assignKind), vias: fc.uniqueArray(via, { minLength: 2, maxLength: 2 }) })
+  .map(({ a, c, kinds, vias }) => ({
     t: 'together',
     commands: [
-      { c, a, kind: first, via: vias[0] },
-      { c, a, kind: first === 'pick' ? 'push' : 'pick', via: vias[1] },
+      { c, a, kind: kinds[0], via: vias[0] },
+      { c, a, kind: kinds[1], via: vias[1] },
     ],
   }));
 
@@ -264,7 +266,7 @@ const concurrentStep: fc.Arbitrary<Step> = fc.oneof(
   { arbitrary: sequentialStep, weight: 6 },
   { arbitrary: sameConversationByDifferentAgents, weight: 2 },
   { arbitrary: differentConversationsBySameAgent, weight: 2 },
-  { arbitrary: pickAndPushToSameAgent, weight: 1 },
+  { arbitrary: twoAssignmentsToSameAgent, weight: 2 },
 );
 
 const aimed = fc.oneof({ arbitrary: fc.constant(true), weight: 3 }, { arbitrary: fc.constant(false), weight: 1 });
@@ -470,10 +472,16 @@ class Scenario {
         return 'other';
       case 'together': {
         this.log.push('together:');
-        const commands = withoutForcedCollisions(step.commands, (c) => this.conversationId(c), (a) => this.agentId(a));
+        const { commands } = step;
         const outcomes = await Promise.all(commands.map((command) => this.assign(command.via, command.c, command.a, command.kind)));
         const oneConversation = new Set(commands.map((command) => this.conversationId(command.c))).size === 1;
-        if (oneConversation && commands.length > 1 && outcomes.filter((o) => o === 'done').length === 1) coverage.note('race:one winner');
+        const oneAgent = new Set(commands.map((command) => this.agentId(command.a))).size === 1;
+        if (oneConversation && commands.length > 1) {
+          const winners = outcomes.filter((o) => o === 'done').length;
+          if (winners > 1) throw new Error(`${winners} assignments of one conversation succeeded at once`);
+          if (winners === 1) coverage.note(oneAgent ? 'race:one winner on one agent' : 'race:one winner');
+          if (oneAgent && commands.some((command) => command.kind === 'forced')) coverage.note('race:forced on one agent');
+        }
         return 'other';
       }
       default: {
@@ -628,30 +636,6 @@ class Scenario {
   }
 }
 
-/**
- * Indexes are taken modulo the world's size, so two commands meant for different agents (or
- * conversations) can name the same one. A forced assignment racing another assignment of the
- * same conversation to the same agent hits the known defect of capacity-races.spec.ts, so the
- * later of such a pair is dropped; a pick and a push of one conversation to one agent stay.
- */
-const withoutForcedCollisions = <T extends { c: number; a: number; kind: AssignKind }>(
-  commands: T[],
-  conversationId: (c: number) => string,
-  agentId: (a: number) => string,
-): T[] => {
-  const kept: T[] = [];
-  for (const command of commands) {
-    const collides = kept.some(
-      (other) =>
-        conversationId(other.c) === conversationId(command.c) &&
-        agentId(other.a) === agentId(command.a) &&
-        (other.kind === 'forced' || command.kind === 'forced'),
-    );
-    if (!collides) kept.push(command);
-  }
-  return kept;
-};
-
 /** What the runs of one property went through, so a property that stopped exercising anything fails. */
 const coverage = {
   seen: new Map<string, number>(),
@@ -731,6 +715,8 @@ describe('capacity kept by the conversation handler (properties)', () => {
       ),
       { numRuns: 100 },
     );
-    coverage.expectSeen(...SEEN_IN_EVERY_PROPERTY, 'race:one winner');
+    coverage.expectSeen(
+      ...SEEN_IN_EVERY_PROPERTY, 'race:one winner', 'race:one winner on one agent', 'race:forced on one agent', 'AGENT.ASSIGNMENT_IN_PROGRESS',
+    );
   });
 });

@@ -1,6 +1,7 @@
 import { Inject, Optional } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import {
+  AgentError,
   ConversationError,
   decide,
   evolve,
@@ -95,12 +96,14 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
   private async handle(envelope: HandleConversationCommand): Promise<ConversationCommandResult> {
     await this.requireQueuesExist(envelope.command);
     // Capacity reserved on an agent for a write that has not happened (yet): given back unless it lands.
-    const pending: { reservation?: Reservation } = {};
+    const pending: PendingReservation = { writeOutcomeUnknown: false };
     const now = envelope.command.metadata.now;
     try {
       return await this.decideAndAppend(envelope, pending);
     } finally {
-      if (pending.reservation && this.capacity) {
+      // When the store failed mid-append the write may still have landed: giving the capacity back
+      // could leave the agent holding the conversation uncounted. The reconciler settles it instead.
+      if (pending.reservation && this.capacity && !pending.writeOutcomeUnknown) {
         await this.capacity.compensate(pending.reservation, (id) => this.load(id), now);
       }
     }
@@ -116,7 +119,7 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
 
   private async decideAndAppend(
     envelope: HandleConversationCommand,
-    pending: { reservation?: Reservation },
+    pending: PendingReservation,
   ): Promise<ConversationCommandResult> {
     const { conversationId, command, commandId, expectedRevision } = envelope;
     const stream = conversationStream(conversationId);
@@ -152,7 +155,15 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
         this.cache.forget(conversationId);
         continue;
       }
-      await this.reserveCapacity(conversationId, command, conversation, pending);
+      try {
+        await this.reserveCapacity(conversationId, commandId, command, conversation, pending);
+      } catch (error) {
+        // The agent refused work decided on a cached conversation: the stream may say it is not
+        // even open any more, which is the refusal the caller should get.
+        if (!(error instanceof AgentError) || !cached) throw error;
+        this.cache.forget(conversationId);
+        continue;
+      }
       const newState = events.reduce(evolve, conversation.state);
       const toAppend: NewEvent[] = events.map((event, index) => ({
         // The fingerprint is part of the id: a reused key with another command must not pass for a retry.
@@ -163,9 +174,11 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
       }));
 
       try {
+        pending.writeOutcomeUnknown = true;
         const appended = await this.store.appendToStream(stream, toAppend, {
           expectedRevision: conversation.revision === -1 ? 'no_stream' : conversation.revision,
         });
+        pending.writeOutcomeUnknown = false;
         if (appended.recognisedRetry || appended.nextExpectedRevision !== conversation.revision + events.length) {
           // The store recognised these event ids: this command was already applied (by another
           // process, or before this one restarted). Answer what it answered, from the stream.
@@ -183,6 +196,9 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
         });
         return { conversationId, status, revision, position, applied: true };
       } catch (error) {
+        if (error instanceof IdempotencyMismatchError || error instanceof WrongExpectedRevisionError) {
+          pending.writeOutcomeUnknown = false;
+        }
         if (error instanceof IdempotencyMismatchError && cached) {
           // Decided on a stale state, the retry of an earlier command came out different from
           // what that command wrote: the stream, not this cache, knows its answer.
@@ -207,9 +223,10 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
    */
   private async reserveCapacity(
     conversationId: string,
+    commandId: string,
     command: ConversationCommand,
     conversation: CachedConversation,
-    pending: { reservation?: Reservation },
+    pending: PendingReservation,
   ): Promise<void> {
     if (!this.capacity || conversation.state.status === 'none') return;
     const need = this.capacity.needOf(command, conversation.state);
@@ -220,7 +237,8 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
       await this.capacity.compensate(held, (id) => this.load(id), command.metadata.now);
     }
     if (need && !pending.reservation) {
-      pending.reservation = await this.capacity.reserve(conversationId, need, nextRevision, command.metadata.now);
+      const reservation = { agentId: need.agentId, conversationId, reservationId: commandId, conversationRevision: nextRevision };
+      pending.reservation = await this.capacity.reserve(reservation, need, command.metadata.now);
     }
   }
 
@@ -261,6 +279,12 @@ const decideFor = (
     throw error;
   }
 };
+
+interface PendingReservation {
+  reservation?: Reservation;
+  /** An append is in flight or failed in a way that does not tell whether it was written. */
+  writeOutcomeUnknown: boolean;
+}
 
 const NEW_STREAM = (): CachedConversation => ({ state: initialConversationState(), revision: -1, commands: new Map() });
 

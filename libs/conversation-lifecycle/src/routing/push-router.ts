@@ -103,8 +103,9 @@ export class PushRouter {
       return true;
     } catch (error) {
       if (error instanceof AgentError) {
-        // The views were behind on this agent: leave them out of the rest of the pass.
-        chosen.free = 0;
+        // The views were behind on this agent: leave them out of the rest of the pass (unless
+        // only this conversation was the trouble: another request is assigning it to them).
+        if (error.code !== 'AGENT.ASSIGNMENT_IN_PROGRESS') chosen.free = 0;
         this.logger.debug?.(`Routing did not offer ${conversationId} to ${chosen.agentId}: ${error.message}`);
         return false;
       }

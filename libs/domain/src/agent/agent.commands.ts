@@ -15,13 +15,23 @@ export type ChangePresence = Command<'ChangePresence', { presence: Presence; by:
 /**
  * Takes capacity for a conversation about to be assigned to this agent, at conversation
  * revision `conversationRevision` (the revision the assigning write will have).
+ * `reservationId` names the request (its command id): only the same request repeated counts
+ * as a retry, and only it may cancel what it reserved.
  */
 export type ReserveCapacity = Command<
   'ReserveCapacity',
-  { conversationId: string; channel: Channel; queueId: string; purpose: ReservationPurpose; conversationRevision: number; by: Actor }
+  {
+    conversationId: string;
+    reservationId: string;
+    channel: Channel;
+    queueId: string;
+    purpose: ReservationPurpose;
+    conversationRevision: number;
+    by: Actor;
+  }
 >;
-/** The assigning write failed: give back the reservation made for it, and only that one. */
-export type CancelReservation = Command<'CancelReservation', { conversationId: string; conversationRevision: number }>;
+/** The assigning write will not happen: give back the reservation made for it, and only that one. */
+export type CancelReservation = Command<'CancelReservation', { conversationId: string; reservationId: string; conversationRevision: number }>;
 
 /** Where a conversation stands, as read from its stream at `revision`. */
 export interface ConversationStanding {

@@ -11,8 +11,8 @@ import { PRESENCES, type Presence, type ReservationPurpose } from './agent.prese
 import { capacityUsage, initialAgentState } from './agent.state';
 import { DEFAULT_CAPACITY_POLICY } from './capacity.policy';
 import {
-  ADMIN, AGENT, CAPACITY_KEEPER, CONVERSATION, MINUTE, OTHER_AGENT, OTHER_CONVERSATION, OTHER_QUEUE, QUEUE, ROUTING,
-  SELF, THIRD_CONVERSATION, THIRD_QUEUE, agentEvent, at, blockedForWrapUp, cancel, capacityChanged, capacityReleased,
+  ADMIN, AGENT, CAPACITY_KEEPER, CONVERSATION, MINUTE, OTHER_AGENT, OTHER_CONVERSATION, OTHER_QUEUE, OTHER_REQUEST, QUEUE, REQUEST,
+  ROUTING, SELF, THIRD_CONVERSATION, THIRD_QUEUE, agentEvent, at, blockedForWrapUp, cancel, capacityChanged, capacityReleased,
   changePresence, given, joinedQueue, justBefore, leftQueue, policyWith, presenceChanged, register, registered,
   registeredState, reserve, reserved, settle, standing,
 } from './testing/given-when-then';
@@ -187,7 +187,7 @@ describe('agent decider: ReserveCapacity', () => {
         purpose === 'forced' ? 'forced_assignment' : `${purpose}_reserved_capacity`,
       );
       expect(state.claims[CONVERSATION]).toEqual({
-        conversationId: CONVERSATION, channel: 'live_chat', queueId: QUEUE, units: 1, forced: purpose === 'forced',
+        conversationId: CONVERSATION, reservationId: REQUEST, channel: 'live_chat', queueId: QUEUE, units: 1, forced: purpose === 'forced',
         holding: 'assigned', conversationRevision: 7, since: at(3),
       });
       expect(state.lastAssignedAt).toBe(at(3));
@@ -355,7 +355,8 @@ describe('agent decider: ReserveCapacity', () => {
           .when(reserve(3, { conversationId: OTHER_CONVERSATION, purpose: 'forced', by, channel: 'voice', queueId: THIRD_QUEUE }))
           .then([
             agentEvent('AgentCapacityReserved', 3, ADMIN, 'forced_assignment', {
-              conversationId: OTHER_CONVERSATION, channel: 'voice', queueId: THIRD_QUEUE, units: 2, purpose: 'forced', forced: true, conversationRevision: 1,
+              conversationId: OTHER_CONVERSATION, reservationId: REQUEST, channel: 'voice', queueId: THIRD_QUEUE, units: 2, purpose: 'forced', forced: true,
+              conversationRevision: 1,
             }),
           ]),
       );
@@ -374,64 +375,168 @@ describe('agent decider: ReserveCapacity', () => {
     });
   });
 
-  describe('retries and later reservations of the same conversation', () => {
+  describe('the same conversation again: retries, other requests and later revisions', () => {
+    /** REQUEST reserved the conversation at revision 4 (its write has not landed, or has). */
     const history = [registered(1, [QUEUE]), reserved(1, { conversationRevision: 4 })];
 
-    it('a retry at the same revision writes nothing (even for another purpose)', () => {
-      given(...history).when(reserve(3, { conversationRevision: 4 })).then([]);
-      given(...history).when(reserve(3, { conversationRevision: 4, purpose: 'push', by: ROUTING })).then([]);
+    describe('the same request at the same revision (a retry)', () => {
+      it('writes nothing', () => {
+        given(...history).when(reserve(3, { conversationRevision: 4 })).then([]);
+      });
+
+      it('writes nothing whatever else the command says: the request is what identifies it', () => {
+        given(...history).when(reserve(3, { conversationRevision: 4, purpose: 'push', by: ROUTING, channel: 'voice', queueId: OTHER_QUEUE })).then([]);
+      });
+
+      it('writes nothing even when the reservation would no longer pass (presence, queue, capacity)', () => {
+        given(...history, presenceChanged('offline', 'available', 2), leftQueue(QUEUE, 2), capacityChanged(0, 1, 2))
+          .when(reserve(3, { conversationRevision: 4 }))
+          .then([]);
+      });
     });
 
-    it('a reservation at an older revision (superseded) writes nothing', () => {
-      given(...history).when(reserve(3, { conversationRevision: 3 })).then([]);
+    describe('another request at the same revision while the claim is still assigned', () => {
+      it('is refused with AGENT.ASSIGNMENT_IN_PROGRESS, naming the conversation, and the first request keeps its claim', () => {
+        const { state } = given(...history);
+        const error = given(...history)
+          .when(reserve(3, { conversationRevision: 4, reservationId: OTHER_REQUEST }))
+          .thenThrows('AGENT.ASSIGNMENT_IN_PROGRESS', { conversationId: CONVERSATION });
+        expect(error.message).toContain(CONVERSATION);
+        expect(error.message).toContain(AGENT);
+        expect(registeredState(state).claims[CONVERSATION]).toMatchObject({ reservationId: REQUEST, conversationRevision: 4, holding: 'assigned' });
+      });
+
+      it.each(PURPOSES)('whatever its purpose (%s): it neither borrows the first reservation nor replaces it', (purpose) => {
+        given(...history)
+          .when(reserve(3, { conversationRevision: 4, reservationId: OTHER_REQUEST, purpose, by: REQUESTER[purpose] }))
+          .thenThrows('AGENT.ASSIGNMENT_IN_PROGRESS', { conversationId: CONVERSATION });
+      });
+
+      it('also when the first reservation was forced and the second would not fit (it is not taken for a retry)', () => {
+        given(registered(1, [QUEUE]), reserved(1, { conversationId: OTHER_CONVERSATION, reservationId: 'request-0' }), reserved(2, { purpose: 'forced', by: ADMIN, conversationRevision: 4 }))
+          .when(reserve(3, { conversationRevision: 4, reservationId: OTHER_REQUEST }))
+          .thenThrows('AGENT.ASSIGNMENT_IN_PROGRESS', { conversationId: CONVERSATION });
+      });
+
+      it('is checked before queue, presence and capacity', () => {
+        given(...history, presenceChanged('offline', 'available', 2), leftQueue(QUEUE, 2), capacityChanged(0, 1, 2))
+          .when(reserve(3, { conversationRevision: 4, reservationId: OTHER_REQUEST, purpose: 'push', by: ROUTING }))
+          .thenThrows('AGENT.ASSIGNMENT_IN_PROGRESS', { conversationId: CONVERSATION });
+      });
+
+      it('once the first reservation was cancelled, the other request is checked and reserves as new', () => {
+        const history2 = [registered(1, [QUEUE]), reserved(1, { conversationRevision: 4 }), capacityReleased(2, 'assignment_failed_reservation_cancelled')];
+        const state = registeredState(
+          given(...history2).when(reserve(3, { conversationRevision: 4, reservationId: OTHER_REQUEST })).then([
+            reserved(3, { conversationRevision: 4, reservationId: OTHER_REQUEST }),
+          ]),
+        );
+        expect(state.claims[CONVERSATION]).toMatchObject({ reservationId: OTHER_REQUEST, conversationRevision: 4 });
+      });
+
+      it('a claim on another conversation at the same revision is no obstacle', () => {
+        given(registered(2, [QUEUE]), reserved(1, { conversationId: OTHER_CONVERSATION, conversationRevision: 4 }))
+          .when(reserve(3, { conversationRevision: 4, reservationId: OTHER_REQUEST }))
+          .then([reserved(3, { conversationRevision: 4, reservationId: OTHER_REQUEST })]);
+      });
     });
 
-    it('a retry writes nothing even when the reservation would no longer pass (presence, queue, capacity)', () => {
-      given(...history, presenceChanged('offline', 'available', 2), leftQueue(QUEUE, 2), capacityChanged(0, 1, 2))
-        .when(reserve(3, { conversationRevision: 4 }))
-        .then([]);
+    describe('a request at an older revision than the claim (its conversation write can no longer land)', () => {
+      it.each([REQUEST, OTHER_REQUEST])('writes nothing (request %s)', (reservationId) => {
+        given(...history).when(reserve(3, { conversationRevision: 3, reservationId })).then([]);
+      });
+
+      it('writes nothing even when it would be refused otherwise', () => {
+        given(...history, presenceChanged('offline', 'available', 2))
+          .when(reserve(3, { conversationRevision: 2, reservationId: OTHER_REQUEST, purpose: 'push', by: ROUTING, queueId: THIRD_QUEUE }))
+          .then([]);
+      });
     });
 
-    it('a later revision re-reserves without taking the units twice (capacity 1, already held)', () => {
-      const state = registeredState(
-        given(...history).when(reserve(3, { conversationRevision: 6, purpose: 'push', by: ROUTING })).then([
-          reserved(3, { conversationRevision: 6, purpose: 'push', by: ROUTING }),
-        ]),
-      );
-      expect(state.claims[CONVERSATION]).toMatchObject({ conversationRevision: 6, since: at(3), holding: 'assigned' });
-      expect(capacityUsage(state, at(3))).toEqual({ capacity: 1, used: 1, blocked: 0, free: 0 });
+    describe('a claim already settled to a wrap-up block at that revision', () => {
+      // Otherwise a late retry would turn the block back into an assigned claim, and the cancel
+      // that follows its failed write would give the wrap-up block back too.
+      it.each([REQUEST, OTHER_REQUEST])('a request at the same revision writes nothing (request %s)', (reservationId) => {
+        given(registered(2), reserved(1, { conversationRevision: 4 }), blockedForWrapUp(2)).when(reserve(3, { conversationRevision: 4, reservationId })).then([]);
+      });
+
+      it('a request at an older revision writes nothing', () => {
+        given(registered(2), reserved(1, { conversationRevision: 4 }), blockedForWrapUp(2))
+          .when(reserve(3, { conversationRevision: 3, reservationId: OTHER_REQUEST }))
+          .then([]);
+      });
     });
 
-    it('a later revision is checked again: presence', () => {
-      given(...history, presenceChanged('away', 'available', 2)).when(reserve(3, { conversationRevision: 6 })).thenThrows('AGENT.PRESENCE_DOES_NOT_ALLOW_WORK');
-    });
+    describe('a request at a later revision (the conversation moved on since the claim)', () => {
+      it('re-reserves for the new request without taking the units twice (capacity 1, already held)', () => {
+        const state = registeredState(
+          given(...history).when(reserve(3, { conversationRevision: 6, purpose: 'push', by: ROUTING, reservationId: OTHER_REQUEST })).then([
+            reserved(3, { conversationRevision: 6, purpose: 'push', by: ROUTING, reservationId: OTHER_REQUEST }),
+          ]),
+        );
+        expect(state.claims[CONVERSATION]).toMatchObject({ reservationId: OTHER_REQUEST, conversationRevision: 6, since: at(3), holding: 'assigned' });
+        expect(capacityUsage(state, at(3))).toEqual({ capacity: 1, used: 1, blocked: 0, free: 0 });
+      });
 
-    it('a later revision is checked again: capacity, counting what the conversation already holds as free', () => {
-      given(...history)
-        .withPolicy(VOICE_TWO)
-        .when(reserve(3, { conversationRevision: 6, channel: 'voice' }))
-        .thenThrows('AGENT.NO_FREE_CAPACITY', { capacity: 1, used: 0, blocked: 0, free: 1, needed: 2, channel: 'voice' });
-    });
+      it('the same request at a later revision (its write lost a race and is tried again) re-reserves too', () => {
+        given(...history).when(reserve(3, { conversationRevision: 5 })).then([reserved(3, { conversationRevision: 5 })]);
+      });
 
-    it('a later, unforced revision of a forced claim is no longer forced', () => {
-      const state = registeredState(
-        given(registered(1), reserved(1, { purpose: 'forced', by: ADMIN, conversationRevision: 4 }))
-          .when(reserve(3, { conversationRevision: 6 }))
-          .then([reserved(3, { conversationRevision: 6 })]),
-      );
-      expect(state.claims[CONVERSATION].forced).toBe(false);
-    });
+      it('is checked again: presence', () => {
+        given(...history, presenceChanged('away', 'available', 2))
+          .when(reserve(3, { conversationRevision: 6, reservationId: OTHER_REQUEST }))
+          .thenThrows('AGENT.PRESENCE_DOES_NOT_ALLOW_WORK');
+      });
 
-    it('a reservation for a conversation whose wrap-up block has run out counts as new (the block held nothing)', () => {
-      given(registered(1), reserved(1, { conversationRevision: 4 }), blockedForWrapUp(2, { until: at(3) }), reserved(3, { conversationId: OTHER_CONVERSATION }))
-        .when(reserve(4, { conversationRevision: 9 }))
-        .thenThrows('AGENT.NO_FREE_CAPACITY', { capacity: 1, used: 1, blocked: 0, free: 0, needed: 1, channel: 'sms' });
-    });
+      it('is checked again: queue', () => {
+        given(...history, leftQueue(QUEUE, 2))
+          .when(reserve(3, { conversationRevision: 6, reservationId: OTHER_REQUEST }))
+          .thenThrows('AGENT.NOT_IN_QUEUE', { queueId: QUEUE, queueIds: [] });
+      });
 
-    // Otherwise the late retry would turn the block back into an assigned claim, and the cancel
-    // that follows its failed write would give the wrap-up block back too.
-    it('a retry at the same (or an older) revision writes nothing after the claim became a wrap-up block', () => {
-      given(registered(2), reserved(1, { conversationRevision: 4 }), blockedForWrapUp(2)).when(reserve(3, { conversationRevision: 4 })).then([]);
+      it('is checked again: capacity, counting what the conversation already holds as free', () => {
+        given(...history)
+          .withPolicy(VOICE_TWO)
+          .when(reserve(3, { conversationRevision: 6, channel: 'voice', reservationId: OTHER_REQUEST }))
+          .thenThrows('AGENT.NO_FREE_CAPACITY', { capacity: 1, used: 0, blocked: 0, free: 1, needed: 2, channel: 'voice' });
+      });
+
+      it('is checked again: capacity, counting the other conversations', () => {
+        given(registered(1, [QUEUE]), reserved(1, { conversationRevision: 4 }), reserved(2, { conversationId: OTHER_CONVERSATION, purpose: 'forced', by: ADMIN }))
+          .when(reserve(3, { conversationRevision: 6, reservationId: OTHER_REQUEST }))
+          .thenThrows('AGENT.NO_FREE_CAPACITY', { capacity: 1, used: 1, blocked: 0, free: 0, needed: 1, channel: 'sms' });
+      });
+
+      it('a refusal leaves the earlier claim as it was', () => {
+        const history2 = [...history, presenceChanged('away', 'available', 2)];
+        given(...history2).when(reserve(3, { conversationRevision: 6, reservationId: OTHER_REQUEST })).thenThrows('AGENT.PRESENCE_DOES_NOT_ALLOW_WORK');
+        // The earlier request may still cancel what it reserved.
+        given(...history2).when(cancel(4, 4)).then([capacityReleased(4, 'assignment_failed_reservation_cancelled')]);
+      });
+
+      it('a later, unforced revision of a forced claim is no longer forced', () => {
+        const state = registeredState(
+          given(registered(1), reserved(1, { purpose: 'forced', by: ADMIN, conversationRevision: 4 }))
+            .when(reserve(3, { conversationRevision: 6, reservationId: OTHER_REQUEST }))
+            .then([reserved(3, { conversationRevision: 6, reservationId: OTHER_REQUEST })]),
+        );
+        expect(state.claims[CONVERSATION].forced).toBe(false);
+      });
+
+      it('replaces a wrap-up block too (say, a revive): assigned again, for the new request', () => {
+        const state = registeredState(
+          given(registered(1), reserved(1, { conversationRevision: 4 }), blockedForWrapUp(2))
+            .when(reserve(3, { conversationRevision: 9, purpose: 'revive', reservationId: OTHER_REQUEST }))
+            .then([reserved(3, { conversationRevision: 9, purpose: 'revive', reservationId: OTHER_REQUEST })]),
+        );
+        expect(state.claims[CONVERSATION]).toMatchObject({ holding: 'assigned', reservationId: OTHER_REQUEST, conversationRevision: 9 });
+      });
+
+      it('a reservation for a conversation whose wrap-up block has run out counts as new (the block held nothing)', () => {
+        given(registered(1), reserved(1, { conversationRevision: 4 }), blockedForWrapUp(2, { until: at(3) }), reserved(3, { conversationId: OTHER_CONVERSATION }))
+          .when(reserve(4, { conversationRevision: 9, reservationId: OTHER_REQUEST }))
+          .thenThrows('AGENT.NO_FREE_CAPACITY', { capacity: 1, used: 1, blocked: 0, free: 0, needed: 1, channel: 'sms' });
+      });
     });
   });
 
@@ -444,8 +549,8 @@ describe('agent decider: ReserveCapacity', () => {
 // CancelReservation
 // =============================================================================================
 
-describe('agent decider: CancelReservation (the assigning write failed)', () => {
-  it('gives back the reservation made at that revision, on the capacity keeper\'s account', () => {
+describe('agent decider: CancelReservation (the assigning write will not happen)', () => {
+  it('gives back the reservation that request made at that revision, on the capacity keeper\'s account', () => {
     const state = registeredState(
       given(registered(2), reserved(1, { conversationRevision: 4 }), reserved(1, { conversationId: OTHER_CONVERSATION }))
         .when(cancel(2, 4))
@@ -460,19 +565,31 @@ describe('agent decider: CancelReservation (the assigning write failed)', () => 
       .then([capacityReleased(2, 'assignment_failed_reservation_cancelled', { units: 2 })]);
   });
 
-  it.each([3, 5])('a cancel for another revision (%i) writes nothing: it is not the reservation that failed', (revision) => {
+  it('a cancel by another request at the same revision writes nothing: it is not that request\'s reservation', () => {
+    const state = registeredState(given(registered(2), reserved(1, { conversationRevision: 4 })).when(cancel(2, 4, CONVERSATION, OTHER_REQUEST)).then([]));
+    expect(state.claims[CONVERSATION]).toMatchObject({ reservationId: REQUEST, holding: 'assigned' });
+  });
+
+  it.each([3, 5])('a cancel by the same request for another revision (%i) writes nothing: it is not the reservation that failed', (revision) => {
     given(registered(2), reserved(1, { conversationRevision: 4 })).when(cancel(2, revision)).then([]);
   });
 
-  it('after a re-reservation at a later revision, a cancel for the earlier one writes nothing', () => {
-    given(registered(2), reserved(1, { conversationRevision: 4 }), reserved(2, { conversationRevision: 6 })).when(cancel(3, 4)).then([]);
+  it('after a re-reservation by another request at a later revision, a cancel by the earlier one writes nothing', () => {
+    const history = [registered(2), reserved(1, { conversationRevision: 4 }), reserved(2, { conversationRevision: 6, reservationId: OTHER_REQUEST })];
+    given(...history).when(cancel(3, 4)).then([]);
+    // Not even naming the later revision.
+    given(...history).when(cancel(3, 6)).then([]);
+  });
+
+  it('after the same request re-reserved at a later revision, a cancel for the earlier revision writes nothing', () => {
+    given(registered(2), reserved(1, { conversationRevision: 4 }), reserved(2, { conversationRevision: 5 })).when(cancel(3, 4)).then([]);
   });
 
   it('after a re-reservation at a later revision, cancelling that one gives back the whole claim (questionable, see report)', () => {
     // The earlier reservation (revision 4) may have been recorded on the conversation; the claim it
     // held is not restored, and settlement never recreates a claim.
-    given(registered(2), reserved(1, { conversationRevision: 4 }), reserved(2, { conversationRevision: 6 }))
-      .when(cancel(3, 6))
+    given(registered(2), reserved(1, { conversationRevision: 4 }), reserved(2, { conversationRevision: 6, reservationId: OTHER_REQUEST }))
+      .when(cancel(3, 6, CONVERSATION, OTHER_REQUEST))
       .then([capacityReleased(3, 'assignment_failed_reservation_cancelled')]);
   });
 

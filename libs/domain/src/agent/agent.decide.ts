@@ -36,8 +36,10 @@ export const decideAgent = (
     case 'ReserveCapacity':
       return reserve(command, state, fact, policy);
     case 'CancelReservation': {
-      const claim = state.claims[command.data.conversationId];
-      if (!claim || claim.holding !== 'assigned' || claim.conversationRevision !== command.data.conversationRevision) return [];
+      const { conversationId, reservationId, conversationRevision } = command.data;
+      const claim = state.claims[conversationId];
+      const ours = claim?.holding === 'assigned' && claim.reservationId === reservationId && claim.conversationRevision === conversationRevision;
+      if (!claim || !ours) return [];
       return [released(claim, fact(CAPACITY_KEEPER, 'assignment_failed_reservation_cancelled'))];
     }
     case 'SettleCapacity':
@@ -77,11 +79,24 @@ const reserve = (
   fact: (by: Actor, reason: string) => AgentFact,
   policy: CapacityPolicy,
 ): AgentEvent[] => {
-  const { conversationId, channel, queueId, purpose, conversationRevision, by } = command.data;
+  const { conversationId, reservationId, channel, queueId, purpose, conversationRevision, by } = command.data;
   const now = command.metadata.now;
   const existing = agent.claims[conversationId];
-  // A retry of a reservation already made (or superseded by a later one) takes nothing more.
-  if (existing && existing.conversationRevision >= conversationRevision) return [];
+  if (existing) {
+    // Made for an older revision than the claim's: its conversation write cannot land any more.
+    if (existing.conversationRevision > conversationRevision) return [];
+    if (existing.conversationRevision === conversationRevision) {
+      // The same request again (a retry), or a claim already settled past its assignment.
+      if (existing.reservationId === reservationId || existing.holding !== 'assigned') return [];
+      // Another request is assigning this conversation to this agent right now: one of the two
+      // writes will land, so this one must neither borrow that reservation nor replace it.
+      throw new AgentError(
+        'AGENT.ASSIGNMENT_IN_PROGRESS',
+        `Conversation ${conversationId} is being assigned to agent ${agent.id} by another request; read the conversation and retry if it is still open`,
+        agent.id, { conversationId },
+      );
+    }
+  }
   if ((purpose === 'pick' || purpose === 'push') && !agent.queueIds.includes(queueId)) {
     throw new AgentError(
       'AGENT.NOT_IN_QUEUE',
@@ -111,7 +126,7 @@ const reserve = (
   const reason = forced ? 'forced_assignment' : `${purpose}_reserved_capacity`;
   return [{
     type: 'AgentCapacityReserved',
-    data: { ...fact(by, reason), conversationId, channel, queueId, units, purpose, forced, conversationRevision },
+    data: { ...fact(by, reason), conversationId, reservationId, channel, queueId, units, purpose, forced, conversationRevision },
   }];
 };
 

@@ -4,7 +4,8 @@ export type AgentErrorCode =
   | 'AGENT.NOT_FOUND'
   | 'AGENT.NOT_IN_QUEUE'
   | 'AGENT.PRESENCE_DOES_NOT_ALLOW_WORK'
-  | 'AGENT.NO_FREE_CAPACITY';
+  | 'AGENT.NO_FREE_CAPACITY'
+  | 'AGENT.ASSIGNMENT_IN_PROGRESS';
 
 /**
  * A command the agent refuses. It names the condition that failed and what the agent has

@@ -28,6 +28,7 @@ export type AgentCapacityReserved = Event<
   'AgentCapacityReserved',
   {
     conversationId: string;
+    reservationId: string;
     channel: Channel;
     queueId: string;
     units: number;

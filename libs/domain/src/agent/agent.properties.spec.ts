@@ -18,7 +18,11 @@
  *   (3) hence, as long as no forced reservation was accepted and the capacity was never lowered
  *       below the load, used + blocked <= capacity after every step.
  * Revision numbers and revisions relative to the current claim are drawn so that retries,
- * superseded and later reservations and stale standings all occur.
+ * superseded and later reservations and stale standings all occur; the request a reservation or
+ * cancellation is made by is the current claim's or one of a few others, so that a retry, another
+ * request at the same revision (refused while the claim is assigned) and a cancellation by the
+ * wrong request all occur. Reservations and cancellations are held against an independent model
+ * of the rules (expectedReservation, expectedCancellation).
  */
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
@@ -36,6 +40,8 @@ import type { CapacityPolicy, WrapUpCapacityBlock } from './capacity.policy';
 const AGENT = 'agent-a';
 const OTHER_AGENT = 'agent-b';
 const CONVERSATIONS = ['c-1', 'c-2', 'c-3', 'c-4'] as const;
+/** The requests (conversation command ids) reservations and cancellations are made by. */
+const REQUESTS = ['r-1', 'r-2', 'r-3'] as const;
 const QUEUES = ['queue-a', 'queue-b', 'queue-c'] as const;
 const PURPOSES: readonly ReservationPurpose[] = ['pick', 'push', 'transfer', 'revive', 'forced'];
 const STATUSES: readonly ConversationStanding['status'][] = ['open', 'active', 'waiting', 'wrap_up', 'closed', 'none'];
@@ -92,6 +98,8 @@ const ingredients = fc.record({
   /** A revision of its own, or (weight 3) one relative to the conversation's current claim. */
   revisionBase: fc.oneof({ arbitrary: fc.constant<'claim'>('claim'), weight: 3 }, { arbitrary: fc.integer({ min: 0, max: 6 }), weight: 1 }),
   revisionDelta: fc.constantFrom(-1, 0, 0, 1, 2),
+  /** The request of the conversation's current claim (a retry, or its own cancel), or (weight 2) any request. */
+  requestBase: fc.oneof({ arbitrary: fc.constant<'claim'>('claim'), weight: 1 }, { arbitrary: fc.constantFrom(...REQUESTS), weight: 2 }),
   presence,
   presenceGiven: fc.boolean(),
   capacity: fc.integer({ min: 0, max: 5 }),
@@ -161,6 +169,7 @@ const build = (s: Scenario, { kind: k, ingredients: i }: Step, state: AgentState
   const conversationId = (k === 'cancel' || k === 'settle') && i.claimed && claimed.length > 0 ? claimed[i.choice % claimed.length] : i.conversation;
   const claim = claimsOf(state)[conversationId];
   const revision = (i.revisionBase === 'claim' ? claim?.conversationRevision ?? 3 : i.revisionBase) + i.revisionDelta;
+  const reservationId = i.requestBase === 'claim' ? claim?.reservationId ?? REQUESTS[0] : i.requestBase;
   switch (k) {
     case 'register':
       return {
@@ -174,13 +183,13 @@ const build = (s: Scenario, { kind: k, ingredients: i }: Step, state: AgentState
       return {
         type: 'ReserveCapacity',
         data: {
-          conversationId, channel: channelOf(s, conversationId), queueId: i.queue, purpose: i.purpose,
+          conversationId, reservationId, channel: channelOf(s, conversationId), queueId: i.queue, purpose: i.purpose,
           conversationRevision: revision, by: i.by,
         },
         metadata,
       };
     case 'cancel':
-      return { type: 'CancelReservation', data: { conversationId, conversationRevision: revision }, metadata };
+      return { type: 'CancelReservation', data: { conversationId, reservationId, conversationRevision: revision }, metadata };
     case 'settle': {
       const conversation: ConversationStanding = {
         conversationId,
@@ -243,17 +252,36 @@ const play = (s: Scenario, check: (played: Played) => void): void => {
 };
 
 /**
- * What a reservation may come to, derived from the rules (not from the decider's code): one
- * outcome, except for a retry of a claim that has become a wrap-up block (see below).
+ * What a reservation comes to, derived from the rules (not from the decider's code). Against
+ * the conversation's current claim:
+ *   - made for an older revision than the claim's: nothing (its conversation write cannot land);
+ *   - the same revision and the same request (a retry): nothing, whatever became of the claim;
+ *   - the same revision, a claim already settled to a wrap-up block: nothing;
+ *   - the same revision, another request, the claim still assigned: AGENT.ASSIGNMENT_IN_PROGRESS
+ *     (one of the two writes will land; neither may borrow or replace the other's reservation);
+ *   - a later revision (or no claim): checked as new (queue, presence, capacity without the
+ *     conversation's own claim), replacing the claim.
  */
-const expectedReservation = (command: Extract<AgentCommand, { type: 'ReserveCapacity' }>, before: AgentState, s: Scenario): string[] => {
-  if (before.status !== 'registered') return ['AGENT.NOT_FOUND'];
-  const { conversationId, conversationRevision } = command.data;
+const expectedReservation = (command: Extract<AgentCommand, { type: 'ReserveCapacity' }>, before: AgentState, s: Scenario): string => {
+  if (before.status !== 'registered') return 'AGENT.NOT_FOUND';
+  const { conversationId, reservationId, conversationRevision } = command.data;
   const now = command.metadata.now;
   const existing = before.claims[conversationId];
-  // A retry (same or older revision) of a reservation writes nothing, whatever became of the claim.
-  if (existing && existing.conversationRevision >= conversationRevision) return ['nothing'];
-  return [checked(command, before, s, now)];
+  if (existing && existing.conversationRevision > conversationRevision) return 'nothing';
+  if (existing && existing.conversationRevision === conversationRevision) {
+    if (existing.reservationId === reservationId || existing.holding === 'wrap_up') return 'nothing';
+    return 'AGENT.ASSIGNMENT_IN_PROGRESS';
+  }
+  return checked(command, before, s, now);
+};
+
+/** A cancellation gives back exactly the still-assigned claim that request made at that revision. */
+const expectedCancellation = (command: Extract<AgentCommand, { type: 'CancelReservation' }>, before: AgentState): 'released' | 'nothing' => {
+  if (before.status !== 'registered') return 'nothing';
+  const { conversationId, reservationId, conversationRevision } = command.data;
+  const claim = before.claims[conversationId];
+  const ours = claim?.holding === 'assigned' && claim.reservationId === reservationId && claim.conversationRevision === conversationRevision;
+  return ours ? 'released' : 'nothing';
 };
 
 const checked = (
@@ -315,7 +343,25 @@ describe('agent decider: properties over random command sequences', () => {
           if (l.load === l.capacity && command.data.purpose !== 'forced') seen.add('filled exactly');
           if (Object.values(claimsOf(before)).some((c) => !claimCounts(c, now))) seen.add('reserved next to a ran-out block');
         }
-        if (events?.length === 0 && command.type === 'ReserveCapacity' && claimsOf(before)[command.data.conversationId]) seen.add('retry wrote nothing');
+        if (events?.length === 0 && command.type === 'ReserveCapacity') {
+          const claim = claimsOf(before)[command.data.conversationId];
+          if (claim && claim.conversationRevision > command.data.conversationRevision) seen.add('older revision wrote nothing');
+          if (claim?.conversationRevision === command.data.conversationRevision) {
+            if (claim.reservationId === command.data.reservationId) seen.add('retry wrote nothing');
+            else if (claim.holding === 'wrap_up') seen.add('another request on a wrap-up block wrote nothing');
+          }
+        }
+        if (command.type === 'ReserveCapacity' && events?.length) {
+          const claim = claimsOf(before)[command.data.conversationId];
+          if (claim && claim.reservationId !== command.data.reservationId) seen.add('re-reserved by another request');
+          if (claim && claim.reservationId === command.data.reservationId) seen.add('re-reserved by the same request');
+        }
+        if (command.type === 'CancelReservation' && events?.length === 0) {
+          const claim = claimsOf(before)[command.data.conversationId];
+          if (claim?.holding === 'assigned' && claim.conversationRevision === command.data.conversationRevision && claim.reservationId !== command.data.reservationId) {
+            seen.add('cancel by another request wrote nothing');
+          }
+        }
         if (events?.length === 0 && command.type === 'SettleCapacity') {
           const claim = claimsOf(before)[command.data.conversation.conversationId];
           const stale = claim !== undefined && command.data.conversation.revision < claim.conversationRevision;
@@ -327,11 +373,13 @@ describe('agent decider: properties over random command sequences', () => {
     }
     expect([...seen].sort()).toEqual(
       [
-        'AGENT.NOT_FOUND', 'AGENT.NOT_IN_QUEUE', 'AGENT.PRESENCE_DOES_NOT_ALLOW_WORK', 'AGENT.NO_FREE_CAPACITY',
+        'AGENT.NOT_FOUND', 'AGENT.NOT_IN_QUEUE', 'AGENT.PRESENCE_DOES_NOT_ALLOW_WORK', 'AGENT.NO_FREE_CAPACITY', 'AGENT.ASSIGNMENT_IN_PROGRESS',
         'AgentRegistered', 'AgentCapacityChanged', 'AgentJoinedQueue', 'AgentLeftQueue', 'AgentPresenceChanged',
         'AgentCapacityReserved', 'AgentCapacityBlockedForWrapUp', 'AgentCapacityReleased',
         ...RELEASE_REASONS, 'block until closed', 'fixed block',
         ...PURPOSES.map((p) => `reserved for ${p}`), 're-reserved at a later revision', 'retry wrote nothing',
+        'older revision wrote nothing', 'another request on a wrap-up block wrote nothing', 're-reserved by another request',
+        're-reserved by the same request', 'cancel by another request wrote nothing',
         'capacity lowered below the load', 'over capacity by force', 'filled exactly', 'fixed block outlived a close',
         'ran-out block not yet released', 'reserved next to a ran-out block', 'stale standing wrote nothing',
       ].sort(),
@@ -373,12 +421,16 @@ describe('agent decider: properties over random command sequences', () => {
           // Reservations follow the rules: retry, queue, presence, capacity (an independent model).
           if (command.type === 'ReserveCapacity') {
             const expected = expectedReservation(command, before, s);
-            check(expected.includes(outcomeOf(events, error)), `reservation gave ${outcomeOf(events, error)}, the rules say ${expected.join(' or ')}`);
+            check(outcomeOf(events, error) === expected, `reservation gave ${outcomeOf(events, error)}, the rules say ${expected}`);
+            if (error instanceof AgentError && error.code === 'AGENT.ASSIGNMENT_IN_PROGRESS') {
+              check(isDeepStrictEqual(error.details, { conversationId: command.data.conversationId }), 'ASSIGNMENT_IN_PROGRESS misstates its details');
+            }
             if (events?.length) {
               check(events.length === 1, 'a reservation wrote more than one event');
               const e = events[0];
               check(e.type === 'AgentCapacityReserved' && e.data.units === s.policy.unitsPerConversation[command.data.channel], 'reserved units are not the channel\'s');
               check(e.type === 'AgentCapacityReserved' && e.data.forced === (command.data.purpose === 'forced'), 'forced flag is wrong');
+              check(e.type === 'AgentCapacityReserved' && e.data.reservationId === command.data.reservationId, 'the reservation names another request');
             }
             if (error instanceof AgentError && error.code === 'AGENT.NO_FREE_CAPACITY') {
               // The conversation's own claim is not counted: a re-reservation does not take it twice.
@@ -387,6 +439,17 @@ describe('agent decider: properties over random command sequences', () => {
               check(error.details.used === usage.used && error.details.blocked === usage.blocked && error.details.capacity === usage.capacity, 'NO_FREE_CAPACITY misstates the usage');
               check((error.details.needed as number) > (error.details.free as number) && (error.details.free as number) >= 0, 'NO_FREE_CAPACITY with room to spare');
             }
+          }
+
+          // A cancellation releases exactly that request's still-assigned reservation at that revision.
+          if (command.type === 'CancelReservation') {
+            const expected = expectedCancellation(command, before);
+            const claim = claimsOf(before)[command.data.conversationId];
+            const wanted = expected === 'released'
+              ? [{ type: 'AgentCapacityReleased', reason: 'assignment_failed_reservation_cancelled', units: claim?.units }]
+              : [];
+            const got = events?.map((e) => ({ type: e.type, reason: e.data.reason, units: 'units' in e.data ? e.data.units : undefined }));
+            check(isDeepStrictEqual(got, wanted), `cancellation wrote ${JSON.stringify(got)}, the rules say ${expected}`);
           }
 
           // A standing older than the claim settles nothing, unless the reservation is an orphan:
@@ -426,7 +489,8 @@ describe('agent decider: properties over random command sequences', () => {
             const reservations = history.filter((e) => e.type === 'AgentCapacityReserved' && e.data.conversationId === id);
             const latest = reservations[reservations.length - 1];
             check(
-              latest?.type === 'AgentCapacityReserved' && latest.data.units === claim.units && latest.data.conversationRevision === claim.conversationRevision,
+              latest?.type === 'AgentCapacityReserved' && latest.data.units === claim.units && latest.data.conversationRevision === claim.conversationRevision &&
+                latest.data.reservationId === claim.reservationId,
               `claim ${id} is not its latest reservation`,
             );
           }

@@ -10,6 +10,8 @@ import type { Presence } from './agent.presence';
  */
 export interface CapacityClaim {
   conversationId: string;
+  /** The request that reserved it (its command id). */
+  reservationId: string;
   channel: Channel;
   queueId: string;
   units: number;
@@ -83,12 +85,12 @@ export const evolveAgent = (state: AgentState, event: AgentEvent): AgentState =>
     case 'AgentPresenceChanged':
       return { ...state, presence: event.data.presence, presenceSince: event.data.at };
     case 'AgentCapacityReserved': {
-      const { conversationId, channel, queueId, units, forced, conversationRevision, at } = event.data;
+      const { conversationId, reservationId, channel, queueId, units, forced, conversationRevision, at } = event.data;
       return {
         ...state,
         claims: {
           ...state.claims,
-          [conversationId]: { conversationId, channel, queueId, units, forced, holding: 'assigned', conversationRevision, since: at },
+          [conversationId]: { conversationId, reservationId, channel, queueId, units, forced, holding: 'assigned', conversationRevision, since: at },
         },
         lastAssignedAt: at,
       };

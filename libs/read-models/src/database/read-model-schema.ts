@@ -145,6 +145,8 @@ export interface AgentClaimsTable {
   blocked_until: string | null;
   since: string;
   conversation_revision: number;
+  /** The request (command id) that reserved it. */
+  reservation_id: string;
 }
 
 /** One row per defined queue, with its current settings. */

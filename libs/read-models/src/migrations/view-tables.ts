@@ -208,6 +208,7 @@ export async function createAgentAndQueueTables(db: Kysely<any>, indexTag = ''):
     .addColumn('blocked_until', 'text')
     .addColumn('since', 'text', (column) => column.notNull())
     .addColumn('conversation_revision', 'bigint', (column) => column.notNull())
+    .addColumn('reservation_id', 'text', (column) => column.notNull())
     .addPrimaryKeyConstraint(index('agent_claims_pk'), ['agent_id', 'conversation_id'])
     .execute();
 

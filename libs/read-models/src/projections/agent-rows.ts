@@ -74,6 +74,7 @@ export async function loadStoredAgents(db: Kysely<ReadModelSchema>, agentIds: re
         forced: Number(row.forced) === 1,
         holding: row.holding as CapacityClaim['holding'],
         conversationRevision: Number(row.conversation_revision),
+        reservationId: row.reservation_id,
         since: row.since,
       };
       if (row.blocked_until !== null) claim.blockedUntil = row.blocked_until;
@@ -114,6 +115,7 @@ export function agentRows(agentId: string, stored: StoredAgent): AgentRows {
       blocked_until: claim.blockedUntil === undefined ? null : isoTime(claim.blockedUntil, `blocked-until time of ${of}`),
       since: isoTime(claim.since, `time of ${of}`),
       conversation_revision: checkedInteger(claim.conversationRevision, `conversation revision of ${of}`, 0),
+      reservation_id: checkedText(claim.reservationId, `reservation id of ${of}`),
     };
   });
   return { agent, queues, claims };

@@ -25,9 +25,13 @@ import type { EventStore } from '@lib/event-store';
 import { randomUUID } from 'node:crypto';
 import { at } from './conversation-log';
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-/** An agent event without the facts every one carries (agent, time, actor, reason): the log adds them. */
-export type AgentEventBody = DistributiveOmit<AgentEvent, 'data'> & { data: DistributiveOmit<AgentEvent['data'], 'agentId' | 'at' | 'by' | 'reason'> };
+/**
+ * An agent event without the facts every one carries (agent, time, actor, reason): the log adds
+ * them. A union by type, so an event's body must carry every field of that type's data.
+ */
+export type AgentEventBody = {
+  [T in AgentEvent['type']]: { type: T; data: Omit<Extract<AgentEvent, { type: T }>['data'], 'agentId' | 'at' | 'by' | 'reason'> };
+}[AgentEvent['type']];
 
 export interface RegisterOptions {
   capacity?: number;
@@ -36,6 +40,8 @@ export interface RegisterOptions {
 }
 
 export interface ReserveOptions {
+  /** The request that reserves (a conversation command id); by default one named after the agent, conversation and revision. */
+  reservationId?: string;
   channel?: Channel;
   queueId?: string;
   units?: number;
@@ -104,9 +110,10 @@ export class AgentLog {
 
   reserve(agentId: string, minute: number, conversationId: string, options: ReserveOptions = {}): Promise<number> {
     const { channel = 'persistent_chat', queueId = 'queue-a', units = 1, purpose = 'pick', conversationRevision = 1 } = options;
+    const reservationId = options.reservationId ?? `request-${agentId}-${conversationId}-${conversationRevision}`;
     return this.agentEvent(agentId, minute, {
       type: 'AgentCapacityReserved',
-      data: { conversationId, channel, queueId, units, purpose, forced: purpose === 'forced', conversationRevision },
+      data: { conversationId, reservationId, channel, queueId, units, purpose, forced: purpose === 'forced', conversationRevision },
     });
   }
 

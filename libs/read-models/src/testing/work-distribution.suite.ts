@@ -82,7 +82,7 @@ export function describeWorkDistribution(suite: WorkDistributionSuiteContext): v
       await agents.join('agent-1', 4, 'queue-a');
       await agents.join('agent-1', 4.5, 'queue-c'); // already served: changes nothing
       await agents.reserve('agent-1', 5, 'c1', { channel: 'live_chat', queueId: 'queue-a', units: 1, conversationRevision: 1 });
-      await agents.reserve('agent-1', 6, 'c2', { channel: 'voice', queueId: 'queue-b', units: 2, purpose: 'forced', conversationRevision: 3 });
+      await agents.reserve('agent-1', 6, 'c2', { channel: 'voice', queueId: 'queue-b', units: 2, purpose: 'forced', conversationRevision: 3, reservationId: 'command-7' });
       await suite.projectToHead(store, database);
       expect(await work.agentCapacity('agent-1', at(6))).toEqual({
         agentId: 'agent-1', capacity: 3, presence: 'available', presenceSince: at(1), queueIds: ['queue-b', 'queue-c', 'queue-a'],
@@ -106,6 +106,13 @@ export function describeWorkDistribution(suite: WorkDistributionSuiteContext): v
         ],
       });
       expect((await work.agentCapacity('agent-1', at(10)))?.claims[1]).not.toHaveProperty('blockedUntil');
+      // Each claim keeps the request that reserved it, through the rows it was read back from.
+      expect(
+        await database.db.selectFrom('agent_claims').select(['conversation_id', 'reservation_id', 'holding']).orderBy('conversation_id').execute(),
+      ).toEqual([
+        { conversation_id: 'c1', reservation_id: 'request-agent-1-c1-1', holding: 'wrap_up' },
+        { conversation_id: 'c2', reservation_id: 'command-7', holding: 'wrap_up' },
+      ]);
 
       const last = await agents.release('agent-1', 11, 'c2');
       await suite.projectToHead(store, database);
@@ -199,7 +206,7 @@ export function describeWorkDistribution(suite: WorkDistributionSuiteContext): v
       await log.pick('u1', 1, 'agent-1');
       await log.endByAgent('u1', 2, 'agent-1');
       await log.open('x1', 0);
-      await log.forceClose('x1', 1); // closed: not counted
+      await log.forceClose('x1', 1); // closed: counted as closed (the flat counts GET /api/queues always answered)
       await log.open('b1', 0, { queueId: 'queue-b' });
       await log.open('z1', 0, { queueId: 'queue-undefined' }); // its queue is not defined: not listed
       await agents.register('agent-1', 0, { queueIds: ['queue-a', 'queue-b'] });
@@ -214,7 +221,7 @@ export function describeWorkDistribution(suite: WorkDistributionSuiteContext): v
         items: [
           { queueId: 'queue-c', name: 'VIP', mode: 'push', priority: 7, method: 'highest_free_capacity', createdAt: at(0), ...zero, agents: 0 },
           { queueId: 'queue-b', name: 'Support', mode: 'push', priority: 5, method: 'round_robin', createdAt: at(0), ...zero, open: 1, agents: 2 },
-          { queueId: 'queue-a', name: 'Sales', mode: 'pick', priority: 1, method: 'highest_free_capacity', createdAt: at(0), open: 2, active: 1, waiting: 1, wrap_up: 1, closed: 0, agents: 1 },
+          { queueId: 'queue-a', name: 'Sales', mode: 'pick', priority: 1, method: 'highest_free_capacity', createdAt: at(0), open: 2, active: 1, waiting: 1, wrap_up: 1, closed: 1, agents: 1 },
         ],
       });
       for (const limit of [1, 2]) {

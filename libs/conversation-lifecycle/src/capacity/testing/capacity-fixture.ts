@@ -120,11 +120,12 @@ export class CrashableStore implements EventStore {
 /**
  * The same store, but the next append to a conversation stream can be held back (the process is
  * slow: its write is in flight) until the test lets it go, or can fail once with a transient
- * store error (the write did not happen, the process lives on).
+ * store error (the process lives on): before writing, or after the write was committed (the
+ * answer was lost: the caller cannot tell the two apart).
  */
 export class ControllableStore implements EventStore {
   private held?: { arrived: () => void; released: Promise<void> };
-  private failNext = false;
+  private failNext?: 'before-write' | 'after-write';
 
   constructor(private readonly inner: EventStore) {}
 
@@ -138,8 +139,9 @@ export class ControllableStore implements EventStore {
     return { arrived, release };
   }
 
-  failNextConversationAppend(): void {
-    this.failNext = true;
+  /** The next conversation append fails with EventStoreUnavailableError, without writing (or, `after-write`, once written). */
+  failNextConversationAppend(when: 'before-write' | 'after-write' = 'before-write'): void {
+    this.failNext = when;
   }
 
   async appendToStream(stream: string, events: NewEvent[], options: AppendOptions): Promise<AppendResult> {
@@ -150,9 +152,12 @@ export class ControllableStore implements EventStore {
         held.arrived();
         await held.released;
       }
-      if (this.failNext) {
-        this.failNext = false;
-        throw new EventStoreUnavailableError('The event store could not commit the append (injected)');
+      const failing = this.failNext;
+      this.failNext = undefined;
+      if (failing === 'before-write') throw new EventStoreUnavailableError('The event store could not commit the append (injected)');
+      if (failing === 'after-write') {
+        await this.inner.appendToStream(stream, events, options);
+        throw new EventStoreUnavailableError('The connection was lost before the append was acknowledged (injected)');
       }
     }
     return this.inner.appendToStream(stream, events, options);

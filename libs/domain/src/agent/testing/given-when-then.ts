@@ -2,9 +2,9 @@
  * Given / when / then for the agent decider, with the conversation specs' fixed clock (times
  * are minutes after T0), so spec cases read as documentation:
  *
- *   given(registered(2, [QUEUE]), reserved(CONVERSATION, 'sms', 'pick', 3, 1))
- *     .when(settle(standing('wrap_up', 4, { agentId: AGENT }), 5))
- *     .then([blockedForWrapUp(CONVERSATION, 5)])
+ *   given(registered(2, [QUEUE]), reserved(1, { conversationRevision: 3 }))
+ *     .when(settle(5, standing('wrap_up', 4, { agentId: AGENT })))
+ *     .then([blockedForWrapUp(5)])
  *
  * Test-only: nothing in production imports this file.
  */
@@ -32,6 +32,9 @@ export const QUEUE = 'queue-a';
 export const OTHER_QUEUE = 'queue-b';
 export const THIRD_QUEUE = 'queue-c';
 export const CONVERSATION = 'conversation-1';
+/** The request (conversation command id) a reservation is made by, unless a case names another. */
+export const REQUEST = 'request-1';
+export const OTHER_REQUEST = 'request-2';
 export const OTHER_CONVERSATION = 'conversation-2';
 export const THIRD_CONVERSATION = 'conversation-3';
 export const SELF: Actor = agent(AGENT);
@@ -64,6 +67,7 @@ export const presenceChanged = (presence: Presence, previous: Presence, minute: 
 
 export interface ReservationFacts {
   conversationId?: string;
+  reservationId?: string;
   channel?: Channel;
   queueId?: string;
   purpose?: ReservationPurpose;
@@ -73,6 +77,7 @@ export interface ReservationFacts {
 }
 const reservationDefaults = (f: ReservationFacts) => ({
   conversationId: f.conversationId ?? CONVERSATION,
+  reservationId: f.reservationId ?? REQUEST,
   channel: f.channel ?? 'sms',
   queueId: f.queueId ?? QUEUE,
   purpose: f.purpose ?? 'pick',
@@ -83,9 +88,9 @@ const reservationDefaults = (f: ReservationFacts) => ({
 export const reservationReason = (purpose: ReservationPurpose) => (purpose === 'forced' ? 'forced_assignment' : `${purpose}_reserved_capacity`);
 /** AgentCapacityReserved as the decider writes it (units 1: the default policy). */
 export const reserved = (minute: number, facts: ReservationFacts = {}) => {
-  const { conversationId, channel, queueId, purpose, conversationRevision, by } = reservationDefaults(facts);
+  const { conversationId, reservationId, channel, queueId, purpose, conversationRevision, by } = reservationDefaults(facts);
   return agentEvent('AgentCapacityReserved', minute, by, reservationReason(purpose), {
-    conversationId, channel, queueId, units: facts.units ?? 1, purpose, forced: purpose === 'forced', conversationRevision,
+    conversationId, reservationId, channel, queueId, units: facts.units ?? 1, purpose, forced: purpose === 'forced', conversationRevision,
   });
 };
 export const blockedForWrapUp = (minute: number, facts: { conversationId?: string; units?: number; until?: string; reason?: string } = {}) =>
@@ -116,8 +121,9 @@ export const changePresence = (presence: Presence, minute: number, by: Actor = S
   ({ type: 'ChangePresence', data: { presence, by }, metadata: meta(minute) });
 export const reserve = (minute: number, facts: ReservationFacts = {}): AgentCommand =>
   ({ type: 'ReserveCapacity', data: reservationDefaults(facts), metadata: meta(minute) });
-export const cancel = (minute: number, conversationRevision: number, conversationId = CONVERSATION): AgentCommand =>
-  ({ type: 'CancelReservation', data: { conversationId, conversationRevision }, metadata: meta(minute) });
+/** Cancels what request `reservationId` (default REQUEST) reserved at `conversationRevision`. */
+export const cancel = (minute: number, conversationRevision: number, conversationId = CONVERSATION, reservationId = REQUEST): AgentCommand =>
+  ({ type: 'CancelReservation', data: { conversationId, reservationId, conversationRevision }, metadata: meta(minute) });
 export const settle = (minute: number, conversation: ConversationStanding, orphanAfterMs?: number): AgentCommand => ({
   type: 'SettleCapacity',
   data: orphanAfterMs === undefined ? { conversation } : { conversation, orphanAfterMs },
