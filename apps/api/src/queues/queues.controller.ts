@@ -24,11 +24,15 @@ export class QueuesController {
   @Post()
   @ApiOperation({ summary: 'Create a queue (mode pick or push, priority, assignment method), or change its settings' })
   async define(@Body() body: DefineQueueDto, @Res({ passthrough: true }) reply: FastifyReply) {
+    // A setting left out keeps its current value (its default for a new queue): changing the
+    // priority alone must not turn a push queue into a pick queue.
+    const current = await this.queues.get(body.id);
+    const known = current.status === 'defined' ? current : undefined;
     const settings = {
-      name: body.name ?? body.id,
-      mode: body.mode ?? 'pick',
-      priority: body.priority ?? 0,
-      method: body.method ?? 'highest_free_capacity',
+      name: body.name ?? known?.name ?? body.id,
+      mode: body.mode ?? known?.mode ?? 'pick',
+      priority: body.priority ?? known?.priority ?? 0,
+      method: body.method ?? known?.method ?? 'highest_free_capacity',
     };
     const result = await this.commandBus.execute<DefineQueueCommand, QueueDefinitionResult>(
       new DefineQueueCommand(body.id, settings, system('administration'), this.clock.now().toISOString()),

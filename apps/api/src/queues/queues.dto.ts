@@ -13,7 +13,7 @@ export class DefineQueueDto {
   @Length(1, 200)
   name?: string;
 
-  @ApiPropertyOptional({ enum: QUEUE_MODES, default: 'pick', description: 'pick: agents take items; push: routing assigns them' })
+  @ApiPropertyOptional({ enum: QUEUE_MODES, default: 'pick', description: 'pick: agents take items; push: routing assigns them. Every setting left out keeps its current value (the default for a new queue)' })
   @IsOptional()
   @IsIn(QUEUE_MODES, { message: `$property must be one of ${QUEUE_MODES.join(', ')}` })
   mode?: QueueMode;

@@ -1,8 +1,14 @@
 import type { AssignmentMethod } from '@lib/domain';
 import type { RoutableAgent } from './routing-views';
 
-/** Never assigned sorts before any time; then earlier times first. */
+/**
+ * Never assigned sorts before any time; then earlier times first. Assignments of the running
+ * pass all happen at the pass's time, so their order within the pass decides among them.
+ */
 const byLeastRecentlyAssigned = (a: RoutableAgent, b: RoutableAgent): number => {
+  if (a.assignedInPass !== undefined || b.assignedInPass !== undefined) {
+    return (a.assignedInPass ?? -1) - (b.assignedInPass ?? -1);
+  }
   if (a.lastAssignedAt === b.lastAssignedAt) return 0;
   if (a.lastAssignedAt === undefined) return -1;
   if (b.lastAssignedAt === undefined) return 1;

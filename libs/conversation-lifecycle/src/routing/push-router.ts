@@ -80,6 +80,7 @@ export class PushRouter {
         result.offered++;
         chosen.free -= units;
         chosen.lastAssignedAt = now;
+        chosen.assignedInPass = result.offered;
       } else {
         result.refused++;
       }

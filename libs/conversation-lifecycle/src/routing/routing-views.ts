@@ -22,6 +22,8 @@ export interface RoutableAgent {
   capacity: number;
   free: number;
   lastAssignedAt?: string;
+  /** Set by a routing pass on the agents it assigned, in order: later than any lastAssignedAt. */
+  assignedInPass?: number;
   queueIds: string[];
 }
 
