@@ -20,8 +20,10 @@ const random = (seed: number) => {
 };
 
 const MINUTE = 60_000;
-const QUEUES = ['support', 'billing', 'sales'];
-const AGENTS = Array.from({ length: 8 }, (_, i) => `agent-${i + 1}`);
+export const DEMO_QUEUES = ['support', 'billing', 'sales'];
+export const DEMO_AGENTS = Array.from({ length: 8 }, (_, i) => `agent-${i + 1}`);
+const QUEUES = DEMO_QUEUES;
+const AGENTS = DEMO_AGENTS;
 const CHANNELS: Array<[Channel, number]> = [
   ['live_chat', 35], ['sms', 15], ['persistent_chat', 15], ['social', 10], ['teams', 5], ['voice', 15], ['record', 5],
 ];

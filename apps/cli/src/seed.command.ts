@@ -1,11 +1,18 @@
 import { join } from 'node:path';
-import { DEFAULT_CONVERSATION_POLICY } from '@lib/domain';
+import { DEFAULT_CONVERSATION_POLICY, system } from '@lib/domain';
 import { SqliteEventStore } from '@lib/event-store';
-import { DEFAULT_COMMAND_RETRY, HandleConversationCommand, HandleConversationCommandHandler } from '@lib/conversation-lifecycle';
+import {
+  AgentLedger,
+  CapacityCoordinator,
+  DEFAULT_COMMAND_RETRY,
+  HandleConversationCommand,
+  HandleConversationCommandHandler,
+  QueueDirectory,
+} from '@lib/conversation-lifecycle';
 import { loadConfig } from '../../api/src/config/app-config';
 import { EVENTS_FILE } from '../../api/src/infrastructure/event-store.module';
 import { parseOptions } from './cli-options';
-import { demoHistory } from './demo-history';
+import { DEMO_AGENTS, DEMO_QUEUES, demoHistory } from './demo-history';
 import { ProgressBar } from './progress-bar';
 
 /**
@@ -24,8 +31,24 @@ export const seedCommand = async (args: string[]): Promise<void> => {
     if ((await store.headPosition()) > 0) {
       throw new Error(`${filename} already holds events; seed an empty DATA_DIR (for example DATA_DIR=./demo-data)`);
     }
-    const steps = demoHistory({ conversations, seed: options.seed ?? 42, start: options.start ?? '2026-11-20T08:00:00.000Z' });
-    const handler = new HandleConversationCommandHandler(store, DEFAULT_CONVERSATION_POLICY, DEFAULT_COMMAND_RETRY);
+    const start = options.start ?? '2026-11-20T08:00:00.000Z';
+    const steps = demoHistory({ conversations, seed: options.seed ?? 42, start });
+    // The world the conversations happen in: the queues, and agents serving all of them with
+    // room for every conversation the simulated day gives them at once.
+    const queues = new QueueDirectory(store);
+    const ledger = new AgentLedger(store, config.capacityPolicy);
+    const by = system('seed');
+    for (const queueId of DEMO_QUEUES) await queues.define(queueId, { name: queueId, mode: 'pick', priority: 0, method: 'highest_free_capacity' }, by, start);
+    for (const agentId of DEMO_AGENTS) {
+      await ledger.execute(agentId, {
+        type: 'RegisterAgent',
+        data: { agentId, capacity: 100, queueIds: DEMO_QUEUES, presence: 'available', by },
+        metadata: { now: start },
+      });
+    }
+    const handler = new HandleConversationCommandHandler(
+      store, DEFAULT_CONVERSATION_POLICY, DEFAULT_COMMAND_RETRY, new CapacityCoordinator(ledger), queues,
+    );
     const bar = new ProgressBar('seeding demo conversations');
     let done = 0;
     for (const step of steps) {
