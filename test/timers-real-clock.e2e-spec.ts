@@ -5,14 +5,10 @@
  * Waits poll with a generous deadline; nothing asserts how fast anything happened, only that the
  * recorded times respect each duration.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-const ROOT = join(__dirname, '..');
-const LOADER = join(ROOT, 'apps/api/src/infrastructure/projector-worker/register-typescript.js');
+import { startServiceProcess, type ServiceProcess } from './support/service-process';
 
 interface HistoryLine {
   type: string;
@@ -20,16 +16,6 @@ interface HistoryLine {
   actor: { kind: string; id: string };
   reason: string;
 }
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 
 const eventually = async <T>(probe: () => Promise<T | undefined>, description: string, timeoutMs = 30_000): Promise<T> => {
   const deadline = Date.now() + timeoutMs;
@@ -42,69 +28,38 @@ const eventually = async <T>(probe: () => Promise<T | undefined>, description: s
 };
 
 describe('timers on the real clock, in the service process', () => {
-  let service: ChildProcess;
+  let service: ServiceProcess;
   let dataDir: string;
-  let base: string;
-  let output = '';
 
   const post = async (path: string, body: unknown) => {
-    const response = await fetch(`${base}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    if (!response.ok) throw new Error(`POST ${path} answered ${response.status}: ${await response.text()}`);
-    return response.json() as Promise<{ status: string }>;
+    const answer = await service.post<{ status: string }>(path, body);
+    if (answer.statusCode >= 300) throw new Error(`POST ${path} answered ${answer.statusCode}: ${answer.text}`);
+    return answer.body;
   };
-  const history = async (id: string): Promise<HistoryLine[]> => {
-    const response = await fetch(`${base}/api/conversations/${id}/history`);
-    return ((await response.json()) as { events: HistoryLine[] }).events;
-  };
+  const history = async (id: string): Promise<HistoryLine[]> =>
+    (await service.get<{ events: HistoryLine[] }>(`/api/conversations/${id}/history`)).body.events;
   const eventOf = (id: string, type: string) =>
     eventually(async () => (await history(id)).find((line) => line.type === type), `${type} on ${id}`);
   const millisBetween = (from: HistoryLine, to: HistoryLine) => Date.parse(to.at) - Date.parse(from.at);
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'timers-real-clock-'));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    service = spawn(process.execPath, ['-r', LOADER, join(ROOT, 'apps/api/src/main.ts')], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATA_DIR: dataDir,
-        EVENT_STORE: 'sqlite',
-        LOG_LEVEL: 'warn',
-        TIMERS: 'on',
-        TIMER_POLL_INTERVAL: '100ms',
-        AUTO_CLOSE_SWEEP_INTERVAL: '500ms',
-        PUSH_RESERVATION_TIMEOUT: '1s',
-        CUSTOMER_DISCONNECT_TIMEOUT: '1s',
-        AUTO_CLOSE_LIVE_CHAT: 'open=2s',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    service.stdout?.on('data', (chunk) => (output += String(chunk)));
-    service.stderr?.on('data', (chunk) => (output += String(chunk)));
-    await eventually(async () => {
-      if (service.exitCode !== null) throw new Error(`the service exited (${service.exitCode}): ${output}`);
-      const response = await fetch(`${base}/health`);
-      return response.ok ? true : undefined;
-    }, 'the service to answer /health', 90_000).catch((error: Error) => {
-      throw new Error(`${error.message}\n${output}`);
+    service = await startServiceProcess('timers', {
+      DATA_DIR: dataDir,
+      EVENT_STORE: 'sqlite',
+      TIMERS: 'on',
+      TIMER_POLL_INTERVAL: '100ms',
+      AUTO_CLOSE_SWEEP_INTERVAL: '500ms',
+      PUSH_RESERVATION_TIMEOUT: '1s',
+      CUSTOMER_DISCONNECT_TIMEOUT: '1s',
+      AUTO_CLOSE_LIVE_CHAT: 'open=2s',
     });
     await post('/api/queues', { id: 'support' });
     for (const id of ['agent-1', 'agent-2']) await post('/api/agents', { id, capacity: 5, queueIds: ['support'], presence: 'available' });
   }, 120_000);
 
   afterAll(async () => {
-    if (service && service.exitCode === null) {
-      const exited = new Promise((resolve) => service.once('exit', resolve));
-      service.kill('SIGTERM');
-      await exited;
-    }
+    await service?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 

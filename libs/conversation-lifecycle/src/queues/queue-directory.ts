@@ -87,7 +87,7 @@ export class QueueDirectory {
     const recorded = await this.store.readStream(queueStream(queueId));
     let state = initialQueueState();
     for (const event of recorded) {
-      if (isQueueEvent(event)) state = evolveQueue(state, { type: event.type, data: event.data } as never);
+      if (isQueueEvent(event)) state = evolveQueue(state, event);
     }
     if (state.status === 'defined') this.known.add(queueId);
     return { state, revision: recorded.length > 0 ? recorded[recorded.length - 1].revision : -1 };
