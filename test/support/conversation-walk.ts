@@ -27,7 +27,7 @@ export const ev = {
   opened: (customerId: string): ExpectedEvent => ({ type: 'ConversationOpened', actor: { kind: 'customer', id: customerId }, reason: 'customer_started' }),
   picked: (agentId: string): ExpectedEvent => ({ type: 'ConversationPicked', actor: { kind: 'agent', id: agentId }, reason: 'agent_picked_from_queue' }),
   pushedByRouting: (): ExpectedEvent => ({ type: 'ConversationPushedToAgent', actor: { kind: 'system', id: 'routing' }, reason: 'routed_to_agent' }),
-  pushedBySupervisor: (supervisorId: string): ExpectedEvent => ({ type: 'ConversationPushedToAgent', actor: { kind: 'supervisor', id: supervisorId }, reason: 'routed_to_agent' }),
+  pushedBySupervisor: (supervisorId: string): ExpectedEvent => ({ type: 'ConversationPushedToAgent', actor: { kind: 'supervisor', id: supervisorId }, reason: 'supervisor_offered_to_agent' }),
   forceAssigned: (supervisorId: string): ExpectedEvent => ({ type: 'ConversationForceAssigned', actor: { kind: 'supervisor', id: supervisorId }, reason: 'supervisor_forced_assignment' }),
   accepted: (agentId: string): ExpectedEvent => ({ type: 'ConversationPushAccepted', actor: { kind: 'agent', id: agentId }, reason: 'agent_accepted_push' }),
   rejected: (agentId: string, reason = 'agent_rejected_push'): ExpectedEvent => ({ type: 'ConversationPushRejected', actor: { kind: 'agent', id: agentId }, reason }),

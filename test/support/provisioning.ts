@@ -5,13 +5,13 @@ type Post = (path: string, body?: unknown, headers?: Record<string, string>) => 
 /** Capacity of an agent the harness registers: large enough never to be what a suite tests. */
 export const PROVISIONED_AGENT_CAPACITY = 1000;
 
-const ACTION = /^\/api\/conversations\/[^/?]+\/(pick|assign|revive|transfer)$/;
+const ACTION = /^\/api\/conversations\/[^/?]+\/(pick|assign|revive|transfer|consult)$/;
 
 /**
  * Suites written about conversations alone name queues and agents freely. This sets the world
  * up the way an administrator would before they act: a queue (pick mode) for every queue a
  * conversation is opened into or transferred to, and an available agent serving every such
- * queue for every agent that picks, is assigned, revives or receives a transfer. Suites about
+ * queue for every agent that picks, is assigned, revives, receives a transfer or is consulted. Suites about
  * agents, queues and capacity start their apps with `provision: 'none'` and do it themselves.
  */
 export class OnDemandProvisioning {
@@ -29,6 +29,10 @@ export class OnDemandProvisioning {
     if (action === 'transfer') {
       await this.queue(fields.toQueueId);
       await this.agent(fields.toAgentId);
+      return;
+    }
+    if (action === 'consult') {
+      await this.agent(fields.consultantId);
       return;
     }
     await this.agent(fields.agentId);

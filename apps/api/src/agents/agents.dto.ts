@@ -1,10 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { PRESENCES, type Presence } from '@lib/domain';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, Matches, Max, Min } from 'class-validator';
+import { MAX_AGENT_CAPACITY, MAX_QUEUES_PER_AGENT, PRESENCES, type Presence } from '@lib/domain';
 import { ENTITY_ID_PATTERN, IsEntityId } from '../http/entity-id';
-
-export const MAX_AGENT_CAPACITY = 1000;
-export const MAX_QUEUES_PER_AGENT = 100;
+import { IsOmittable } from '../http/omittable';
 
 export class RegisterAgentDto {
   @IsEntityId('The agent', 'agent-42')
@@ -23,7 +21,7 @@ export class RegisterAgentDto {
   queueIds!: string[];
 
   @ApiPropertyOptional({ enum: PRESENCES, description: 'Presence to set; a new agent starts offline', example: 'available' })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(PRESENCES, { message: `$property must be one of ${PRESENCES.join(', ')}` })
   presence?: Presence;
 }

@@ -5,7 +5,6 @@ import {
   IsISO8601,
   Matches,
   IsInt,
-  IsOptional,
   IsString,
   Length,
   Max,
@@ -18,6 +17,7 @@ import {
 } from 'class-validator';
 import { CHANNELS, type Channel } from '@lib/domain';
 import { IsEntityId, IsOptionalEntityId } from '../http/entity-id';
+import { IsOmittable } from '../http/omittable';
 
 export class OpenConversationDto {
   @ApiProperty({ enum: CHANNELS, example: 'live_chat' })
@@ -34,7 +34,7 @@ export class OpenConversationDto {
   id?: string;
 
   @ApiPropertyOptional({ description: 'Higher is routed first within its queue', minimum: 0, maximum: 100, default: 0 })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(0)
   @Max(100)
@@ -51,11 +51,17 @@ export class AssignDto {
   agentId!: string;
 
   @ApiPropertyOptional({ description: 'Skip acceptance and capacity (supervisor only); recorded as forced', default: false })
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   force?: boolean;
 
-  @ApiPropertyOptional({ description: 'Supervisor making the assignment; required with force. Absent: routing', example: 'sup-1' })
+  @ApiPropertyOptional({
+    description:
+      'Supervisor making the assignment; required with force. With force: assigned at once, over capacity if need be (ConversationForceAssigned). ' +
+      'Without force: the supervisor offers it like routing does, within capacity and presence, and the agent accepts or rejects it ' +
+      '(ConversationPushedToAgent, reason supervisor_offered_to_agent). Absent: routing',
+    example: 'sup-1',
+  })
   @ValidateIf((dto: AssignDto) => dto.force === true || dto.supervisorId !== undefined)
   @IsEntityId('Supervisor making the assignment', 'sup-1')
   supervisorId?: string;
@@ -63,7 +69,7 @@ export class AssignDto {
 
 export class RejectDto extends AgentActionDto {
   @ApiPropertyOptional({ description: 'Why the agent declines', example: 'on_break' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 200)
   reason?: string;
@@ -146,7 +152,7 @@ export class EmptyDto {}
 
 export class AsOfQueryDto {
   @ApiPropertyOptional({ description: 'The state at this time (ISO-8601 with a UTC offset), replayed from the stream', example: '2026-11-21T09:30:00Z' })
-  @IsOptional()
+  @IsOmittable()
   @IsISO8601({ strict: true })
   @Matches(/(Z|[+-]\d{2}:?\d{2})$/i, { message: '$property must end with a UTC offset (Z or +hh:mm)' })
   asOf?: string;

@@ -1,10 +1,10 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches } from 'class-validator';
+import { IsString, Matches } from 'class-validator';
+import { ENTITY_ID_PATTERN, ENTITY_ID_RULE } from '@lib/domain';
+import { IsOmittable } from './omittable';
 
-/** Ids of conversations, agents, queues and customers: URL- and stream-name-safe, 1 to 64 characters. */
-export const ENTITY_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
-const ENTITY_ID_RULE = 'must be 1-64 characters: letters, digits, and _ . : - (not first)';
+export { ENTITY_ID_PATTERN };
 
 export const IsEntityId = (description: string, example = 'agent-42') =>
   applyDecorators(
@@ -16,7 +16,7 @@ export const IsEntityId = (description: string, example = 'agent-42') =>
 export const IsOptionalEntityId = (description: string, example = 'agent-42') =>
   applyDecorators(
     ApiPropertyOptional({ description, example, pattern: ENTITY_ID_PATTERN.source }),
-    IsOptional(),
+    IsOmittable(),
     IsString(),
     Matches(ENTITY_ID_PATTERN, { message: `$property ${ENTITY_ID_RULE}` }),
   );

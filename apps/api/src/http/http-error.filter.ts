@@ -1,6 +1,6 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { AgentError, ConversationError } from '@lib/domain';
+import { AgentError, ConversationError, InvalidCommandError } from '@lib/domain';
 import { EventStoreUnavailableError } from '@lib/event-store';
 import {
   AgentConcurrencyExhaustedError,
@@ -35,6 +35,10 @@ const HTTP_CODES: Record<number, string> = {
 export const toErrorBody = (error: unknown): ErrorBody => {
   if (error instanceof RequestValidationError) {
     return { statusCode: 400, code: error.code, message: error.message, field: error.problems[0]?.field, errors: error.problems };
+  }
+  if (error instanceof InvalidCommandError) {
+    // HTTP validation normally answers first; this is the domain's own line, for whatever slipped past it.
+    return { statusCode: 400, code: error.code, message: error.message, field: error.field, rule: error.rule };
   }
   if (error instanceof ConversationError) {
     return {

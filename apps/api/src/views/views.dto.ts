@@ -1,12 +1,13 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsISO8601, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsISO8601, IsInt, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { MAX_PAGE_LIMIT } from '@lib/read-models';
 import { IsOptionalEntityId } from '../http/entity-id';
+import { IsOmittable } from '../http/omittable';
 
 export class PageQueryDto {
   @ApiPropertyOptional({ description: `Page size, 1 to ${MAX_PAGE_LIMIT}`, default: 50 })
-  @IsOptional()
+  @IsOmittable()
   @Type(() => Number)
   @IsInt()
   @Min(1)
@@ -14,7 +15,7 @@ export class PageQueryDto {
   limit?: number;
 
   @ApiPropertyOptional({ description: 'The nextCursor of the previous page' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 4096)
   cursor?: string;
@@ -22,7 +23,7 @@ export class PageQueryDto {
   @ApiPropertyOptional({
     description: "Read your writes: a command's `position`; the answer waits (bounded) until the views include it",
   })
-  @IsOptional()
+  @IsOmittable()
   @Type(() => Number)
   @IsInt()
   @Min(0)
@@ -41,13 +42,13 @@ export class AuditQueryDto extends PageQueryDto {
   conversationId?: string;
 
   @ApiPropertyOptional({ description: 'From this time (inclusive), ISO-8601', example: '2026-11-21T00:00:00Z' })
-  @IsOptional()
+  @IsOmittable()
   @IsISO8601({ strict: true })
   @Matches(WITH_OFFSET, { message: OFFSET_MESSAGE })
   from?: string;
 
   @ApiPropertyOptional({ description: 'Until this time (exclusive), ISO-8601', example: '2026-11-22T00:00:00Z' })
-  @IsOptional()
+  @IsOmittable()
   @IsISO8601({ strict: true })
   @Matches(WITH_OFFSET, { message: OFFSET_MESSAGE })
   to?: string;

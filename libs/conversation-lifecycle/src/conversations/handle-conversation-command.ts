@@ -19,6 +19,7 @@ import {
   type EventStore,
   type NewEvent,
 } from '@lib/event-store';
+import { AgentLedger } from '../agents/agent-ledger';
 import { CAPACITY_COORDINATOR, type CapacityCoordinator, type Reservation } from '../capacity/capacity-coordinator';
 import { QueueDirectory } from '../queues/queue-directory';
 import { deterministicUuid, fingerprint } from '../shared/deterministic-id';
@@ -85,6 +86,7 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
     // Without these (unit tests of the lifecycle alone) queues and capacity are not checked.
     @Optional() @Inject(CAPACITY_COORDINATOR) private readonly capacity?: CapacityCoordinator,
     @Optional() @Inject(QueueDirectory) private readonly queues?: QueueDirectory,
+    @Optional() @Inject(AgentLedger) private readonly agents?: AgentLedger,
   ) {
     this.cache = new ConversationCache(retry.cachedConversations);
   }
@@ -94,7 +96,7 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
   }
 
   private async handle(envelope: HandleConversationCommand): Promise<ConversationCommandResult> {
-    await this.requireQueuesExist(envelope.command);
+    await this.requireReferencesExist(envelope.command);
     // Capacity reserved on an agent for a write that has not happened (yet): given back unless it lands.
     const pending: PendingReservation = { writeOutcomeUnknown: false };
     const now = envelope.command.metadata.now;
@@ -109,11 +111,28 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
     }
   }
 
-  private async requireQueuesExist(command: ConversationCommand): Promise<void> {
-    if (!this.queues) return;
-    if (command.type === 'OpenConversation') await this.queues.requireExisting(command.data.queueId, 'queueId');
-    if (command.type === 'TransferConversation' && 'toQueueId' in command.data) {
-      await this.queues.requireExisting(command.data.toQueueId, 'toQueueId');
+  /**
+   * Queues and agents a command names besides the conversation's holder must exist: those the
+   * capacity protocol does not check (it reserves on the agents it assigns to) are checked here.
+   */
+  private async requireReferencesExist(command: ConversationCommand): Promise<void> {
+    if (this.queues) {
+      if (command.type === 'OpenConversation') await this.queues.requireExisting(command.data.queueId, 'queueId');
+      if (command.type === 'TransferConversation' && 'toQueueId' in command.data) {
+        await this.queues.requireExisting(command.data.toQueueId, 'toQueueId');
+      }
+    }
+    if (this.agents && command.type === 'StartConsult') {
+      const { consultantId } = command.data;
+      const consultant = await this.agents.load(consultantId);
+      if (consultant.state.status !== 'registered') {
+        throw new AgentError(
+          'AGENT.NOT_FOUND',
+          `Consultant ${consultantId} is not a registered agent; register it with POST /api/agents first`,
+          consultantId,
+          { field: 'consultantId' },
+        );
+      }
     }
   }
 

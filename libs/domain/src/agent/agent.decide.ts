@@ -2,6 +2,7 @@ import { system, type Actor } from '../shared/actor';
 import { millisBetween, type IsoTime } from '../shared/time';
 import type { AgentCommand, ConversationStanding, RegisterAgent, ReserveCapacity, SettleCapacity } from './agent.commands';
 import { AgentError } from './agent.errors';
+import { validateAgentCommand } from './agent.validation';
 import type { AgentEvent, AgentFact } from './agent.events';
 import { presenceAllows, presencesAllowing } from './agent.presence';
 import { capacityUsage, claimCounts, without, type CapacityClaim, type RegisteredAgent, type AgentState } from './agent.state';
@@ -20,6 +21,7 @@ export const decideAgent = (
   agentId: string,
   policy: CapacityPolicy = DEFAULT_CAPACITY_POLICY,
 ): AgentEvent[] => {
+  validateAgentCommand(command);
   const now = command.metadata.now;
   const fact = (by: Actor, reason: string): AgentFact => ({ agentId, at: now, by, reason });
   if (command.type === 'RegisterAgent') return register(command, state, fact);

@@ -11,7 +11,8 @@ export const isPresence = (value: unknown): value is Presence => PRESENCES.inclu
  * - `revive`: the agent takes back a waiting item of their own;
  * - `forced`: a supervisor assigns it regardless of presence and capacity (recorded as forced).
  */
-export type ReservationPurpose = 'pick' | 'push' | 'transfer' | 'revive' | 'forced';
+export const RESERVATION_PURPOSES = ['pick', 'push', 'transfer', 'revive', 'forced'] as const;
+export type ReservationPurpose = (typeof RESERVATION_PURPOSES)[number];
 
 /**
  * Presences in which each kind of work may reach the agent. Routing never pushes to someone

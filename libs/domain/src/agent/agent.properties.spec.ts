@@ -168,7 +168,8 @@ const build = (s: Scenario, { kind: k, ingredients: i }: Step, state: AgentState
   const claimed = Object.keys(claimsOf(state));
   const conversationId = (k === 'cancel' || k === 'settle') && i.claimed && claimed.length > 0 ? claimed[i.choice % claimed.length] : i.conversation;
   const claim = claimsOf(state)[conversationId];
-  const revision = (i.revisionBase === 'claim' ? claim?.conversationRevision ?? 3 : i.revisionBase) + i.revisionDelta;
+  // Revisions below 0 are refused as invalid data before any rule is decided (agent.validation.spec).
+  const revision = Math.max(0, (i.revisionBase === 'claim' ? claim?.conversationRevision ?? 3 : i.revisionBase) + i.revisionDelta);
   const reservationId = i.requestBase === 'claim' ? claim?.reservationId ?? REQUESTS[0] : i.requestBase;
   switch (k) {
     case 'register':

@@ -281,10 +281,10 @@ describe('conversation decider: transitions (DESIGN.md "States and transitions")
       expect(state).toMatchObject({ status: 'active', agentId: AGENT, assignment: 'awaiting_acceptance', forced: false });
     });
 
-    it('open -> active: a supervisor may push it too, and is named as the actor (voice)', () => {
+    it('open -> active: a supervisor may offer it too (a push the agent accepts), named as the actor (voice)', () => {
       given(opened('voice'))
         .when(assign(AGENT, 1, SUPERVISOR_ACTOR))
-        .then([event('ConversationPushedToAgent', 1, SUPERVISOR_ACTOR, 'routed_to_agent', { agentId: AGENT, queueId: QUEUE })]);
+        .then([event('ConversationPushedToAgent', 1, SUPERVISOR_ACTOR, 'supervisor_offered_to_agent', { agentId: AGENT, queueId: QUEUE })]);
     });
 
     describe('open -> closed: customer disconnects or ends before it was assigned (live_chat)', () => {
@@ -913,8 +913,12 @@ describe('conversation decider: other behaviours', () => {
       });
     });
 
-    it.each([NaN, -1, 9e15, Infinity])('a timer with an invalid or absurd duration (%p) is refused, never a crash', (afterMs) => {
-      given(opened('sms')).when(autoClose(afterMs, 5)).thenThrows('CONVERSATION.TIMER_NOT_DUE', {
+    it.each([NaN, -1, 1.5, Infinity])('a timer with an invalid duration (%p) is refused as invalid data, never a crash', (afterMs) => {
+      given(opened('sms')).when(autoClose(afterMs, 5)).thenRefusesData('afterMs');
+    });
+
+    it('a timer with an absurd duration (9e15 ms) is refused as not due, never a crash', () => {
+      given(opened('sms')).when(autoClose(9e15, 5)).thenThrows('CONVERSATION.TIMER_NOT_DUE', {
         details: { timer: 'auto-close', dueAt: undefined },
       });
     });

@@ -5,6 +5,7 @@ import { actionOf, allowedActions, isAllowed, type ConversationAction } from './
 import { isLiveChat } from './conversation.channel';
 import type { ConversationCommand } from './conversation.commands';
 import { ConversationError } from './conversation.errors';
+import { validateConversationCommand } from './conversation.validation';
 import type { ConversationEvent, ConversationFact } from './conversation.events';
 import { DEFAULT_CONVERSATION_POLICY, type ConversationPolicy } from './conversation.policy';
 import type {
@@ -22,6 +23,7 @@ export const decide = (
   state: ConversationState,
   policy: ConversationPolicy = DEFAULT_CONVERSATION_POLICY,
 ): ConversationEvent[] => {
+  validateConversationCommand(command);
   const action = actionOf(command);
   if (command.type === 'OpenConversation') {
     if (state.status !== 'none') {
@@ -127,7 +129,7 @@ const decideAllowed = (
       const { agentId, force, by } = command.data;
       return force
         ? [{ type: 'ConversationForceAssigned', data: { ...fact(by, 'supervisor_forced_assignment'), agentId, queueId } }]
-        : [{ type: 'ConversationPushedToAgent', data: { ...fact(by, 'routed_to_agent'), agentId, queueId } }];
+        : [{ type: 'ConversationPushedToAgent', data: { ...fact(by, by.kind === 'supervisor' ? 'supervisor_offered_to_agent' : 'routed_to_agent'), agentId, queueId } }];
     }
     case 'AcceptAssignment': {
       const { agentId } = command.data;

@@ -52,7 +52,7 @@ describe('queue decider: DefineQueue', () => {
       ['mode', { mode: 'pick' }],
       ['priority', { priority: 0 }],
       ['method', { method: 'round_robin' }],
-      ['everything', { name: 'Sales', mode: 'pick', priority: -1, method: 'round_robin' }],
+      ['everything', { name: 'Sales', mode: 'pick', priority: 7, method: 'round_robin' }],
     ])('a change of %s is recorded with the previous settings', (_, change) => {
       const settings = { ...SETTINGS, ...change };
       const by = system('provisioning');

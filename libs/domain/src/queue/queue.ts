@@ -1,4 +1,5 @@
 import type { Actor } from '../shared/actor';
+import { CommandChecks } from '../shared/command-validation';
 import type { IsoTime } from '../shared/time';
 
 export const QUEUE_MODES = ['pick', 'push'] as const;
@@ -42,8 +43,26 @@ const settingsOf = ({ name, mode, priority, method }: QueueSettings): QueueSetti
 const sameSettings = (a: QueueSettings, b: QueueSettings) =>
   a.name === b.name && a.mode === b.mode && a.priority === b.priority && a.method === b.method;
 
+export const MAX_QUEUE_PRIORITY = 100;
+export const MAX_QUEUE_NAME_LENGTH = 200;
+
+/** Refuses a queue definition the views could not record (QUEUE.INVALID_COMMAND, naming the field). */
+export const validateDefineQueue = (command: DefineQueue): void => {
+  const check = new CommandChecks('QUEUE.INVALID_COMMAND', 'DefineQueue');
+  check.metadata(command.metadata);
+  const data = check.record(command.data, 'data');
+  check.id(data.queueId, 'queueId');
+  const settings = check.record(data.settings, 'settings');
+  check.text(settings.name, 'settings.name', MAX_QUEUE_NAME_LENGTH);
+  check.oneOf(settings.mode, 'settings.mode', QUEUE_MODES);
+  check.integer(settings.priority, 'settings.priority', 0, MAX_QUEUE_PRIORITY);
+  check.oneOf(settings.method, 'settings.method', ASSIGNMENT_METHODS);
+  check.actor(data.by, 'by');
+};
+
 /** Defining a queue creates it, changes its settings, or (same settings again) does nothing. */
 export const decideQueue = (command: DefineQueue, state: QueueState): QueueEvent[] => {
+  validateDefineQueue(command);
   const { queueId, settings, by } = command.data;
   const fact = { queueId, at: command.metadata.now, by };
   if (state.status === 'none') return [{ type: 'QueueCreated', data: { ...fact, reason: 'queue_created', ...settingsOf(settings) } }];

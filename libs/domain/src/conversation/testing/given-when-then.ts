@@ -22,6 +22,7 @@ import {
   evolveAll, type ConversationState, type ConversationStatus, type ExistingConversationState,
 } from '../conversation.state';
 import { decide } from '../conversation.decide';
+import { InvalidCommandError } from '../../shared/command-validation';
 
 // ---------------------------------------------------------------------------------------------
 // Fixed clock and names
@@ -239,6 +240,17 @@ export const refusalOf = (run: () => unknown): ConversationError => {
   throw new Error(`Expected a ConversationError, but decide returned ${JSON.stringify(result)}`);
 };
 
+export const invalidDataOf = (run: () => unknown): InvalidCommandError => {
+  let result: unknown;
+  try {
+    result = run();
+  } catch (error) {
+    if (error instanceof InvalidCommandError) return error;
+    throw error;
+  }
+  throw new Error(`Expected an InvalidCommandError, but decide returned ${JSON.stringify(result)}`);
+};
+
 export const given = (...history: ConversationEvent[]) => {
   const state: ConversationState = evolveAll(history);
   const withPolicy = (policy?: ConversationPolicy) => ({
@@ -258,6 +270,12 @@ export const given = (...history: ConversationEvent[]) => {
           allowedActions: partial.allowedActions ?? allowedActions(state),
         });
         if (partial.details) expect(error.details).toEqual(expect.objectContaining(partial.details));
+        return error;
+      },
+      /** Refused before any rule: the data itself could not be recorded. */
+      thenRefusesData: (field: string): InvalidCommandError => {
+        const error = invalidDataOf(() => decide(command, state, policy));
+        expect({ code: error.code, field: error.field }).toEqual({ code: 'CONVERSATION.INVALID_COMMAND', field });
         return error;
       },
     }),
