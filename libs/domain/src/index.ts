@@ -21,3 +21,4 @@ export * from './agent/agent.state';
 export * from './agent/agent.decide';
 export * from './agent/agent.validation';
 export * from './queue/queue';
+export * from './corrections/stored-event-upcasters';

@@ -29,6 +29,8 @@ export interface AppConfig extends TimerConfig, WorkDistributionConfig {
   projector: 'on' | 'off';
   /** EventStoreDB's address (`esdb://host:2113?tls=false`); set exactly when eventStore is eventstoredb. */
   esdbConnectionString?: string;
+  /** The operator's corrections of stored events (read on every read of the log); absent: only the built-in ones. */
+  eventCorrectionsFile?: string;
 }
 
 /** Every setting, its environment variable and default: the README's configuration table. */
@@ -46,6 +48,7 @@ export const CONFIG_DEFAULTS = {
   PROJECTOR_POLL_INTERVAL: '50ms',
   PROJECTOR: 'on',
   ESDB_CONNECTION_STRING: '',
+  EVENT_CORRECTIONS_FILE: '',
   ...TIMER_CONFIG_DEFAULTS,
   ...WORK_DISTRIBUTION_CONFIG_DEFAULTS,
 } as const;
@@ -145,6 +148,7 @@ const readConfig = (env: Env): AppConfig => ({
   projectorPollIntervalMs: positiveDuration(env, 'PROJECTOR_POLL_INTERVAL'),
   projector: oneOf(env, 'PROJECTOR', ['on', 'off'] as const),
   esdbConnectionString: esdbConnectionString(env, 'ESDB_CONNECTION_STRING'),
+  eventCorrectionsFile: read(env, 'EVENT_CORRECTIONS_FILE') === '' ? undefined : resolve(read(env, 'EVENT_CORRECTIONS_FILE')),
   ...readTimerConfig(env),
   ...readWorkDistributionConfig(env),
 });

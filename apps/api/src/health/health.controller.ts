@@ -3,8 +3,31 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { EVENT_STORE, type EventStore } from '@lib/event-store';
 import { PushRoutingProcessManager, TimerScheduler } from '@lib/conversation-lifecycle';
-import type { ProjectorHost } from '@lib/read-models';
+import {
+  AGENTS_AND_QUEUES_PROJECTION,
+  CONVERSATION_TIMERS_PROJECTION,
+  CONVERSATION_VIEWS_PROJECTION,
+  type ProjectorHost,
+} from '@lib/read-models';
 import { PROJECTOR } from '../infrastructure/read-models.module';
+
+/**
+ * The views each automatic process reads to decide: when one of them is stopped, the process
+ * acts on a frozen picture (routing offers nothing new, timers miss what is due), so it is
+ * reported failing too, naming the view.
+ */
+const VIEWS_READ_BY = {
+  routing: [AGENTS_AND_QUEUES_PROJECTION, CONVERSATION_VIEWS_PROJECTION],
+  timers: [CONVERSATION_TIMERS_PROJECTION],
+} as const;
+
+type ProcessCheck = { status: 'ok' | 'off' | 'failing' };
+
+const withStoppedViews = <C extends ProcessCheck>(check: C, needed: readonly string[], stopped: ReadonlySet<string>): C | (C & { stoppedViews: string[]; reason: string }) => {
+  const stoppedViews = needed.filter((name) => stopped.has(name));
+  if (check.status === 'off' || stoppedViews.length === 0) return check;
+  return { ...check, status: 'failing', stoppedViews, reason: `reads views that are stopped: ${stoppedViews.join(', ')}` };
+};
 
 @ApiTags('health')
 @Controller('health')
@@ -20,7 +43,8 @@ export class HealthController {
   @ApiOperation({
     summary:
       'Healthy (200) when the event store answers and every view is projecting; 503 with the reasons otherwise. ' +
-      'The timer scheduler and the push router are shown (their last pass) but do not decide health: a failing pass is retried, and a stuck projection shows among the projections.',
+      'The timer scheduler and the push router show their last pass; either is failing when its pass failed, or when a view it reads ' +
+      '(routing: agents_and_queues, conversation_views; timers: conversation_timers) is stopped, named in stoppedViews.',
   })
   async health(@Res({ passthrough: true }) reply: FastifyReply) {
     const eventStore = await this.store.headPosition().then(
@@ -33,8 +57,18 @@ export class HealthController {
       position: p.position,
       ...(p.failure ? { failure: p.failure } : {}),
     }));
+    // A transient failure (a database error being retried) is not a stop: the view resumes by itself.
+    const stopped = new Set(projections.filter((p) => p.failure !== undefined && !p.failure.transient).map((p) => p.name));
     const healthy = eventStore.status === 'ok' && projections.every((p) => p.status === 'ok');
     if (!healthy) reply.status(503);
-    return { status: healthy ? 'ok' : 'unhealthy', checks: { eventStore, projections, timers: this.timers.status(), routing: this.routing.status() } };
+    return {
+      status: healthy ? 'ok' : 'unhealthy',
+      checks: {
+        eventStore,
+        projections,
+        timers: withStoppedViews(this.timers.status(), VIEWS_READ_BY.timers, stopped),
+        routing: withStoppedViews(this.routing.status(), VIEWS_READ_BY.routing, stopped),
+      },
+    };
   }
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { EVENT_STORE, InMemoryEventStore, SqliteEventStore, type EventStore } from '@lib/event-store';
 import { EventStoreDbEventStore } from '@lib/event-store/eventstoredb';
 import type { AppConfig } from '../config/app-config';
+import { loadOperatorCorrections, withEventCorrections } from './event-corrections';
 
 /** The event log's file in the data directory. */
 export const EVENTS_FILE = 'events.sqlite';
@@ -16,7 +17,16 @@ export class EventStoreModule implements OnApplicationShutdown {
     return {
       module: EventStoreModule,
       global: true,
-      providers: [{ provide: EVENT_STORE, useFactory: () => override ?? EventStoreModule.open(config) }],
+      providers: [
+        {
+          provide: EVENT_STORE,
+          useFactory: async () => {
+            // Read before the store opens: a bad corrections file stops the start, naming the variable.
+            const corrections = loadOperatorCorrections(config.eventCorrectionsFile);
+            return withEventCorrections(override ?? (await EventStoreModule.open(config)), corrections);
+          },
+        },
+      ],
       exports: [EVENT_STORE],
     };
   }

@@ -81,6 +81,7 @@ export class ReadModelsModule implements OnApplicationBootstrap, BeforeApplicati
                 eventsFile: join(config.dataDir, EVENTS_FILE),
                 readModels: readModelDatabaseConfig(config),
                 pollIntervalMs: config.projectorPollIntervalMs,
+                eventCorrectionsFile: config.eventCorrectionsFile,
               });
             }
             const logger = new Logger('Projector');

@@ -6,6 +6,8 @@ export interface ProjectorWorkerData {
   readModels: ReadModelDatabaseConfig;
   /** How often it looks for new events: the request thread's appends cannot signal it. */
   pollIntervalMs: number;
+  /** EVENT_CORRECTIONS_FILE: the thread reads the log corrected like every other reader. */
+  eventCorrectionsFile?: string;
 }
 
 export type ToProjectorWorker = { type: 'prune'; id: number; now: string } | { type: 'stop' };

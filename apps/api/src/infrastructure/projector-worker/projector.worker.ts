@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteEventStore } from '@lib/event-store';
 import { Projector, createReadModelProjections, openReadModelDatabase, pruneClosedWorkItems } from '@lib/read-models';
+import { loadOperatorCorrections, withEventCorrections } from '../event-corrections';
 import type { FromProjectorWorker, ProjectorWorkerData, ToProjectorWorker } from './projector-worker.protocol';
 
 /**
@@ -8,9 +9,12 @@ import type { FromProjectorWorker, ProjectorWorkerData, ToProjectorWorker } from
  * read-model database (the only writer there), so projecting never takes the request thread.
  */
 const run = async (port: NonNullable<typeof parentPort>) => {
-  const { eventsFile, readModels, pollIntervalMs } = workerData as ProjectorWorkerData;
+  const { eventsFile, readModels, pollIntervalMs, eventCorrectionsFile } = workerData as ProjectorWorkerData;
   const post = (message: FromProjectorWorker) => port.postMessage(message);
-  const store = new SqliteEventStore({ filename: eventsFile, pollIntervalMs, checkpointIntervalMs: 0 });
+  const store = withEventCorrections(
+    new SqliteEventStore({ filename: eventsFile, pollIntervalMs, checkpointIntervalMs: 0 }),
+    loadOperatorCorrections(eventCorrectionsFile),
+  );
   const database = await openReadModelDatabase(readModels);
   const projector: Projector = new Projector(store, database, createReadModelProjections(), {
     logger: {
