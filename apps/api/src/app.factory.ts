@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from './config/app-config';
 import { AppModule, type AppOverrides } from './app.module';
 import { assertBodyDepth } from './http/body-depth';
+import { connectionLimits } from './http/connection-limits';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { RequestValidationError } from './http/request-validation.error';
 
@@ -17,7 +18,7 @@ const LOG_LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
 
 /** Builds the HTTP application (not listening yet): shared by main.ts and the e2e tests. */
 export const createApp = async (config: AppConfig, overrides: AppOverrides = {}): Promise<NestFastifyApplication> => {
-  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes });
+  const adapter = new FastifyAdapter(connectionLimits(config));
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, overrides), adapter, {
     logger: LOG_LEVELS[config.logLevel],
     // A provider that fails (an unreachable EventStoreDB) rejects here instead of exiting the

@@ -15,6 +15,12 @@ export interface AppConfig extends TimerConfig, WorkDistributionConfig {
   eventStore: EventStoreKind;
   /** Largest request body accepted; larger ones answer 413. */
   bodyLimitBytes: number;
+  /** A request (headers and body) not received whole within this is answered 408 and its connection closed. */
+  requestTimeoutMs: number;
+  /** The same for the headers alone (at most requestTimeoutMs). */
+  headersTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
   customerReviveWindowMs: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug';
   /** PostgreSQL URL for the read models; absent: SQLite beside the events (memory with the memory store). */
@@ -40,6 +46,9 @@ export const CONFIG_DEFAULTS = {
   DATA_DIR: './data',
   EVENT_STORE: 'sqlite',
   BODY_LIMIT_BYTES: '65536',
+  REQUEST_TIMEOUT: '30s',
+  HEADERS_TIMEOUT: '10s',
+  KEEP_ALIVE_TIMEOUT: '5s',
   CUSTOMER_REVIVE_WINDOW: '24h',
   LOG_LEVEL: 'log',
   READ_MODELS_URL: '',
@@ -125,6 +134,9 @@ export const loadConfig = (env: Env = process.env): AppConfig => {
   if (config.eventStore === 'memory' && config.projector === 'off') {
     throw new ConfigError('PROJECTOR', 'off needs another instance to keep the views, which an in-memory event log cannot share; use EVENT_STORE=sqlite');
   }
+  if (config.headersTimeoutMs > config.requestTimeoutMs) {
+    throw new ConfigError('HEADERS_TIMEOUT', `${config.headersTimeoutMs} ms is longer than REQUEST_TIMEOUT (${config.requestTimeoutMs} ms), which covers the headers too`);
+  }
   if (config.eventStore === 'eventstoredb' && !config.esdbConnectionString) {
     throw new ConfigError('ESDB_CONNECTION_STRING', 'is required with EVENT_STORE=eventstoredb, e.g. esdb://localhost:2113?tls=false');
   }
@@ -140,6 +152,9 @@ const readConfig = (env: Env): AppConfig => ({
   dataDir: resolve(read(env, 'DATA_DIR')),
   eventStore: oneOf(env, 'EVENT_STORE', ['sqlite', 'memory', 'eventstoredb'] as const),
   bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1024, 10 * 1024 * 1024),
+  requestTimeoutMs: positiveDuration(env, 'REQUEST_TIMEOUT'),
+  headersTimeoutMs: positiveDuration(env, 'HEADERS_TIMEOUT'),
+  keepAliveTimeoutMs: positiveDuration(env, 'KEEP_ALIVE_TIMEOUT'),
   customerReviveWindowMs: duration(env, 'CUSTOMER_REVIVE_WINDOW'),
   logLevel: oneOf(env, 'LOG_LEVEL', ['error', 'warn', 'log', 'debug'] as const),
   readModelsUrl: postgresUrl(env, 'READ_MODELS_URL'),

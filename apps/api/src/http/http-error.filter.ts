@@ -1,5 +1,6 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { drainRequestBody } from './drain-oversized-body';
 import { AgentError, ConversationError, InvalidCommandError } from '@lib/domain';
 import { EventStoreUnavailableError } from '@lib/event-store';
 import {
@@ -95,6 +96,14 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (body.statusCode === 500) this.logger.error(error instanceof Error ? error.stack ?? error.message : String(error));
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     if (body.statusCode === 503) reply.header('Retry-After', '1');
+    if (body.statusCode === 413) {
+      const request = host.switchToHttp().getRequest<FastifyRequest>();
+      void drainRequestBody(request.raw).then((whole) => {
+        if (!whole) reply.header('Connection', 'close');
+        void reply.status(413).send(body);
+      });
+      return;
+    }
     void reply.status(body.statusCode).send(body);
   }
 }
