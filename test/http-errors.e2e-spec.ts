@@ -85,6 +85,17 @@ describe('400 naming the field at fault (REQUEST.INVALID_FIELD)', () => {
     ['customer-disconnect: any property (empty body expected)', on('customer-disconnect', { by: 'customer' }), 'by'],
     ['reject: reason empty', on('reject', { agentId: 'agent-1', reason: '' }), 'reason'],
     ['reject: reason over 200 characters', on('reject', { agentId: 'agent-1', reason: 'r'.repeat(201) }), 'reason'],
+    // null is a value, not "left out": optional fields refuse it too
+    ['open: priority null', open({ priority: null }), 'priority'],
+    ['open: id null', open({ id: null }), 'id'],
+    ['assign: force null', on('assign', { agentId: 'agent-2', force: null }), 'force'],
+    ['assign: supervisorId null', on('assign', { agentId: 'agent-2', supervisorId: null }), 'supervisorId'],
+    ['reject: reason null', on('reject', { agentId: 'agent-1', reason: null }), 'reason'],
+    ['transfer: toQueueId null beside toAgentId', on('transfer', { agentId: 'agent-1', toAgentId: 'agent-2', toQueueId: null }), 'toQueueId'],
+    ['agents: presence null (the reported reproducer)', { path: '/api/agents', body: { id: 'agent-1', capacity: 3, queueIds: ['support'], presence: null } }, 'presence'],
+    ['agents: presence change to null', { path: '/api/agents/agent-1/presence', body: { presence: null } }, 'presence'],
+    ['queues: mode null', { path: '/api/queues', body: { id: 'support', mode: null } }, 'mode'],
+    ['queues: name null', { path: '/api/queues', body: { id: 'support', name: null } }, 'name'],
   ];
 
   it.each(cases)('%s', async (_label, { path, body }, field) => {
@@ -92,6 +103,12 @@ describe('400 naming the field at fault (REQUEST.INVALID_FIELD)', () => {
     expect(answer.statusCode).toBe(400);
     expect(answer.body).toMatchObject({ statusCode: 400, code: 'REQUEST.INVALID_FIELD', field });
     expect(answer.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field, messages: expect.any(Array) })]));
+  });
+
+  it('consult with a consultant nobody registered: 404 AGENT.NOT_FOUND naming the field', async () => {
+    const answer = await expectNothingWritten(() => t.request({ method: 'POST', url: `/api/conversations/${SUBJECT}/consult`, payload: { agentId: 'agent-1', consultantId: 'ghost-7' } }));
+    expect(answer.statusCode).toBe(404);
+    expect(answer.body).toMatchObject({ code: 'AGENT.NOT_FOUND', agentId: 'ghost-7', field: 'consultantId' });
   });
 
   it('values at the edges of the rules are accepted', async () => {
