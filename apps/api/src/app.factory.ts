@@ -1,4 +1,4 @@
-import { ValidationPipe, type LogLevel } from '@nestjs/common';
+import { UnsupportedMediaTypeException, ValidationPipe, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -27,6 +27,10 @@ export const createApp = async (config: AppConfig, overrides: AppOverrides = {})
   });
   // Runs after Fastify parsed the body and before Nest's pipes: a refusal goes through the filter.
   app.getHttpAdapter().getInstance().addHook('preValidation', async (request) => {
+    // The API takes JSON only (as its OpenAPI document says); Nest would also parse form bodies.
+    if (/^application\/x-www-form-urlencoded/i.test(request.headers['content-type'] ?? '')) {
+      throw new UnsupportedMediaTypeException('Send the body as application/json');
+    }
     assertBodyDepth(request.body);
   });
   app.useGlobalPipes(

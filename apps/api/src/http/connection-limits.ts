@@ -1,4 +1,5 @@
 import type { AppConfig } from '../config/app-config';
+import { answerRouterError, MAX_PATH_PARAMETER_LENGTH } from './router-errors';
 
 /**
  * Fastify and Node options that bound how long a client may hold a connection: a request
@@ -7,6 +8,8 @@ import type { AppConfig } from '../config/app-config';
  */
 export const connectionLimits = (config: AppConfig) => ({
   bodyLimit: config.bodyLimitBytes,
+  maxParamLength: MAX_PATH_PARAMETER_LENGTH,
+  frameworkErrors: answerRouterError,
   requestTimeout: config.requestTimeoutMs,
   keepAliveTimeout: config.keepAliveTimeoutMs,
   http: {
