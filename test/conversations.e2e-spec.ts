@@ -68,7 +68,7 @@ describe('live_chat', () => {
   it('pushed to an agent, the customer leaves before the agent accepted: active -> closed', async () => {
     const w = newWalk('lc-abandon-push');
     await w.open('live_chat');
-    await w.step('assign', { agentId: 'agent-2' }, 'active', [ev.pushedByRouting()]);
+    await w.step('assign', { agentId: 'agent-2', supervisorId: 'sup-1' }, 'active', [ev.pushedBySupervisor('sup-1')]);
     await w.expectView({
       status: 'active', agentId: 'agent-2', assignment: 'awaiting_acceptance', allowedActions: allowed.awaitingAcceptanceLiveChat,
     });
@@ -187,7 +187,7 @@ describe('voice', () => {
   it('assign -> accept -> end -> wrap_up -> close-session -> closed', async () => {
     const w = newWalk('voice-happy');
     await w.open('voice', 'phones');
-    await w.step('assign', { agentId: 'agent-v' }, 'active', [ev.pushedByRouting()]);
+    await w.step('assign', { agentId: 'agent-v', supervisorId: 'sup-1' }, 'active', [ev.pushedBySupervisor('sup-1')]);
     await w.expectView({ status: 'active', agentId: 'agent-v', assignment: 'awaiting_acceptance', allowedActions: allowed.awaitingAcceptance });
     await w.refused('accept', { agentId: 'agent-w' }, { code: 'CONVERSATION.NOT_HELD_BY_AGENT', allowedActions: allowed.awaitingAcceptance });
     await w.step('accept', { agentId: 'agent-v' }, 'active', [ev.accepted('agent-v')]);
@@ -281,7 +281,7 @@ describe.each(ALL_CHANNELS)('%s: shared rows', (channel) => {
   it('reject sends a push back to open', async () => {
     const w = newWalk(`reject-${channel}`);
     await w.open(channel);
-    await w.step('assign', { agentId: 'agent-1' }, 'active', [ev.pushedByRouting()]);
+    await w.step('assign', { agentId: 'agent-1', supervisorId: 'sup-1' }, 'active', [ev.pushedBySupervisor('sup-1')]);
     await w.refused('reject', { agentId: 'agent-9' }, {
       code: 'CONVERSATION.NOT_HELD_BY_AGENT',
       allowedActions: [...allowed.awaitingAcceptance, ...liveChatExtras(channel)],
@@ -355,7 +355,7 @@ describe('supervisor force close', () => {
       return { status: 'active', agentId: 'agent-1' };
     }],
     ['active (awaiting acceptance)', 'voice', async (w) => {
-      await w.step('assign', { agentId: 'agent-1' }, 'active', [ev.pushedByRouting()]);
+      await w.step('assign', { agentId: 'agent-1', supervisorId: 'sup-1' }, 'active', [ev.pushedBySupervisor('sup-1')]);
       return { status: 'active', agentId: 'agent-1' };
     }],
     ['active (agent disconnected)', 'teams', async (w) => {

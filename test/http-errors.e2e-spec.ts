@@ -64,24 +64,20 @@ describe('400 naming the field at fault (REQUEST.INVALID_FIELD)', () => {
     ['open: priority below 0', open({ priority: -1 }), 'priority'],
     ['open: priority not whole', open({ priority: 1.5 }), 'priority'],
     ['open: priority as a string', open({ priority: '5' }), 'priority'],
-    ['pick: agentId missing', on('pick', {}), 'agentId'],
+    // The acting agentId and supervisorId may be left out (the token says who acts); when given they must be well formed.
     ['release: agentId empty', on('release', { agentId: '' }), 'agentId'],
     ['release: agentId not a string', on('release', { agentId: 42 }), 'agentId'],
     ['release: unknown extra property', on('release', { agentId: 'agent-1', note: 'x' }), 'note'],
-    ['end: by the agent without agentId', on('end', { by: 'agent' }), 'agentId'],
     ['end: by someone else', on('end', { by: 'robot' }), 'by'],
     ['transfer: neither target', on('transfer', { agentId: 'agent-1' }), 'toQueueId'],
     ['transfer: bad toAgentId', on('transfer', { agentId: 'agent-1', toAgentId: 'agent 2' }), 'toAgentId'],
-    ['assign: force without supervisorId', on('assign', { agentId: 'agent-2', force: true }), 'supervisorId'],
     ['assign: force not a boolean', on('assign', { agentId: 'agent-2', force: 'yes', supervisorId: 'sup-1' }), 'force'],
-    ['messages: from the agent without agentId', on('messages', { from: 'agent' }), 'agentId'],
     ['messages: from nobody', on('messages', {}), 'from'],
     ['consult: consultantId missing', on('consult', { agentId: 'agent-1' }), 'consultantId'],
     ['monitor: bad supervisorId', on('monitor', { supervisorId: 'sup 1' }), 'supervisorId'],
     ['close: reason missing', on('close', { supervisorId: 'sup-1' }), 'reason'],
     ['close: reason empty', on('close', { supervisorId: 'sup-1', reason: '' }), 'reason'],
     ['close: reason over 500 characters', on('close', { supervisorId: 'sup-1', reason: 'r'.repeat(501) }), 'reason'],
-    ['close: supervisorId missing', on('close', { reason: 'duplicate' }), 'supervisorId'],
     ['customer-disconnect: any property (empty body expected)', on('customer-disconnect', { by: 'customer' }), 'by'],
     ['reject: reason empty', on('reject', { agentId: 'agent-1', reason: '' }), 'reason'],
     ['reject: reason over 200 characters', on('reject', { agentId: 'agent-1', reason: 'r'.repeat(201) }), 'reason'],
@@ -311,7 +307,7 @@ describe('409 for what the state does not allow', () => {
     expect(answer.body.allowedActions).toContain('end-by-agent');
   });
 
-  it('an agent who does not hold it answers CONVERSATION.NOT_HELD_BY_AGENT', async () => {
+  it('an agent who does not hold it answers 403 AUTH.FORBIDDEN naming the relation "holder", with where it stands', async () => {
     for (const [route, body] of [
       ['end', { by: 'agent', agentId: 'agent-2' }],
       ['release', { agentId: 'agent-2' }],
@@ -320,8 +316,8 @@ describe('409 for what the state does not allow', () => {
       ['messages', { from: 'agent', agentId: 'agent-2' }],
     ] as const) {
       const answer = await expectNothingWritten(() => t.post(`/api/conversations/${SUBJECT}/${route}`, body));
-      expect(answer.statusCode).toBe(409);
-      expect(answer.body).toMatchObject({ code: 'CONVERSATION.NOT_HELD_BY_AGENT', status: 'active', agentId: 'agent-2', allowedActions: expect.any(Array) });
+      expect(answer.statusCode).toBe(403);
+      expect(answer.body).toMatchObject({ code: 'AUTH.FORBIDDEN', relation: 'holder', status: 'active', agentId: 'agent-2', allowedActions: expect.any(Array) });
     }
   });
 

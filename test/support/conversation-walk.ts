@@ -98,7 +98,11 @@ export class ConversationWalk {
     return answer;
   }
 
-  /** A command the current state refuses: 409 with where it stands and what it allows; nothing written. */
+  /**
+   * A command the current state refuses: 409 with where it stands and what it allows; nothing
+   * written. An agent acting on a conversation it does not hold lacks the relation: 403
+   * AUTH.FORBIDDEN naming it, still with where it stands.
+   */
   async refused(
     path: string,
     body: Record<string, unknown>,
@@ -107,13 +111,18 @@ export class ConversationWalk {
     await this.t.provision(`/api/conversations/${this.id}/${path}`, body);
     const before = await this.t.store.headPosition();
     const answer = await this.t.post(`/api/conversations/${this.id}/${path}`, body);
-    expect({ path, statusCode: answer.statusCode }).toEqual({ path, statusCode: 409 });
-    expect(answer.body).toMatchObject({
-      statusCode: 409,
-      code: expected.code ?? 'CONVERSATION.TRANSITION_NOT_ALLOWED',
-      conversationId: this.id,
-      status: this.status,
-    });
+    if (expected.code === 'CONVERSATION.NOT_HELD_BY_AGENT') {
+      expect({ path, statusCode: answer.statusCode }).toEqual({ path, statusCode: 403 });
+      expect(answer.body).toMatchObject({ statusCode: 403, code: 'AUTH.FORBIDDEN', relation: 'holder', status: this.status });
+    } else {
+      expect({ path, statusCode: answer.statusCode }).toEqual({ path, statusCode: 409 });
+      expect(answer.body).toMatchObject({
+        statusCode: 409,
+        code: expected.code ?? 'CONVERSATION.TRANSITION_NOT_ALLOWED',
+        conversationId: this.id,
+        status: this.status,
+      });
+    }
     expect(sorted(answer.body.allowedActions)).toEqual(sorted(expected.allowedActions));
     expect(answer.headers.etag).toBeUndefined();
     expect(await this.t.store.headPosition()).toBe(before);

@@ -7,6 +7,10 @@ import { loadConfig } from '../../apps/api/src/config/app-config';
 import { ManualClock } from '@lib/conversation-lifecycle';
 import { EVENT_STORE, InMemoryEventStore, SqliteEventStore, type EventStore } from '@lib/event-store';
 import { OnDemandProvisioning } from './provisioning';
+import { generateSigningKey, type SigningKey } from '../../apps/api/src/auth/signing-key';
+import { issueToken } from '../../apps/api/src/auth/tokens';
+import type { Role } from '../../apps/api/src/auth/principal';
+import { principalClaimedBy } from './test-principal';
 
 /** What a test needs from one answer: status code, headers and the parsed JSON body. */
 export interface Answer<Body = any> {
@@ -54,6 +58,10 @@ export interface TestApp {
    */
   provision(path: string, body?: unknown): Promise<void>;
   get<B = any>(path: string, headers?: Record<string, string>): Promise<Answer<B>>;
+  /** A bearer token signed by the app's embedded key (default lifetime 1 h, on the app's clock). */
+  token(sub: string, roles: readonly Role[], options?: { ttlMs?: number; issuer?: string; audience?: string; now?: Date }): Promise<string>;
+  /** The app's embedded signing key (undefined with an identity provider configured). */
+  signingKey?: SigningKey;
   /** Anything else (raw payloads, other methods). */
   request<B = any>(options: {
     method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
@@ -96,8 +104,15 @@ export const startApp = async (options: StartAppOptions = {}): Promise<TestApp> 
   }
   // Timers stay off unless a test turns them on: most suites move the clock by hours and
   // expect conversations to wait for them, not to be auto-closed behind their back.
-  const config = loadConfig({ ...storeEnv, LOG_LEVEL: 'error', TIMERS: 'off', ROUTING: 'off', ...options.env });
-  const app = await createApp(config, { clock, eventStore: store }).catch((error: unknown) => {
+  // Rate limits high enough never to be what a suite measures (the identity suite sets its own).
+  const limits = { RATE_LIMIT_PER_MINUTE: '1000000', AUTH_FAILURES_PER_MINUTE: '1000000' };
+  const config = loadConfig({ ...storeEnv, LOG_LEVEL: 'error', TIMERS: 'off', ROUTING: 'off', ...limits, ...options.env });
+  const signingKey = config.authJwksUrl ? undefined : (await generateSigningKey()).key;
+  const token: TestApp['token'] = (sub, roles, tokenOptions = {}) => {
+    if (!signingKey) throw new Error('This app trusts an identity provider: sign tokens with its key');
+    return issueToken(signingKey, { sub, roles, ttlMs: tokenOptions.ttlMs ?? 3_600_000, issuer: tokenOptions.issuer, audience: tokenOptions.audience, now: tokenOptions.now ?? clock.now() });
+  };
+  const app = await createApp(config, { clock, eventStore: store, signingKey }).catch((error: unknown) => {
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });
     throw error;
   });
@@ -105,8 +120,20 @@ export const startApp = async (options: StartAppOptions = {}): Promise<TestApp> 
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
 
+  /** Requests without an Authorization header are signed as the principal their body claims (see principalClaimedBy). */
+  const authorized = async (url: string, payload: unknown, headers: Record<string, string> | undefined) => {
+    const given = Object.keys(headers ?? {}).find((name) => name.toLowerCase() === 'authorization');
+    // An empty Authorization header asks for a request without credentials.
+    if (given !== undefined && headers?.[given] === '') return Object.fromEntries(Object.entries(headers).filter(([name]) => name !== given));
+    if (!signingKey || given !== undefined) return headers;
+    const path = url.split('?')[0];
+    const body = typeof payload === 'string' ? (() => { try { return JSON.parse(payload) as unknown; } catch { return undefined; } })() : payload;
+    const { sub, roles } = principalClaimedBy(path, body);
+    return { ...headers, authorization: `Bearer ${await token(sub, roles)}` };
+  };
+
   const request: TestApp['request'] = async ({ method, url, payload, headers }) => {
-    const response = await app.inject({ method, url, payload: payload as never, headers });
+    const response = await app.inject({ method, url, payload: payload as never, headers: await authorized(url, payload, headers) });
     return {
       statusCode: response.statusCode,
       headers: response.headers,
@@ -125,6 +152,8 @@ export const startApp = async (options: StartAppOptions = {}): Promise<TestApp> 
     clock,
     store,
     dataDir,
+    token,
+    signingKey,
     request,
     provision: async (path, body) => {
       await provisioning?.before(path, body);

@@ -2,6 +2,8 @@ import { UnsupportedMediaTypeException, ValidationPipe, type LogLevel } from '@n
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import type { AppConfig } from './config/app-config';
 import { AppModule, type AppOverrides } from './app.module';
 import { assertBodyDepth } from './http/body-depth';
@@ -25,11 +27,22 @@ export const createApp = async (config: AppConfig, overrides: AppOverrides = {})
     // process: main.ts reports it and exits, tests see the error.
     abortOnError: false,
   });
+  // Limits are applied by the AuthGuard (per principal, and per address for failed authentication).
+  await app.register(rateLimit as never, { global: false });
+  await app.register(helmet as never, {
+    // JSON for programs and the OpenAPI page: nothing here loads from elsewhere.
+    contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'], scriptSrc: ["'self'"] } },
+  });
+  if (config.corsOrigins.length > 0) app.enableCors({ origin: config.corsOrigins, allowedHeaders: ['Authorization', 'Content-Type', 'If-Match', 'Idempotency-Key'], exposedHeaders: ['ETag', 'Location', 'Retry-After', 'Idempotent-Replayed'] });
   // Runs after Fastify parsed the body and before Nest's pipes: a refusal goes through the filter.
   app.getHttpAdapter().getInstance().addHook('preValidation', async (request) => {
     // The API takes JSON only (as its OpenAPI document says); Nest would also parse form bodies.
     if (/^application\/x-www-form-urlencoded/i.test(request.headers['content-type'] ?? '')) {
       throw new UnsupportedMediaTypeException('Send the body as application/json');
+    }
+    // Every body this API takes is a JSON object; Nest would turn `null` into an empty one.
+    if (request.body !== undefined && (typeof request.body !== 'object' || request.body === null || Array.isArray(request.body))) {
+      throw new RequestValidationError([{ field: 'body', messages: ['body must be a JSON object'] }]);
     }
     assertBodyDepth(request.body);
   });
@@ -48,6 +61,7 @@ export const createApp = async (config: AppConfig, overrides: AppOverrides = {})
     .setTitle('Conversation work items')
     .setDescription('Lifecycle of customer-service conversations: queue, pick or push, work, park, wrap up, close; with audit history')
     .setVersion('0.1.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'From the identity provider, or `npm run cli -- token` for the embedded issuer' })
     .build();
   SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi));
   return app;

@@ -10,6 +10,8 @@ import {
   type Clock,
 } from '@lib/conversation-lifecycle';
 import type { EventStore } from '@lib/event-store';
+import { AuthModule } from './auth/auth.module';
+import type { SigningKey } from './auth/signing-key';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { ConversationsController } from './conversations/conversations.controller';
 import { HealthController } from './health/health.controller';
@@ -22,10 +24,11 @@ import { QueuesController } from './queues/queues.controller';
 import { ReadYourWrites } from './views/read-your-writes';
 import { ViewsController } from './views/views.controller';
 
-/** What tests may replace: the clock and the store. */
+/** What tests may replace: the clock, the store, and the embedded signing key. */
 export interface AppOverrides {
   clock?: Clock;
   eventStore?: EventStore;
+  signingKey?: SigningKey;
 }
 
 @Module({})
@@ -48,6 +51,7 @@ export class AppModule {
         CqrsModule.forRoot(),
         shared,
         EventStoreModule.forConfig(config, overrides.eventStore),
+        AuthModule.forConfig(config, overrides.signingKey),
         ConversationLifecycleModule,
         ReadModelsModule.forRoot(),
         WorkDistributionModule.forRoot(),

@@ -3,6 +3,7 @@ import { queueViewCommand } from './queue-view.command';
 import { rebuildCommand } from './rebuild.command';
 import { reportCommand } from './report.command';
 import { seedCommand } from './seed.command';
+import { tokenCommand } from './token.command';
 
 /** Operator commands that run beside the service, on the same configuration (environment). */
 const COMMANDS: Record<string, { summary: string; run(args: string[]): Promise<void> }> = {
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, { summary: string; run(args: string[]): Promise<v
   },
   'queue-view': { summary: 'print the queues as they stood at a past time (--as-of, --queue, --format)', run: queueViewCommand },
   seed: { summary: 'write a simulated day of demo conversations into an empty log (--conversations 300 --seed 42)', run: seedCommand },
+  token: { summary: 'print a bearer token signed by the embedded key (--sub a-1 --roles agent[,supervisor] --ttl 8h)', run: tokenCommand },
 };
 
 const usage = () =>

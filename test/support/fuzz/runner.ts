@@ -6,6 +6,7 @@
  */
 import type { TestApp } from '../start-app';
 import type { FuzzRequest } from './requests';
+import { principalClaimedBy } from '../test-principal';
 
 export interface Finding {
   request: FuzzRequest;
@@ -81,6 +82,23 @@ export class FuzzRunner {
 
   constructor(private readonly t: TestApp) {}
 
+  /**
+   * Signed as the principal the body claims (with every role), so the malformed input reaches
+   * validation and the domain rather than stopping at authentication; a request that brings its
+   * own Authorization header keeps it.
+   */
+  private async signed(request: FuzzRequest): Promise<FuzzRequest['headers']> {
+    if (Object.keys(request.headers).some((name) => name.toLowerCase() === 'authorization')) return request.headers;
+    let body: unknown;
+    try {
+      body = typeof request.payload === 'string' ? JSON.parse(request.payload) : Buffer.isBuffer(request.payload) ? undefined : request.payload;
+    } catch {
+      body = undefined;
+    }
+    const { sub, roles } = principalClaimedBy(request.url.split('?')[0], body);
+    return { ...request.headers, authorization: `Bearer ${await this.t.token(sub, roles)}` };
+  }
+
   async send(request: FuzzRequest): Promise<void> {
     this.requests++;
     this.perRoute.set(request.route, (this.perRoute.get(request.route) ?? 0) + 1);
@@ -91,7 +109,7 @@ export class FuzzRunner {
       const response = await this.t.app.inject({
         method: request.method,
         url: request.url,
-        headers: request.headers,
+        headers: await this.signed(request),
         ...(request.payload === undefined ? {} : { payload: request.payload }),
       });
       status = response.statusCode;

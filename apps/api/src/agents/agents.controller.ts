@@ -2,7 +2,10 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { AgentError, agent, system } from '@lib/domain';
+import { AgentError, admin, agent, supervisor } from '@lib/domain';
+import { Allow, CurrentPrincipal } from '../auth/auth.decorators';
+import { ConversationAccess } from '../auth/conversation-access';
+import type { Principal } from '../auth/principal';
 import {
   AgentLedger,
   CLOCK,
@@ -27,16 +30,18 @@ export class AgentsController {
     private readonly queues: QueueDirectory,
     private readonly board: WorkDistributionQueries,
     private readonly readYourWrites: ReadYourWrites,
+    private readonly access: ConversationAccess,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @Post()
+  @Allow('RegisterAgent')
   @ApiOperation({ summary: 'Register an agent (capacity, queues, optional presence), or update a registered one' })
-  async register(@Body() body: RegisterAgentDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<AgentAnswer> {
+  async register(@CurrentPrincipal() p: Principal, @Body() body: RegisterAgentDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<AgentAnswer> {
     for (const queueId of body.queueIds) await this.queues.requireExisting(queueId, 'queueIds');
     const result = await this.run(body.id, {
       type: 'RegisterAgent',
-      data: { agentId: body.id, capacity: body.capacity, queueIds: body.queueIds, presence: body.presence, by: system('administration') },
+      data: { agentId: body.id, capacity: body.capacity, queueIds: body.queueIds, presence: body.presence, by: admin(p.id) },
       metadata: { now: this.now() },
     });
     const created = result.events.some((event) => event.type === 'AgentRegistered');
@@ -46,6 +51,7 @@ export class AgentsController {
   }
 
   @Get()
+  @Allow('CapacityBoard')
   @ApiOperation({ summary: 'The capacity board: every agent with presence, capacity used, blocked by wrap-up, and free' })
   async list(@Query() query: PageQueryDto) {
     await this.readYourWrites.awaitPosition(query.minPosition);
@@ -53,18 +59,24 @@ export class AgentsController {
   }
 
   @Get(':id')
+  @Allow('GetAgent')
   @ApiOperation({ summary: 'One agent as its stream says now: presence, queues, capacity and what holds it' })
-  async get(@Param('id', EntityIdPipe) agentId: string): Promise<AgentAnswer> {
+  async get(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) agentId: string): Promise<AgentAnswer> {
+    this.access.self(p, 'GetAgent', agentId);
     return this.answer(agentId, { ...(await this.ledger.load(agentId)), events: [] });
   }
 
   @Post(':id/presence')
+  @Allow('ChangePresence')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Set the agent\'s presence (available, busy, busy_dnd, away, offline)' })
-  async presence(@Param('id', EntityIdPipe) agentId: string, @Body() body: PresenceDto): Promise<AgentAnswer> {
+  @ApiOperation({ summary: 'Set the agent\'s presence (available, busy, busy_dnd, away, offline): the agent itself, or a supervisor' })
+  async presence(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) agentId: string, @Body() body: PresenceDto): Promise<AgentAnswer> {
+    // The agent itself when it is the one named; otherwise a supervisor, recorded as such.
+    const role = p.roles.includes('agent') && agentId === p.id ? 'agent' : this.access.self(p, 'ChangePresence', agentId);
+    const by = role === 'agent' ? agent(p.id) : supervisor(p.id);
     const result = await this.run(agentId, {
       type: 'ChangePresence',
-      data: { presence: body.presence, by: agent(agentId) },
+      data: { presence: body.presence, by },
       metadata: { now: this.now() },
     });
     return this.answer(agentId, result);

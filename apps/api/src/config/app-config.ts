@@ -3,12 +3,13 @@ import { ConfigError } from './config-error';
 import { parseDuration } from './duration';
 import { TIMER_CONFIG_DEFAULTS, readTimerConfig, type TimerConfig } from './timer-config';
 import { WORK_DISTRIBUTION_CONFIG_DEFAULTS, readWorkDistributionConfig, type WorkDistributionConfig } from './work-distribution-config';
+import { AUTH_CONFIG_DEFAULTS, readAuthConfig, type AuthConfig } from '../auth/auth-config';
 
 export { ConfigError };
 
 export type EventStoreKind = 'sqlite' | 'memory' | 'eventstoredb';
 
-export interface AppConfig extends TimerConfig, WorkDistributionConfig {
+export interface AppConfig extends TimerConfig, WorkDistributionConfig, AuthConfig {
   port: number;
   host: string;
   dataDir: string;
@@ -60,6 +61,7 @@ export const CONFIG_DEFAULTS = {
   EVENT_CORRECTIONS_FILE: '',
   ...TIMER_CONFIG_DEFAULTS,
   ...WORK_DISTRIBUTION_CONFIG_DEFAULTS,
+  ...AUTH_CONFIG_DEFAULTS,
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -166,6 +168,7 @@ const readConfig = (env: Env): AppConfig => ({
   eventCorrectionsFile: read(env, 'EVENT_CORRECTIONS_FILE') === '' ? undefined : resolve(read(env, 'EVENT_CORRECTIONS_FILE')),
   ...readTimerConfig(env),
   ...readWorkDistributionConfig(env),
+  ...readAuthConfig(env),
 });
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -42,8 +42,9 @@ export class OpenConversationDto {
 }
 
 export class AgentActionDto {
-  @IsEntityId('The acting agent (until authentication lands)')
-  agentId!: string;
+  @IsOptionalEntityId('The acting agent: the caller itself (the token\'s sub). Optional; when given it must be the caller. ' +
+    'On release and transfer a supervisor names here the agent holding it, acting on its behalf')
+  agentId?: string;
 }
 
 export class AssignDto {
@@ -57,13 +58,12 @@ export class AssignDto {
 
   @ApiPropertyOptional({
     description:
-      'Supervisor making the assignment; required with force. With force: assigned at once, over capacity if need be (ConversationForceAssigned). ' +
+      'Optional: the caller (a supervisor) makes the assignment, and when given this must be the caller. With force: assigned at once, over capacity if need be (ConversationForceAssigned). ' +
       'Without force: the supervisor offers it like routing does, within capacity and presence, and the agent accepts or rejects it ' +
       '(ConversationPushedToAgent, reason supervisor_offered_to_agent). Absent: routing',
     example: 'sup-1',
   })
-  @ValidateIf((dto: AssignDto) => dto.force === true || dto.supervisorId !== undefined)
-  @IsEntityId('Supervisor making the assignment', 'sup-1')
+  @IsOptionalEntityId('Supervisor making the assignment: the caller', 'sup-1')
   supervisorId?: string;
 }
 
@@ -80,9 +80,7 @@ export class EndDto {
   @IsIn(['agent', 'customer'], { message: '$property must be agent or customer' })
   by!: 'agent' | 'customer';
 
-  @ApiPropertyOptional({ description: 'Required when by is agent', example: 'agent-42' })
-  @ValidateIf((dto: EndDto) => dto.by === 'agent' || dto.agentId !== undefined)
-  @IsEntityId('The agent pressing End')
+  @IsOptionalEntityId('The agent pressing End: the caller; when given it must be the caller')
   agentId?: string;
 }
 
@@ -116,9 +114,7 @@ export class MessageDto {
   @IsIn(['customer', 'agent'], { message: '$property must be customer or agent' })
   from!: 'customer' | 'agent';
 
-  @ApiPropertyOptional({ description: 'Required when from is agent', example: 'agent-42' })
-  @ValidateIf((dto: MessageDto) => dto.from === 'agent' || dto.agentId !== undefined)
-  @IsEntityId('The writing agent')
+  @IsOptionalEntityId('The writing agent: the caller; when given it must be the caller')
   agentId?: string;
 }
 
@@ -128,18 +124,18 @@ export class ConsultDto extends AgentActionDto {
 }
 
 export class ConsultEndDto {
-  @IsEntityId('Consulting agent who leaves', 'agent-9')
-  consultantId!: string;
+  @IsOptionalEntityId('Consulting agent who leaves: the caller (optional), or the consultant a supervisor ends the consult of', 'agent-9')
+  consultantId?: string;
 }
 
 export class MonitorDto {
-  @IsEntityId('Supervisor who starts watching', 'sup-1')
-  supervisorId!: string;
+  @IsOptionalEntityId('Supervisor who starts watching: the caller; when given it must be the caller', 'sup-1')
+  supervisorId?: string;
 }
 
 export class ForceCloseDto {
-  @IsEntityId('Supervisor closing it', 'sup-1')
-  supervisorId!: string;
+  @IsOptionalEntityId('Supervisor closing it: the caller; when given it must be the caller', 'sup-1')
+  supervisorId?: string;
 
   @ApiProperty({ description: 'Why it is closed: shown in the audit trail', example: 'customer_request_by_phone' })
   @IsString()

@@ -9,6 +9,7 @@ import {
   CONVERSATION_VIEWS_PROJECTION,
   type ProjectorHost,
 } from '@lib/read-models';
+import { Public } from '../auth/auth.decorators';
 import { PROJECTOR } from '../infrastructure/read-models.module';
 
 /**
@@ -30,6 +31,7 @@ const withStoppedViews = <C extends ProcessCheck>(check: C, needed: readonly str
 };
 
 @ApiTags('health')
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

@@ -8,7 +8,7 @@ import { answerRouterError, MAX_PATH_PARAMETER_LENGTH } from './router-errors';
  */
 export const connectionLimits = (config: AppConfig) => ({
   bodyLimit: config.bodyLimitBytes,
-  maxParamLength: MAX_PATH_PARAMETER_LENGTH,
+  routerOptions: { maxParamLength: MAX_PATH_PARAMETER_LENGTH },
   frameworkErrors: answerRouterError,
   requestTimeout: config.requestTimeoutMs,
   keepAliveTimeout: config.keepAliveTimeoutMs,

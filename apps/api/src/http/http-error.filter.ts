@@ -10,6 +10,7 @@ import {
   QueueNotFoundError,
   RevisionMismatchError,
 } from '@lib/conversation-lifecycle';
+import { AuthError } from '../auth/auth.errors';
 import { ReadModelBehindError } from '../views/read-your-writes';
 import { RequestValidationError } from './request-validation.error';
 
@@ -36,6 +37,9 @@ const HTTP_CODES: Record<number, string> = {
 export const toErrorBody = (error: unknown): ErrorBody => {
   if (error instanceof RequestValidationError) {
     return { statusCode: 400, code: error.code, message: error.message, field: error.problems[0]?.field, errors: error.problems };
+  }
+  if (error instanceof AuthError) {
+    return { statusCode: error.statusCode, code: error.code, message: error.message, ...error.details };
   }
   if (error instanceof InvalidCommandError) {
     // HTTP validation normally answers first; this is the domain's own line, for whatever slipped past it.
@@ -95,7 +99,9 @@ export class HttpErrorFilter implements ExceptionFilter {
     const body = toErrorBody(error);
     if (body.statusCode === 500) this.logger.error(error instanceof Error ? error.stack ?? error.message : String(error));
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    if (body.statusCode === 503) reply.header('Retry-After', '1');
+    if (body.statusCode === 503) reply.header('Retry-After', String(body.retryAfterSeconds ?? 1));
+    if (body.statusCode === 401) reply.header('WWW-Authenticate', body.code === 'AUTH.MISSING_CREDENTIALS' ? 'Bearer' : 'Bearer error="invalid_token"');
+    if (body.statusCode === 429) reply.header('Retry-After', String(body.retryAfterSeconds ?? 60));
     if (body.statusCode === 413) {
       const request = host.switchToHttp().getRequest<FastifyRequest>();
       void drainRequestBody(request.raw).then((whole) => {

@@ -2,7 +2,9 @@ import { Body, Controller, Get, Inject, Param, Post, Query, Res } from '@nestjs/
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { system } from '@lib/domain';
+import { admin } from '@lib/domain';
+import { Allow, CurrentPrincipal } from '../auth/auth.decorators';
+import type { Principal } from '../auth/principal';
 import { CLOCK, DefineQueueCommand, QueueDirectory, QueueNotFoundError, type Clock, type QueueDefinitionResult } from '@lib/conversation-lifecycle';
 import { WorkDistributionQueries } from '@lib/read-models';
 import { EntityIdPipe } from '../http/entity-id.pipe';
@@ -22,8 +24,9 @@ export class QueuesController {
   ) {}
 
   @Post()
+  @Allow('DefineQueue')
   @ApiOperation({ summary: 'Create a queue (mode pick or push, priority, assignment method), or change its settings' })
-  async define(@Body() body: DefineQueueDto, @Res({ passthrough: true }) reply: FastifyReply) {
+  async define(@CurrentPrincipal() p: Principal, @Body() body: DefineQueueDto, @Res({ passthrough: true }) reply: FastifyReply) {
     // A setting left out keeps its current value (its default for a new queue): changing the
     // priority alone must not turn a push queue into a pick queue.
     const current = await this.queues.get(body.id);
@@ -35,7 +38,7 @@ export class QueuesController {
       method: body.method ?? known?.method ?? 'highest_free_capacity',
     };
     const result = await this.commandBus.execute<DefineQueueCommand, QueueDefinitionResult>(
-      new DefineQueueCommand(body.id, settings, system('administration'), this.clock.now().toISOString()),
+      new DefineQueueCommand(body.id, settings, admin(p.id), this.clock.now().toISOString()),
     );
     void reply.status(result.created ? 201 : 200);
     if (result.created) reply.header('Location', `/api/queues/${body.id}`);
@@ -44,6 +47,7 @@ export class QueuesController {
   }
 
   @Get()
+  @Allow('ListQueues')
   @ApiOperation({ summary: 'Queues with their settings, agents serving them and conversation counts per status' })
   async list(@Query() query: PageQueryDto) {
     await this.readYourWrites.awaitPosition(query.minPosition);
@@ -51,6 +55,7 @@ export class QueuesController {
   }
 
   @Get(':id')
+  @Allow('GetQueue')
   @ApiOperation({ summary: 'One queue\'s settings, as its stream says now' })
   async get(@Param('id', EntityIdPipe) queueId: string) {
     const queue = await this.queues.get(queueId);

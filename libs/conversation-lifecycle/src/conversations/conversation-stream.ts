@@ -3,8 +3,19 @@ import type { RecordedEvent } from '@lib/event-store';
 
 export const conversationStream = (conversationId: string): string => `conversation-${conversationId}`;
 
-/** What every conversation event records besides its data: which command wrote it. */
+/**
+ * The authenticated caller whose request wrote an event, and the role it acted under (a
+ * channel integration acting for the customer, an agent, a supervisor). Absent for the
+ * service's own commands (timers, routing: the event's actor names them).
+ */
+export interface CommandPrincipal {
+  id: string;
+  role: string;
+}
+
+/** What every conversation event records besides its data: which command wrote it, and for whom. */
 export interface ConversationEventMetadata {
+  principal?: CommandPrincipal;
   commandId: string;
   /** Digest of the command that wrote the event: a reused idempotency key with another body is refused. */
   commandFingerprint: string;

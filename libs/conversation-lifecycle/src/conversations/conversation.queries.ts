@@ -11,7 +11,7 @@ import {
   type ExistingConversationState,
 } from '@lib/domain';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '@lib/event-store';
-import { conversationStream, toConversationEvent } from './conversation-stream';
+import { conversationStream, toConversationEvent, type CommandPrincipal, type ConversationEventMetadata } from './conversation-stream';
 
 export class GetConversationQuery {
   /** `asOf`: answer the state at that time (ISO-8601), replaying only the events up to it. */
@@ -37,6 +37,14 @@ export interface HistoryEntry {
   at: string;
   actor: Actor;
   reason: string;
+  /**
+   * The authenticated caller whose request wrote it and the role it acted under; for the
+   * service's own acts (timers, routing, capacity), the system component. Absent for events
+   * written before the service authenticated its callers.
+   */
+  principal?: CommandPrincipal;
+  /** The request (command id) that wrote it. */
+  commandId?: string;
   /** The event's own facts, without the fields already shown above. */
   details: Record<string, unknown>;
 }
@@ -87,7 +95,14 @@ export class GetConversationHistoryHandler implements IQueryHandler<GetConversat
       const { at, by, reason, conversationId: _id, ...details } = toConversationEvent(e).data as unknown as {
         at: string; by: Actor; reason: string; conversationId: string;
       } & Record<string, unknown>;
-      return { revision: e.revision, position: e.position, eventId: e.id, type: e.type, at, actor: by, reason, details };
+      const metadata = e.metadata as Partial<ConversationEventMetadata>;
+      const principal = metadata.principal ?? (by.kind === 'system' ? { id: by.id, role: 'system' } : undefined);
+      return {
+        revision: e.revision, position: e.position, eventId: e.id, type: e.type, at, actor: by, reason,
+        ...(principal ? { principal } : {}),
+        ...(typeof metadata.commandId === 'string' ? { commandId: metadata.commandId } : {}),
+        details,
+      };
     });
   }
 }

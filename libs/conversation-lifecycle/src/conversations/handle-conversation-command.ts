@@ -30,7 +30,7 @@ import {
   IdempotencyKeyReusedError,
   RevisionMismatchError,
 } from './conversation-command.errors';
-import { conversationStream, toConversationEvent, type ConversationEventMetadata } from './conversation-stream';
+import { conversationStream, toConversationEvent, type CommandPrincipal, type ConversationEventMetadata } from './conversation-stream';
 
 export const CONVERSATION_POLICY = Symbol('CONVERSATION_POLICY');
 export const COMMAND_RETRY = Symbol('COMMAND_RETRY');
@@ -55,6 +55,8 @@ export class HandleConversationCommand {
     readonly command: ConversationCommand,
     readonly commandId: string,
     readonly expectedRevision?: number,
+    /** Who asked, as authenticated (recorded in every event's metadata); absent for the service's own commands. */
+    readonly principal?: CommandPrincipal,
   ) {}
 }
 
@@ -140,7 +142,7 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
     envelope: HandleConversationCommand,
     pending: PendingReservation,
   ): Promise<ConversationCommandResult> {
-    const { conversationId, command, commandId, expectedRevision } = envelope;
+    const { conversationId, command, commandId, expectedRevision, principal } = envelope;
     const stream = conversationStream(conversationId);
     // The time of the command is not part of what it asks for: a retry an hour later is the same command.
     const commandFingerprint = fingerprint({ type: command.type, data: command.data });
@@ -189,7 +191,13 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
         id: deterministicUuid(stream, commandId, commandFingerprint, String(index)),
         type: event.type,
         data: event.data,
-        metadata: { commandId, commandFingerprint, eventIndex: index, eventCount: events.length } satisfies ConversationEventMetadata,
+        metadata: {
+          commandId,
+          commandFingerprint,
+          eventIndex: index,
+          eventCount: events.length,
+          ...(principal ? { principal: { id: principal.id, role: principal.role } } : {}),
+        } satisfies ConversationEventMetadata,
       }));
 
       try {

@@ -22,10 +22,11 @@ export type RejectAssignment = Command<'RejectAssignment', { agentId: string; re
 export type ExpirePushReservation = Command<'ExpirePushReservation', { timeoutMs: number }>;
 export type EndConversation = Command<'EndConversation', { by: 'agent'; agentId: string } | { by: 'customer' }>;
 export type CloseSession = Command<'CloseSession', { agentId: string }>;
-export type ReleaseConversation = Command<'ReleaseConversation', { agentId: string }>;
+/** `by`: a supervisor acting on the holder's behalf (recorded as the supervisor's act); absent: the holder. */
+export type ReleaseConversation = Command<'ReleaseConversation', { agentId: string; by?: Actor }>;
 export type TransferConversation = Command<
   'TransferConversation',
-  { agentId: string; toQueueId: string } | { agentId: string; toAgentId: string }
+  ({ agentId: string; toQueueId: string } | { agentId: string; toAgentId: string }) & { by?: Actor }
 >;
 export type ResolveRecord = Command<'ResolveRecord', { agentId: string }>;
 export type ReviveConversation = Command<'ReviveConversation', { agentId: string }>;
@@ -37,7 +38,8 @@ export type ReconnectCustomer = Command<'ReconnectCustomer', Record<never, never
 export type TimeOutCustomerDisconnect = Command<'TimeOutCustomerDisconnect', { timeoutMs: number }>;
 export type RecordMessage = Command<'RecordMessage', { from: 'customer' } | { from: 'agent'; agentId: string }>;
 export type StartConsult = Command<'StartConsult', { agentId: string; consultantId: string }>;
-export type EndConsult = Command<'EndConsult', { consultantId: string }>;
+/** `by`: a supervisor ending someone's consult; absent: the consultant leaving. */
+export type EndConsult = Command<'EndConsult', { consultantId: string; by?: Actor }>;
 export type StartMonitoring = Command<'StartMonitoring', { supervisorId: string }>;
 export type ForceClose = Command<'ForceClose', { supervisorId: string; reason: string }>;
 /**

@@ -167,22 +167,25 @@ const decideAllowed = (
     }
     case 'ReleaseConversation': {
       const { agentId } = command.data;
-      return [{ type: 'ConversationReleasedToQueue', data: { ...fact(agent(agentId), 'agent_released_to_queue'), agentId, queueId } }];
+      const by = command.data.by ?? agent(agentId);
+      const reason = by.kind === 'supervisor' ? 'supervisor_released_to_queue' : 'agent_released_to_queue';
+      return [{ type: 'ConversationReleasedToQueue', data: { ...fact(by, reason), agentId, queueId } }];
     }
     case 'TransferConversation': {
       const { agentId } = command.data;
-      const by = agent(agentId);
+      const by = command.data.by ?? agent(agentId);
+      const onBehalf = by.kind === 'supervisor';
       if ('toQueueId' in command.data) {
         const { toQueueId } = command.data;
         if (toQueueId === queueId) throw invalidTransfer(state, `It is already in queue ${queueId}; name another queue`);
         return [{
           type: 'ConversationTransferredToQueue',
-          data: { ...fact(by, 'agent_transferred_to_queue'), agentId, fromQueueId: queueId, toQueueId },
+          data: { ...fact(by, onBehalf ? 'supervisor_transferred_to_queue' : 'agent_transferred_to_queue'), agentId, fromQueueId: queueId, toQueueId },
         }];
       }
       const { toAgentId } = command.data;
       if (toAgentId === agentId) throw invalidTransfer(state, `Agent ${agentId} already holds it; name another agent`);
-      return [{ type: 'ConversationTransferredToAgent', data: { ...fact(by, 'agent_transferred_to_agent'), fromAgentId: agentId, toAgentId } }];
+      return [{ type: 'ConversationTransferredToAgent', data: { ...fact(by, onBehalf ? 'supervisor_transferred_to_agent' : 'agent_transferred_to_agent'), fromAgentId: agentId, toAgentId } }];
     }
     case 'ResolveRecord': {
       const { agentId } = command.data;
@@ -253,7 +256,8 @@ const decideAllowed = (
           state.id, state.status, allowedActions(state), { consultantId },
         );
       }
-      return [{ type: 'ConsultEnded', data: { ...fact(agent(consultantId), 'consultant_left'), consultantId } }];
+      const by = command.data.by ?? agent(consultantId);
+      return [{ type: 'ConsultEnded', data: { ...fact(by, by.kind === 'supervisor' ? 'supervisor_ended_consult' : 'consultant_left'), consultantId } }];
     }
     case 'StartMonitoring': {
       const { supervisorId } = command.data;

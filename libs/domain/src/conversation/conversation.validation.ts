@@ -39,9 +39,13 @@ const DATA_CHECKS: Record<ConversationCommandType, DataCheck> = {
     if (check.oneOf(data.by, 'by', ['agent', 'customer']) === 'agent') check.id(data.agentId, 'agentId');
   },
   CloseSession: actingAgent,
-  ReleaseConversation: actingAgent,
+  ReleaseConversation: (data, check) => {
+    check.id(data.agentId, 'agentId');
+    check.optional(data.by, (by) => check.actor(by, 'by'));
+  },
   TransferConversation: (data, check) => {
     check.id(data.agentId, 'agentId');
+    check.optional(data.by, (by) => check.actor(by, 'by'));
     const toQueue = check.optional(data.toQueueId, (id) => check.id(id, 'toQueueId'));
     const toAgent = check.optional(data.toAgentId, (id) => check.id(id, 'toAgentId'));
     if ((toQueue === undefined) === (toAgent === undefined)) {
@@ -63,7 +67,10 @@ const DATA_CHECKS: Record<ConversationCommandType, DataCheck> = {
     check.id(data.agentId, 'agentId');
     check.id(data.consultantId, 'consultantId');
   },
-  EndConsult: (data, check) => void check.id(data.consultantId, 'consultantId'),
+  EndConsult: (data, check) => {
+    check.id(data.consultantId, 'consultantId');
+    check.optional(data.by, (by) => check.actor(by, 'by'));
+  },
   StartMonitoring: (data, check) => void check.id(data.supervisorId, 'supervisorId'),
   ForceClose: (data, check) => {
     check.id(data.supervisorId, 'supervisorId');

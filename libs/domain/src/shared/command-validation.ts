@@ -32,7 +32,7 @@ const describeValue = (value: unknown): string => {
 };
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-const ACTOR_KINDS: Record<ActorKind, true> = { agent: true, customer: true, supervisor: true, system: true };
+const ACTOR_KINDS: Record<ActorKind, true> = { agent: true, customer: true, supervisor: true, admin: true, system: true };
 
 /**
  * Checks one command's fields, naming the first that is wrong. Each check returns the value

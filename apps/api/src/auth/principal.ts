@@ -1,0 +1,17 @@
+/** The roles a principal may hold (several at once); each decides what it may do (permissions.ts). */
+export const ROLES = ['channel', 'agent', 'supervisor', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const isRole = (value: unknown): value is Role => ROLES.includes(value as Role);
+
+/** Who the credentials say is calling: `id` is the token's `sub` (for an agent, its agent id). */
+export interface Principal {
+  id: string;
+  roles: readonly Role[];
+}
+
+/** What an event records of the principal that caused it (metadata `principal`): its id and the role it acted under. */
+export interface ActingPrincipal {
+  id: string;
+  role: Role;
+}
