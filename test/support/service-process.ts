@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { claimedAuthorization } from './test-principal';
 
 const ROOT = join(__dirname, '..', '..');
 const LOADER = join(ROOT, 'apps/api/src/infrastructure/projector-worker/register-typescript.js');
@@ -20,12 +21,28 @@ export interface HttpAnswer<B = any> {
 export interface ServiceProcess {
   readonly name: string;
   readonly base: string;
+  /** The port it listens on: pass it as `port` to start a successor at the same address. */
+  readonly port: number;
+  /** The process id (of the node process running main.ts). */
+  readonly pid: number | undefined;
   post<B = any>(path: string, body: unknown): Promise<HttpAnswer<B>>;
   get<B = any>(path: string): Promise<HttpAnswer<B>>;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
   /** SIGTERM, then waits for it to exit. */
   stop(): Promise<void>;
+  /** SIGKILL (a crash: no shutdown hook runs), then waits for it to exit. */
+  kill(): Promise<void>;
+  /** How the process ended (exit code or signal), or undefined while it runs. */
+  exitStatus(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
+}
+
+export interface ServiceProcessOptions {
+  /**
+   * Listen on this port instead of a free one: a process restarted after a kill or a stop takes
+   * over the address of the one before it, so clients keep their base URL.
+   */
+  port?: number;
 }
 
 const freePort = () =>
@@ -48,8 +65,13 @@ const parse = (text: string): unknown => {
 };
 
 /** Starts one service process and resolves once it answers /health (or rejects with its output). */
-export const startServiceProcess = async (name: string, env: Record<string, string>, startTimeoutMs = 90_000): Promise<ServiceProcess> => {
-  const port = await freePort();
+export const startServiceProcess = async (
+  name: string,
+  env: Record<string, string>,
+  startTimeoutMs = 90_000,
+  options: ServiceProcessOptions = {},
+): Promise<ServiceProcess> => {
+  const port = options.port ?? (await freePort());
   const base = `http://127.0.0.1:${port}`;
   let output = '';
   const child: ChildProcess = spawn(process.execPath, ['-r', LOADER, MAIN], {
@@ -61,26 +83,33 @@ export const startServiceProcess = async (name: string, env: Record<string, stri
   child.stderr?.on('data', (chunk) => (output += String(chunk)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
+  const dataDir = env.DATA_DIR;
   const request = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<HttpAnswer> => {
+    // Signed as the principal the body claims, with the key the service keeps in DATA_DIR (health needs none).
+    const auth = path.startsWith('/health') || dataDir === undefined ? {} : await claimedAuthorization(dataDir, path, body);
     const response = await fetch(`${base}${path}`, {
       method,
-      headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+      headers: { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
     return { statusCode: response.status, body: parse(text), text };
   };
 
-  const stop = async () => {
+  const signal = async (which: 'SIGTERM' | 'SIGKILL') => {
     if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
+      child.kill(which);
       await exited;
     }
   };
+  const stop = () => signal('SIGTERM');
+  const kill = () => signal('SIGKILL');
 
   const deadline = Date.now() + startTimeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`service ${name} exited (${child.exitCode}) before answering: ${output}`);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`service ${name} exited (${child.exitCode ?? child.signalCode}) before answering: ${output}`);
+    }
     const healthy = await request('GET', '/health').then((a) => a.statusCode === 200, () => false);
     if (healthy) break;
     if (Date.now() > deadline) {
@@ -93,9 +122,14 @@ export const startServiceProcess = async (name: string, env: Record<string, stri
   return {
     name,
     base,
+    port,
+    pid: child.pid,
     post: (path, body) => request('POST', path, body),
     get: (path) => request('GET', path),
     output: () => output,
     stop,
+    kill,
+    exitStatus: () =>
+      child.exitCode === null && child.signalCode === null ? undefined : { code: child.exitCode, signal: child.signalCode },
   };
 };
