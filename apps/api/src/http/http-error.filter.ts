@@ -88,6 +88,10 @@ export const toErrorBody = (error: unknown): ErrorBody => {
     const status = error.getStatus();
     return { statusCode: status, code: HTTP_CODES[status] ?? `HTTP.${status}`, message: error.message };
   }
+  // The client went away mid-body (a timed-out trickle, a closed tab): nobody reads the answer, and it is no fault of ours.
+  if (error instanceof Error && (error.message === 'aborted' || (error as NodeJS.ErrnoException).code === 'ECONNRESET')) {
+    return { statusCode: 400, code: 'REQUEST.ABORTED', message: 'The request body did not arrive whole' };
+  }
   return { statusCode: 500, code: 'INTERNAL', message: 'Unexpected error; it has been logged' };
 };
 
