@@ -2,6 +2,10 @@ import 'reflect-metadata';
 import Fastify from 'fastify';
 import { plainToInstance } from 'class-transformer';
 import { IsString, Matches, validateSync } from 'class-validator';
+import { importJWK, type JWK, type KeyLike } from 'jose';
+import { readAuthConfig } from '../apps/api/src/auth/auth-config';
+import { EMBEDDED_ALGORITHM } from '../apps/api/src/auth/signing-key';
+import { TokenVerifier } from '../apps/api/src/auth/token-verifier';
 
 /**
  * The yardstick: a bare Fastify route that validates the same kind of body with
@@ -15,6 +19,31 @@ class AgentBody {
 
 const app = Fastify({ bodyLimit: 65536 });
 app.post('/bare/:id/pick', async (request, reply) => {
+  const body = plainToInstance(AgentBody, request.body ?? {});
+  const errors = validateSync(body, { whitelist: true, forbidNonWhitelisted: true });
+  if (errors.length > 0) return reply.status(400).send({ code: 'REQUEST.INVALID_FIELD' });
+  const { id } = request.params as { id: string };
+  return { id, status: 'active', revision: 1 };
+});
+
+/**
+ * The same route behind the service's own token check (TokenVerifier, the embedded Ed25519
+ * key): the difference between the two is what verifying a bearer token costs per request.
+ */
+const verifierReady = (async () => {
+  const jwk = process.env.BENCH_PUBLIC_JWK;
+  if (!jwk) return undefined;
+  const publicKey = (await importJWK(JSON.parse(jwk) as JWK, EMBEDDED_ALGORITHM)) as KeyLike;
+  return new TokenVerifier(readAuthConfig({}), { kid: 'bench', privateKey: publicKey, publicKey });
+})();
+app.post('/bare-auth/:id/pick', async (request, reply) => {
+  const verifier = await verifierReady;
+  if (!verifier) return reply.status(500).send({ code: 'NO_KEY' });
+  try {
+    await verifier.verify(request.headers.authorization);
+  } catch {
+    return reply.status(401).send({ code: 'AUTH.INVALID_TOKEN' });
+  }
   const body = plainToInstance(AgentBody, request.body ?? {});
   const errors = validateSync(body, { whitelist: true, forbidNonWhitelisted: true });
   if (errors.length > 0) return reply.status(400).send({ code: 'REQUEST.INVALID_FIELD' });

@@ -4,6 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateSigningKey, readSigningKey } from '../apps/api/src/auth/signing-key';
+import { issueToken } from '../apps/api/src/auth/tokens';
+import type { Role } from '../apps/api/src/auth/principal';
 
 /**
  * Drives the running service over HTTP with many concurrent clients through whole
@@ -49,6 +52,17 @@ const run = (options: autocannon.Options): Promise<Result> =>
   });
 
 const json = { 'content-type': 'application/json' };
+/** Tokens signed with the service's own key in its DATA_DIR, per role (set once the service has started). */
+const tokens = { admin: '', channel: '', agent: '' };
+const withToken = (token: string) => ({ ...json, authorization: `Bearer ${token}` });
+const signTokensFor = async (dataDir: string) => {
+  const key = await readSigningKey(dataDir);
+  if (!key) throw new Error(`No signing key in ${dataDir}`);
+  const sign = (sub: string, role: Role) => issueToken(key, { sub, roles: [role], ttlMs: 3_600_000 });
+  tokens.admin = await sign('bench-admin', 'admin');
+  tokens.channel = await sign('bench-channel', 'channel');
+  tokens.agent = await sign('agent-1', 'agent');
+};
 type Context = { id?: string };
 
 const wholeConversations = (url: string): autocannon.Options => ({
@@ -59,7 +73,7 @@ const wholeConversations = (url: string): autocannon.Options => ({
     {
       method: 'POST',
       path: '/api/conversations',
-      headers: json,
+      headers: withToken(tokens.channel),
       setupRequest: (request, context: Context) => {
         context.id = randomUUID();
         return { ...request, body: JSON.stringify({ id: context.id, channel: 'persistent_chat', queueId: 'bench', customerId: `cust-${context.id}` }) };
@@ -67,17 +81,17 @@ const wholeConversations = (url: string): autocannon.Options => ({
     },
     {
       method: 'POST',
-      headers: json,
+      headers: withToken(tokens.agent),
       setupRequest: (request, context: Context) => ({ ...request, path: `/api/conversations/${context.id}/pick`, body: JSON.stringify({ agentId: 'agent-1' }) }),
     },
     {
       method: 'POST',
-      headers: json,
+      headers: withToken(tokens.agent),
       setupRequest: (request, context: Context) => ({ ...request, path: `/api/conversations/${context.id}/end`, body: JSON.stringify({ by: 'agent', agentId: 'agent-1' }) }),
     },
     {
       method: 'POST',
-      headers: json,
+      headers: withToken(tokens.agent),
       setupRequest: (request, context: Context) => ({ ...request, path: `/api/conversations/${context.id}/close-session`, body: JSON.stringify({ agentId: 'agent-1' }) }),
     },
   ],
@@ -86,7 +100,7 @@ const wholeConversations = (url: string): autocannon.Options => ({
 /** The queue the conversations open into and the agent who works them (capacity beyond the clients' concurrency). */
 const setUpWorld = async (base: string) => {
   const post = async (path: string, body: unknown) => {
-    const response = await fetch(`${base}${path}`, { method: 'POST', headers: json, body: JSON.stringify(body) });
+    const response = await fetch(`${base}${path}`, { method: 'POST', headers: withToken(tokens.admin), body: JSON.stringify(body) });
     if (!response.ok) throw new Error(`POST ${path} answered ${response.status}: ${await response.text()}`);
   };
   await post('/api/queues', { id: 'bench' });
@@ -102,18 +116,26 @@ const main = async () => {
   const service = (port: number, dataDir: string, projector: 'on' | 'off') =>
     startProcess(
       'dist/apps/api/src/main.js',
-      { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'log', PROJECTOR: projector },
+      // One agent and one channel principal carry the whole load: the per-principal limit is not what is measured.
+      { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'log', PROJECTOR: projector, RATE_LIMIT_PER_MINUTE: '1000000' },
       'Listening',
     );
   try {
-    children.push(await startProcess('dist/bench/bare-server.js', { PORT: String(BARE_PORT) }, 'ready'));
+    // The yardstick, and the same route behind the service's token check, in the same run.
+    const benchKey = await generateSigningKey();
+    const { d: _private, ...publicJwk } = benchKey.jwk;
+    const benchToken = await issueToken(benchKey.key, { sub: 'agent-1', roles: ['agent'], ttlMs: 3_600_000 });
+    children.push(await startProcess('dist/bench/bare-server.js', { PORT: String(BARE_PORT), BENCH_PUBLIC_JWK: JSON.stringify(publicJwk) }, 'ready'));
     console.log(`Warming up, then ${SECONDS} s each with ${CONNECTIONS} connections...`);
-    const bare = await run({
-      url: `http://127.0.0.1:${BARE_PORT}`,
-      connections: CONNECTIONS,
-      duration: SECONDS,
-      requests: [{ method: 'POST', path: '/bare/c1/pick', headers: json, body: JSON.stringify({ agentId: 'agent-1' }) }],
-    });
+    const bareRoute = (path: string, headers: Record<string, string>) =>
+      run({
+        url: `http://127.0.0.1:${BARE_PORT}`,
+        connections: CONNECTIONS,
+        duration: SECONDS,
+        requests: [{ method: 'POST', path, headers, body: JSON.stringify({ agentId: 'agent-1' }) }],
+      });
+    const bare = await bareRoute('/bare/c1/pick', json);
+    const bareVerified = await bareRoute('/bare-auth/c1/pick', withToken(benchToken));
     await stopProcess(children[0]);
 
     // One service at a time, so each has the machine to itself (with the load generator).
@@ -124,6 +146,7 @@ const main = async () => {
     ] as const) {
       const child = await service(port, dataDir, projector);
       children.push(child);
+      await signTokensFor(dataDir);
       await setUpWorld(`http://127.0.0.1:${port}`);
       await run({ ...wholeConversations(`http://127.0.0.1:${port}`), duration: 3 });
       measured.push([label, await run(wholeConversations(`http://127.0.0.1:${port}`))]);
@@ -134,6 +157,7 @@ const main = async () => {
     console.log('| target | requests/s | p50 ms | p99 ms | max ms | 2xx | errors |');
     console.log('|---|---|---|---|---|---|---|');
     console.log(row('bare Fastify route + class-validator', bare));
+    console.log(row('the same bare route + bearer token verified (TokenVerifier, Ed25519)', bareVerified));
     for (const [label, result] of measured) console.log(row(label, result));
     const failures = measured.reduce((sum, [, r]) => sum + r.non2xx + r.errors + r.timeouts, 0);
     if (failures > 0) {
