@@ -1,5 +1,5 @@
 import { CHANNELS } from '../conversation/conversation.channel';
-import { CommandChecks } from '../shared/command-validation';
+import { validateByTable, type DataCheck } from '../shared/command-validation';
 import type { AgentCommand } from './agent.commands';
 import { PRESENCES, RESERVATION_PURPOSES } from './agent.presence';
 
@@ -8,7 +8,6 @@ export const MAX_QUEUES_PER_AGENT = 100;
 const MAX_RESERVATION_ID_LENGTH = 200;
 const STANDINGS = ['none', 'open', 'active', 'waiting', 'wrap_up', 'closed'] as const;
 
-type DataCheck = (data: Record<string, unknown>, check: CommandChecks) => void;
 
 /** What each agent command's data must hold: one row per command, so a new command must state its rule. */
 const DATA_CHECKS: Record<AgentCommand['type'], DataCheck> = {
@@ -61,11 +60,5 @@ const DATA_CHECKS: Record<AgentCommand['type'], DataCheck> = {
  * capacity, no malformed queue id reaches the agent's stream.
  */
 export const validateAgentCommand = (command: AgentCommand): void => {
-  const type = (command as { type?: unknown }).type;
-  const check = new CommandChecks('AGENT.INVALID_COMMAND', String(type));
-  if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(DATA_CHECKS, type)) {
-    check.fail('type', `must be one of ${Object.keys(DATA_CHECKS).join(', ')}`, type);
-  }
-  check.metadata(command.metadata);
-  DATA_CHECKS[type as AgentCommand['type']](check.record(command.data, 'data'), check);
+  validateByTable('AGENT.INVALID_COMMAND', DATA_CHECKS, command);
 };

@@ -1,4 +1,4 @@
-import { CommandChecks } from '../shared/command-validation';
+import { validateByTable, type DataCheck } from '../shared/command-validation';
 import { CHANNELS } from './conversation.channel';
 import type { ConversationCommand, ConversationCommandType } from './conversation.commands';
 import type { ConversationStatus } from './conversation.state';
@@ -8,7 +8,6 @@ export const MAX_REJECT_REASON_LENGTH = 200;
 export const MAX_FORCE_CLOSE_REASON_LENGTH = 500;
 const STATUSES: readonly ConversationStatus[] = ['open', 'active', 'waiting', 'wrap_up', 'closed'];
 
-type DataCheck = (data: Record<string, unknown>, check: CommandChecks) => void;
 
 const actingAgent: DataCheck = (data, check) => void check.id(data.agentId, 'agentId');
 const duration = (field: string): DataCheck => (data, check) => void check.integer(data[field], field, 0);
@@ -88,11 +87,5 @@ const DATA_CHECKS: Record<ConversationCommandType, DataCheck> = {
  * code CONVERSATION.INVALID_COMMAND, naming the field), whoever sent it.
  */
 export const validateConversationCommand = (command: ConversationCommand): void => {
-  const type = (command as { type?: unknown }).type;
-  const check = new CommandChecks('CONVERSATION.INVALID_COMMAND', String(type));
-  if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(DATA_CHECKS, type)) {
-    check.fail('type', `must be one of ${Object.keys(DATA_CHECKS).join(', ')}`, type);
-  }
-  check.metadata(command.metadata);
-  DATA_CHECKS[type as ConversationCommandType](check.record(command.data, 'data'), check);
+  validateByTable('CONVERSATION.INVALID_COMMAND', DATA_CHECKS, command);
 };

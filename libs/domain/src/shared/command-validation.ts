@@ -104,3 +104,24 @@ export class CommandChecks {
     this.time(this.record(metadata, 'metadata').now, 'metadata.now');
   }
 }
+
+/** How one command type's data is checked. */
+export type DataCheck = (data: Record<string, unknown>, check: CommandChecks) => void;
+
+/**
+ * Checks a command against its aggregate's table (one row per command type): a known type, a
+ * valid time, and the data its row asks for.
+ */
+export const validateByTable = <Type extends string>(
+  code: InvalidCommandCode,
+  table: Record<Type, DataCheck>,
+  command: { type: Type; data: unknown; metadata: unknown },
+): void => {
+  const type: unknown = (command as { type?: unknown }).type;
+  const check = new CommandChecks(code, String(type));
+  if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(table, type)) {
+    check.fail('type', `must be one of ${Object.keys(table).join(', ')}`, type);
+  }
+  check.metadata(command.metadata);
+  table[type as Type](check.record(command.data, 'data'), check);
+};
