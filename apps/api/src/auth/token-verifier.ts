@@ -28,7 +28,7 @@ const reasonOf = (error: unknown): string => {
   }
   if (error instanceof errors.JOSEAlgNotAllowed) return 'its signing algorithm is not accepted';
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'its signature does not verify';
-  if (error instanceof errors.JWKSNoMatchingKey) return 'it is signed with a key the identity provider does not publish';
+  if (error instanceof errors.JWKSNoMatchingKey) return 'it is signed with a key the identity provider does not publish (a newly published key is picked up within 30 s)';
   if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid || error instanceof errors.JOSENotSupported) {
     return 'it is not a well-formed signed JWT';
   }
