@@ -9,9 +9,3 @@ export interface Principal {
   id: string;
   roles: readonly Role[];
 }
-
-/** What an event records of the principal that caused it (metadata `principal`): its id and the role it acted under. */
-export interface ActingPrincipal {
-  id: string;
-  role: Role;
-}

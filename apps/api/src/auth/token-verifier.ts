@@ -102,10 +102,6 @@ export class TokenVerifier {
     throw invalid(reasonOf(last));
   }
 
-  get mode(): 'embedded' | 'jwks' {
-    return this.config.authJwksUrl ? 'jwks' : 'embedded';
-  }
-
   async verify(authorization: string | undefined): Promise<Principal> {
     if (authorization === undefined || authorization.trim() === '') {
       throw new AuthError('AUTH.MISSING_CREDENTIALS', 'Send Authorization: Bearer <token> (npm run cli -- token prints one for the embedded issuer)');

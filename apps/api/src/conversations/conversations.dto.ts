@@ -15,7 +15,7 @@ import {
   type ValidationArguments,
   type ValidatorConstraintInterface,
 } from 'class-validator';
-import { CHANNELS, type Channel } from '@lib/domain';
+import { CHANNELS, MAX_CONVERSATION_PRIORITY, MAX_FORCE_CLOSE_REASON_LENGTH, MAX_REJECT_REASON_LENGTH, type Channel } from '@lib/domain';
 import { IsEntityId, IsOptionalEntityId } from '../http/entity-id';
 import { IsOmittable } from '../http/omittable';
 
@@ -33,11 +33,11 @@ export class OpenConversationDto {
   @IsOptionalEntityId('Id to use; generated when absent', 'conv-1')
   id?: string;
 
-  @ApiPropertyOptional({ description: 'Higher is routed first within its queue', minimum: 0, maximum: 100, default: 0 })
+  @ApiPropertyOptional({ description: 'Higher is routed first within its queue', minimum: 0, maximum: MAX_CONVERSATION_PRIORITY, default: 0 })
   @IsOmittable()
   @IsInt()
   @Min(0)
-  @Max(100)
+  @Max(MAX_CONVERSATION_PRIORITY)
   priority?: number;
 }
 
@@ -71,7 +71,7 @@ export class RejectDto extends AgentActionDto {
   @ApiPropertyOptional({ description: 'Why the agent declines', example: 'on_break' })
   @IsOmittable()
   @IsString()
-  @Length(1, 200)
+  @Length(1, MAX_REJECT_REASON_LENGTH)
   reason?: string;
 }
 
@@ -139,7 +139,7 @@ export class ForceCloseDto {
 
   @ApiProperty({ description: 'Why it is closed: shown in the audit trail', example: 'customer_request_by_phone' })
   @IsString()
-  @Length(1, 500)
+  @Length(1, MAX_FORCE_CLOSE_REASON_LENGTH)
   reason!: string;
 }
 
