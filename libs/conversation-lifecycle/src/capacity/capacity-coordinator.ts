@@ -67,16 +67,23 @@ export class CapacityCoordinator {
     }
   }
 
-  /** Throws the agent's refusal (AgentError) when the agent cannot take it. */
-  async reserve(reservation: Reservation, need: CapacityNeed, now: string): Promise<Reservation> {
+  /**
+   * Throws the agent's refusal (AgentError) when the agent cannot take it. Answers undefined when
+   * the agent already has a claim on the conversation from a later write (the request decided on
+   * a stale conversation): there is no reservation of this request's to give back, and that claim
+   * is not this request's to settle.
+   */
+  async reserve(reservation: Reservation, need: CapacityNeed, now: string): Promise<Reservation | undefined> {
     const { conversationId, reservationId, conversationRevision } = reservation;
     const { purpose, channel, queueId, by } = need;
-    await this.ledger.execute(reservation.agentId, {
+    const { state } = await this.ledger.execute(reservation.agentId, {
       type: 'ReserveCapacity',
       data: { conversationId, reservationId, channel, queueId, purpose, conversationRevision, by },
       metadata: { now },
     });
-    return reservation;
+    const claim = state.status === 'registered' ? state.claims[conversationId] : undefined;
+    const ours = claim?.holding === 'assigned' && claim.reservationId === reservationId && claim.conversationRevision === conversationRevision;
+    return ours ? reservation : undefined;
   }
 
   /**
