@@ -1,6 +1,7 @@
 export * from './shared/actor';
 export * from './shared/time';
 export * from './shared/command-validation';
+export * from './shared/streams';
 export * from './conversation/conversation.channel';
 export * from './conversation/conversation.events';
 export * from './conversation/conversation.commands';

@@ -12,4 +12,3 @@ export { replayReport, replayInto, readLog, DEFAULT_REPLAY_BATCH_SIZE } from './
 export type { ReplayReportOptions, ReadLogOptions } from './replay-report';
 export { queueViewAsOf, QueueViewBuilder } from './queue-view-as-of';
 export type { QueueItemAsOf, QueueAsOf, QueueViewAsOf } from './queue-view-as-of';
-export { conversationIdOfStream } from './conversation-events';

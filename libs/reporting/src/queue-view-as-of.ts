@@ -1,7 +1,7 @@
-import { evolve, initialConversationState, type Channel, type ExistingConversationState } from '@lib/domain';
+import { conversationIdOfStream, evolve, initialConversationState, toConversationEvent, type Channel, type ExistingConversationState } from '@lib/domain';
 import type { EventStore, RecordedEvent } from '@lib/event-store';
 import { secondsOf } from './aggregates';
-import { conversationIdOfStream, isoOf, parseTime, toConversationEvent } from './conversation-events';
+import { isoOf, parseTime } from './event-times';
 import { readLog, type ReadLogOptions } from './replay-report';
 
 /** One open item of a queue as of a past time. */

@@ -1,5 +1,5 @@
 import type { EventStore, RecordedEvent } from '@lib/event-store';
-import { parseTime } from './conversation-events';
+import { parseTime } from './event-times';
 import { ReportBuilder, validateReportOptions } from './report-builder';
 import type { Report, ReportOptions } from './report.types';
 

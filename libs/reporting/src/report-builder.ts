@@ -1,20 +1,18 @@
 import {
+  conversationIdOfStream,
   evolve,
+  holderOf,
   initialConversationState,
+  requireNextRevision,
+  toConversationEvent,
   type ConversationEvent,
+  type ConversationEventType,
   type ConversationState,
   type ExistingConversationState,
 } from '@lib/domain';
 import type { RecordedEvent } from '@lib/event-store';
 import { groupBy, groupByAgent, aggregateOf, secondsOf } from './aggregates';
-import {
-  capacityHolderOf,
-  conversationIdOfStream,
-  holderOf,
-  isoOf,
-  parseTime,
-  toConversationEvent,
-} from './conversation-events';
+import { isoOf, parseTime } from './event-times';
 import {
   DEFAULT_AGENT_CAPACITY,
   type AgentLoadSnapshot,
@@ -99,11 +97,7 @@ export class ReportBuilder {
       return;
     }
     if (tracked.frozen) return;
-    if (recorded.revision !== tracked.revision + 1) {
-      throw new Error(
-        `${recorded.streamName}: expected revision ${tracked.revision + 1}, got ${recorded.revision} (an event is missing or repeated)`,
-      );
-    }
+    requireNextRevision(recorded, tracked.revision);
     tracked.revision = recorded.revision;
     if (this.to !== undefined && atMs >= this.to) {
       tracked.frozen = true;
@@ -252,12 +246,19 @@ export function validateReportOptions(options: ReportOptions): { from?: number; 
 // ---------------------------------------------------------------------------------------------
 
 /** What the conversation's time is counted as: its status, with `active` split by acceptance. */
+/**
+ * The agent whose capacity it uses: active (a push reservation included) or wrap-up (blocked
+ * until closed). Waiting uses none.
+ */
+export const capacityHolderOf = (state: ConversationState): string | null =>
+  state.status === 'active' || state.status === 'wrap_up' ? state.agentId : null;
+
 const bucketOf = (state: ExistingConversationState): TimeBucket =>
   state.status === 'active' ? (state.assignment === 'awaiting_acceptance' ? 'awaiting_acceptance' : 'active') : state.status;
 
 const newMetrics = (state: ExistingConversationState, atMs: number): ConversationMetricsSnapshot => ({
   openedQueueId: state.queueId,
-  segment: { bucket: bucketOf(state), agentId: holderOf(state), sinceMs: atMs },
+  segment: { bucket: bucketOf(state), agentId: holderOf(state) ?? null, sinceMs: atMs },
   ms: { open: 0, awaiting_acceptance: 0, active: 0, waiting: 0, wrap_up: 0 },
   handleMsByAgent: {},
   agentsInvolved: [],
@@ -300,7 +301,7 @@ function measure(
   atMs: number,
 ): void {
   const bucket = bucketOf(after);
-  const agentId = holderOf(after);
+  const agentId = holderOf(after) ?? null;
   if (bucket !== metrics.segment.bucket || agentId !== metrics.segment.agentId) {
     closeSegment(metrics, atMs);
     metrics.segment = { bucket, agentId, sinceMs: metrics.segment.sinceMs };
@@ -311,43 +312,67 @@ function measure(
     addOnce(metrics.agentsHeld, after.agentId);
     addOnce(metrics.agentsInvolved, after.agentId);
   }
-  switch (event.type) {
-    case 'ConsultStarted':
-      if (after.status === 'active') {
-        addOnce(metrics.consultants, event.data.consultantId);
-        addOnce(metrics.agentsInvolved, event.data.consultantId);
-      }
-      break;
-    case 'ConversationTransferredToQueue':
-      metrics.transfersToQueue += 1;
-      break;
-    case 'ConversationTransferredToAgent':
-      metrics.transfersToAgent += 1;
-      break;
-    case 'ConversationReleasedToQueue':
-    case 'ConversationRequeuedOnSessionClose':
-      metrics.releases += 1;
-      break;
-    case 'ConversationRevivedByAgent':
-    case 'ConversationRevivedByCustomer':
-      metrics.revivals += 1;
-      break;
-    case 'ConversationParked':
-      metrics.parks += 1;
-      break;
-    case 'ConversationPushRejected':
-      metrics.pushesRejected += 1;
-      break;
-    case 'ConversationPushReservationExpired':
-      metrics.pushesExpired += 1;
-      break;
-    case 'ConversationRequeuedAfterAgentDisconnect':
-      metrics.requeuedAfterAgentDisconnect += 1;
-      break;
-    default:
-      break;
-  }
+  (EVENT_MEASURES[event.type] as Measure<typeof event.type>)(metrics, event, after);
 }
+
+type EventOfType<T extends ConversationEventType> = Extract<ConversationEvent, { type: T }>;
+type Measure<T extends ConversationEventType> = (
+  metrics: ConversationMetricsSnapshot,
+  event: EventOfType<T>,
+  after: ExistingConversationState,
+) => void;
+type CountedMeasure =
+  | 'transfersToQueue' | 'transfersToAgent' | 'releases' | 'revivals' | 'parks'
+  | 'pushesRejected' | 'pushesExpired' | 'requeuedAfterAgentDisconnect';
+const counts = (measure: CountedMeasure) => (metrics: ConversationMetricsSnapshot) => {
+  metrics[measure] += 1;
+};
+const measuresNothing = (): void => undefined;
+
+/**
+ * What each conversation event adds to a conversation's measures besides the time it spends in
+ * each status (REPORT-DEFINITIONS.md); every event type has an entry, so a new one does not
+ * compile until the report has decided.
+ */
+const EVENT_MEASURES: { [T in ConversationEventType]: Measure<T> } = {
+  ConversationOpened: measuresNothing,
+  ConversationPicked: measuresNothing,
+  ConversationPushedToAgent: measuresNothing,
+  ConversationForceAssigned: measuresNothing,
+  ConversationPushAccepted: measuresNothing,
+  ConversationPushRejected: counts('pushesRejected'),
+  ConversationPushReservationExpired: counts('pushesExpired'),
+  ConversationReleasedToQueue: counts('releases'),
+  ConversationTransferredToQueue: counts('transfersToQueue'),
+  ConversationRequeuedOnSessionClose: counts('releases'),
+  ConversationRequeuedAfterAgentDisconnect: counts('requeuedAfterAgentDisconnect'),
+  ConversationTransferredToAgent: counts('transfersToAgent'),
+  ConversationEndedByAgent: measuresNothing,
+  ConversationEndedByCustomer: measuresNothing,
+  ConversationAutoMovedToWrapUp: measuresNothing,
+  ConversationParked: counts('parks'),
+  ConversationRevivedByAgent: counts('revivals'),
+  ConversationRevivedByCustomer: counts('revivals'),
+  ConversationAbandonedByCustomer: measuresNothing,
+  ConversationResolved: measuresNothing,
+  ConversationWrapUpCompleted: measuresNothing,
+  ConversationClosedForInactivity: measuresNothing,
+  ConversationForceClosed: measuresNothing,
+  ConversationAutoClosed: measuresNothing,
+  AgentDisconnected: measuresNothing,
+  AgentReconnected: measuresNothing,
+  CustomerDisconnected: measuresNothing,
+  CustomerReconnected: measuresNothing,
+  CustomerMessageReceived: measuresNothing,
+  AgentMessageSent: measuresNothing,
+  ConsultStarted: (metrics, event, after) => {
+    if (after.status !== 'active') return;
+    addOnce(metrics.consultants, event.data.consultantId);
+    addOnce(metrics.agentsInvolved, event.data.consultantId);
+  },
+  ConsultEnded: measuresNothing,
+  MonitoringStarted: measuresNothing,
+};
 
 const sortedRecord = (record: Record<string, number>): Record<string, number> =>
   Object.fromEntries(Object.keys(record).sort().map((key) => [key, secondsOf(record[key])]));

@@ -7,6 +7,7 @@ import {
   AgentConcurrencyExhaustedError,
   ConcurrencyExhaustedError,
   IdempotencyKeyReusedError,
+  QueueConcurrencyExhaustedError,
   QueueNotFoundError,
   RevisionMismatchError,
 } from '@lib/conversation-lifecycle';
@@ -65,6 +66,9 @@ export const toErrorBody = (error: unknown): ErrorBody => {
   }
   if (error instanceof AgentConcurrencyExhaustedError) {
     return { statusCode: 409, code: error.code, message: error.message, agentId: error.agentId };
+  }
+  if (error instanceof QueueConcurrencyExhaustedError) {
+    return { statusCode: 409, code: error.code, message: error.message, queueId: error.queueId };
   }
   if (error instanceof RevisionMismatchError) {
     return {

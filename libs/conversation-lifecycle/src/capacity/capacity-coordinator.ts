@@ -1,14 +1,16 @@
 import {
   agent,
+  agentWithOf,
   type Actor,
   type Channel,
   type ConversationCommand,
+  type ConversationCommandType,
   type ConversationState,
   type ExistingConversationState,
   type ReservationPurpose,
 } from '@lib/domain';
 import type { AgentLedger } from '../agents/agent-ledger';
-import { agentOf, standingOf } from './conversation-standing';
+import { standingOf } from './conversation-standing';
 
 /** Capacity a conversation command needs on an agent before its own write. */
 export interface CapacityNeed {
@@ -18,6 +20,43 @@ export interface CapacityNeed {
   queueId: string;
   by: Actor;
 }
+
+type CommandOfType<T extends ConversationCommandType> = Extract<ConversationCommand, { type: T }>;
+type NeedOf<T extends ConversationCommandType> = (command: CommandOfType<T>) => Omit<CapacityNeed, 'channel' | 'queueId'> | undefined;
+const needsNothing = (): undefined => undefined;
+
+/**
+ * What each conversation command needs of an agent's capacity before its write; every command
+ * has an entry, so a new one does not compile until it has decided.
+ */
+const CAPACITY_NEEDS: { [T in ConversationCommandType]: NeedOf<T> } = {
+  OpenConversation: needsNothing,
+  PickConversation: ({ data }) => ({ agentId: data.agentId, purpose: 'pick', by: agent(data.agentId) }),
+  AssignConversation: ({ data }) => ({ agentId: data.agentId, purpose: data.force ? 'forced' : 'push', by: data.by }),
+  AcceptAssignment: needsNothing,
+  RejectAssignment: needsNothing,
+  ExpirePushReservation: needsNothing,
+  EndConversation: needsNothing,
+  CloseSession: needsNothing,
+  ReleaseConversation: needsNothing,
+  TransferConversation: ({ data }) =>
+    'toAgentId' in data ? { agentId: data.toAgentId, purpose: 'transfer', by: agent(data.agentId) } : undefined,
+  ResolveRecord: needsNothing,
+  ReviveConversation: ({ data }) => ({ agentId: data.agentId, purpose: 'revive', by: agent(data.agentId) }),
+  DisconnectAgent: needsNothing,
+  ReconnectAgent: needsNothing,
+  TimeOutAgentDisconnect: needsNothing,
+  DisconnectCustomer: needsNothing,
+  ReconnectCustomer: needsNothing,
+  TimeOutCustomerDisconnect: needsNothing,
+  RecordMessage: needsNothing,
+  StartConsult: needsNothing,
+  EndConsult: needsNothing,
+  StartMonitoring: needsNothing,
+  ForceClose: needsNothing,
+  AutoClose: needsNothing,
+  CloseForInactivity: needsNothing,
+};
 
 /** A reservation made by request `reservationId` for the conversation write at `conversationRevision`. */
 export interface Reservation {
@@ -50,21 +89,8 @@ export class CapacityCoordinator {
   ) {}
 
   needOf(command: ConversationCommand, state: ExistingConversationState): CapacityNeed | undefined {
-    const { channel, queueId } = state;
-    switch (command.type) {
-      case 'PickConversation':
-        return { agentId: command.data.agentId, purpose: 'pick', channel, queueId, by: agent(command.data.agentId) };
-      case 'AssignConversation':
-        return { agentId: command.data.agentId, purpose: command.data.force ? 'forced' : 'push', channel, queueId, by: command.data.by };
-      case 'TransferConversation':
-        return 'toAgentId' in command.data
-          ? { agentId: command.data.toAgentId, purpose: 'transfer', channel, queueId, by: agent(command.data.agentId) }
-          : undefined;
-      case 'ReviveConversation':
-        return { agentId: command.data.agentId, purpose: 'revive', channel, queueId, by: agent(command.data.agentId) };
-      default:
-        return undefined;
-    }
+    const need = (CAPACITY_NEEDS[command.type] as NeedOf<typeof command.type>)(command);
+    return need && { ...need, channel: state.channel, queueId: state.queueId };
   }
 
   /**
@@ -116,9 +142,9 @@ export class CapacityCoordinator {
     revision: number,
     now: string,
   ): Promise<void> {
-    const agentId = agentOf(before);
+    const agentId = agentWithOf(before);
     if (agentId === undefined) return;
-    if (before.status === after.status && agentOf(after) === agentId) return;
+    if (before.status === after.status && agentWithOf(after) === agentId) return;
     try {
       await this.ledger.execute(agentId, {
         type: 'SettleCapacity',

@@ -76,7 +76,7 @@ import {
 import { InMemoryEventStore, type EventStore } from '@lib/event-store';
 import { conversationLoader } from '../conversations/conversation-loader';
 import { ManualClock } from '../shared/clock';
-import { agentOf } from './conversation-standing';
+import { agentWithOf as agentOf } from '@lib/domain';
 import {
   JitteryStore,
   changePresence,

@@ -3,15 +3,17 @@ import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import {
   ConversationError,
   allowedActions,
+  conversationStream,
   evolve,
   initialConversationState,
+  toConversationEvent,
   type Actor,
   type ConversationAction,
   type ConversationState,
   type ExistingConversationState,
 } from '@lib/domain';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '@lib/event-store';
-import { conversationStream, toConversationEvent, type CommandPrincipal, type ConversationEventMetadata } from './conversation-stream';
+import type { CommandPrincipal, ConversationEventMetadata } from './conversation-event-metadata';
 
 export class GetConversationQuery {
   /** `asOf`: answer the state at that time (ISO-8601), replaying only the events up to it. */

@@ -1,12 +1,9 @@
 import { DEFAULT_CONVERSATION_POLICY, type ConversationCommand } from '@lib/domain';
 import { InMemoryEventStore, type EventStore } from '@lib/event-store';
 import { IdempotencyKeyReusedError, RevisionMismatchError } from './conversation-command.errors';
-import {
-  DEFAULT_COMMAND_RETRY,
-  HandleConversationCommand,
-  HandleConversationCommandHandler,
-} from './handle-conversation-command';
-import { conversationStream } from './conversation-stream';
+import { DEFAULT_COMMAND_RETRY } from '../shared/command-retry';
+import { HandleConversationCommand, HandleConversationCommandHandler } from './handle-conversation-command';
+import { conversationStream } from '@lib/domain';
 
 const ID = 'c-1';
 let clock = Date.parse('2026-01-01T00:00:00.000Z');

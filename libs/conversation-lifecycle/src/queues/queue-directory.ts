@@ -1,18 +1,13 @@
-import {
-  decideQueue,
-  evolveQueue,
-  initialQueueState,
-  isQueueEvent,
-  type Actor,
-  type QueueSettings,
-  type QueueState,
-} from '@lib/domain';
-import { WrongExpectedRevisionError, type EventStore } from '@lib/event-store';
-import { deterministicUuid, fingerprint } from '../shared/deterministic-id';
-import { KeyedSerializer } from '../shared/keyed-serializer';
+import type { Actor, DefineQueue, QueueEvent, QueueSettings, QueueState } from '@lib/domain';
+import type { EventStore } from '@lib/event-store';
+import { CommandLoop } from '../shared/command-loop';
+import { DEFAULT_COMMAND_RETRY, loopPolicy, type CommandRetryPolicy } from '../shared/command-retry';
+import { queueKind } from './queue-kind';
 
-export const QUEUE_STREAM_PREFIX = 'queue-';
-export const queueStream = (queueId: string): string => `${QUEUE_STREAM_PREFIX}${queueId}`;
+export { QueueConcurrencyExhaustedError } from './queue-kind';
+
+/** Queues are few; each is kept once read. */
+const CACHED_QUEUES = 10_000;
 
 /** A conversation named a queue nobody defined: answer 404 naming the field. */
 export class QueueNotFoundError extends Error {
@@ -36,9 +31,11 @@ export interface QueueDefinitionResult {
  */
 export class QueueDirectory {
   private readonly known = new Set<string>();
-  private readonly perQueue = new KeyedSerializer();
+  private readonly loop: CommandLoop<DefineQueue, QueueEvent, QueueState>;
 
-  constructor(private readonly store: EventStore) {}
+  constructor(store: EventStore, retry: CommandRetryPolicy = DEFAULT_COMMAND_RETRY) {
+    this.loop = new CommandLoop(store, queueKind, loopPolicy(retry, CACHED_QUEUES));
+  }
 
   async requireExisting(queueId: string, field: string): Promise<void> {
     if (this.known.has(queueId)) return;
@@ -50,46 +47,18 @@ export class QueueDirectory {
     return (await this.load(queueId)).state;
   }
 
-  define(queueId: string, settings: QueueSettings, by: Actor, now: string): Promise<QueueDefinitionResult> {
-    return this.perQueue.run(queueId, async () => {
-      const stream = queueStream(queueId);
-      for (let attempt = 1; ; attempt++) {
-        const { state, revision } = await this.load(queueId);
-        const command = { type: 'DefineQueue' as const, data: { queueId, settings, by }, metadata: { now } };
-        const events = decideQueue(command, state);
-        const after = events.reduce(evolveQueue, state);
-        if (after.status !== 'defined') throw new Error(`Queue ${queueId} is not defined after DefineQueue`);
-        if (events.length === 0) return { queue: after, created: false, changed: false, revision };
-        try {
-          const commandFingerprint = fingerprint(command.data);
-          const appended = await this.store.appendToStream(
-            stream,
-            events.map((event, index) => ({
-              id: deterministicUuid(stream, String(revision), commandFingerprint, String(index)),
-              type: event.type,
-              data: event.data,
-            })),
-            { expectedRevision: revision === -1 ? 'no_stream' : revision },
-          );
-          this.known.add(queueId);
-          return {
-            queue: after, created: state.status === 'none', changed: true,
-            revision: appended.nextExpectedRevision, position: appended.position,
-          };
-        } catch (error) {
-          if (!(error instanceof WrongExpectedRevisionError) || attempt >= 5) throw error;
-        }
-      }
-    });
+  async define(queueId: string, settings: QueueSettings, by: Actor, now: string): Promise<QueueDefinitionResult> {
+    const command: DefineQueue = { type: 'DefineQueue', data: { queueId, settings, by }, metadata: { now } };
+    const { state, revision, events, position } = await this.loop.execute(queueId, { command });
+    if (state.status !== 'defined') throw new Error(`Queue ${queueId} is not defined after DefineQueue`);
+    this.known.add(queueId);
+    const created = events.some((event) => event.type === 'QueueCreated');
+    return { queue: state, created, changed: events.length > 0, revision, position };
   }
 
   private async load(queueId: string): Promise<{ state: QueueState; revision: number }> {
-    const recorded = await this.store.readStream(queueStream(queueId));
-    let state = initialQueueState();
-    for (const event of recorded) {
-      if (isQueueEvent(event)) state = evolveQueue(state, event);
-    }
+    const { state, revision } = await this.loop.load(queueId);
     if (state.status === 'defined') this.known.add(queueId);
-    return { state, revision: recorded.length > 0 ? recorded[recorded.length - 1].revision : -1 };
+    return { state, revision };
   }
 }

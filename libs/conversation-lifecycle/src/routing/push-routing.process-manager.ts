@@ -1,26 +1,59 @@
+import { AGENT_STREAM_PREFIX, CONVERSATION_STREAM_PREFIX, QUEUE_STREAM_PREFIX, type StoredEventType } from '@lib/domain';
 import type { EventStore, RecordedEvent, Subscription } from '@lib/event-store';
-import { AGENT_STREAM_PREFIX } from '../agents/agent-stream';
-import { QUEUE_STREAM_PREFIX } from '../queues/queue-directory';
 import type { PushRouter, RoutingPassResult } from './push-router';
 
-/** Events after which an item may be routable, or an agent may take one. */
-const ROUTING_TRIGGERS: ReadonlySet<string> = new Set([
-  'ConversationOpened',
-  'ConversationPushRejected',
-  'ConversationPushReservationExpired',
-  'ConversationReleasedToQueue',
-  'ConversationTransferredToQueue',
-  'ConversationRequeuedOnSessionClose',
-  'ConversationRequeuedAfterAgentDisconnect',
-  'ConversationRevivedByCustomer',
-  'AgentRegistered',
-  'AgentJoinedQueue',
-  'AgentPresenceChanged',
-  'AgentCapacityChanged',
-  'AgentCapacityReleased',
-  'QueueCreated',
-  'QueueSettingsChanged',
-]);
+/**
+ * Whether an event may make an item routable or let an agent take one (an item opens or comes
+ * back to its queue, an agent becomes available, joins a queue or frees capacity). Every event
+ * type of the log has an entry, so a new one does not compile until it has decided.
+ */
+const TRIGGERS_ROUTING: Record<StoredEventType, boolean> = {
+  ConversationOpened: true,
+  ConversationPicked: false,
+  ConversationPushedToAgent: false,
+  ConversationForceAssigned: false,
+  ConversationPushAccepted: false,
+  ConversationPushRejected: true,
+  ConversationPushReservationExpired: true,
+  ConversationReleasedToQueue: true,
+  ConversationTransferredToQueue: true,
+  ConversationRequeuedOnSessionClose: true,
+  ConversationRequeuedAfterAgentDisconnect: true,
+  ConversationTransferredToAgent: false,
+  ConversationEndedByAgent: false,
+  ConversationEndedByCustomer: false,
+  ConversationAutoMovedToWrapUp: false,
+  ConversationParked: false,
+  ConversationRevivedByAgent: false,
+  ConversationRevivedByCustomer: true,
+  ConversationAbandonedByCustomer: false,
+  ConversationResolved: false,
+  ConversationWrapUpCompleted: false,
+  ConversationClosedForInactivity: false,
+  ConversationForceClosed: false,
+  ConversationAutoClosed: false,
+  AgentDisconnected: false,
+  AgentReconnected: false,
+  CustomerDisconnected: false,
+  CustomerReconnected: false,
+  CustomerMessageReceived: false,
+  AgentMessageSent: false,
+  ConsultStarted: false,
+  ConsultEnded: false,
+  MonitoringStarted: false,
+  AgentRegistered: true,
+  AgentCapacityChanged: true,
+  AgentJoinedQueue: true,
+  AgentLeftQueue: false,
+  AgentPresenceChanged: true,
+  AgentCapacityReserved: false,
+  AgentCapacityBlockedForWrapUp: false,
+  AgentCapacityReleased: true,
+  QueueCreated: true,
+  QueueSettingsChanged: true,
+};
+
+const triggersRouting = (type: string): boolean => Object.hasOwn(TRIGGERS_ROUTING, type) && TRIGGERS_ROUTING[type as StoredEventType];
 
 export interface RoutingSchedule {
   /** A pass also runs this often (real time): wrap-up blocks that ran out, missed triggers. */
@@ -70,7 +103,7 @@ export class PushRoutingProcessManager {
     const head = await this.store.headPosition();
     this.subscription = this.store.subscribeToAll({
       after: head,
-      filter: { streamPrefixes: ['conversation-', AGENT_STREAM_PREFIX, QUEUE_STREAM_PREFIX] },
+      filter: { streamPrefixes: [CONVERSATION_STREAM_PREFIX, AGENT_STREAM_PREFIX, QUEUE_STREAM_PREFIX] },
       onEvents: (events) => this.onEvents(events),
       onError: (error) => this.fail(error),
     });
@@ -97,7 +130,7 @@ export class PushRoutingProcessManager {
   }
 
   private onEvents(events: readonly RecordedEvent[]): void {
-    const triggers = events.filter((event) => ROUTING_TRIGGERS.has(event.type));
+    const triggers = events.filter((event) => triggersRouting(event.type));
     if (triggers.length > 0) this.request(triggers[triggers.length - 1].position);
   }
 

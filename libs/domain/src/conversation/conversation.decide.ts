@@ -3,15 +3,16 @@ import { agent, customer, supervisor, system } from '../shared/actor';
 import { millisBetween, type IsoTime } from '../shared/time';
 import { actionOf, allowedActions, isAllowed, type ConversationAction } from './conversation.actions';
 import { isLiveChat } from './conversation.channel';
-import type { ConversationCommand } from './conversation.commands';
+import type { ConversationCommand, ConversationCommandType } from './conversation.commands';
 import { ConversationError } from './conversation.errors';
 import { validateConversationCommand } from './conversation.validation';
 import type { ConversationEvent, ConversationFact } from './conversation.events';
 import { DEFAULT_CONVERSATION_POLICY, type ConversationPolicy } from './conversation.policy';
-import type {
-  ActiveConversationState,
-  ConversationState,
-  ExistingConversationState,
+import {
+  holderOf,
+  type ActiveConversationState,
+  type ConversationState,
+  type ExistingConversationState,
 } from './conversation.state';
 
 /**
@@ -64,34 +65,49 @@ const notAllowed = (action: ConversationAction, state: ExistingConversationState
   );
 };
 
-/** Actions that only the agent holding the conversation may take, with the agent id they carry. */
-const actingAgentOf = (command: ConversationCommand): string | undefined => {
-  switch (command.type) {
-    case 'AcceptAssignment':
-    case 'RejectAssignment':
-    case 'CloseSession':
-    case 'ReleaseConversation':
-    case 'TransferConversation':
-    case 'ResolveRecord':
-    case 'ReviveConversation':
-    case 'DisconnectAgent':
-    case 'ReconnectAgent':
-    case 'StartConsult':
-      return command.data.agentId;
-    case 'EndConversation':
-      return command.data.by === 'agent' ? command.data.agentId : undefined;
-    case 'RecordMessage':
-      return command.data.from === 'agent' ? command.data.agentId : undefined;
-    default:
-      return undefined;
-  }
+type CommandOfType<T extends ConversationCommandType> = Extract<ConversationCommand, { type: T }>;
+const holderNamed = (command: { data: { agentId: string } }): string => command.data.agentId;
+const noHolderCheck = (): undefined => undefined;
+
+/**
+ * Which commands only the agent holding the conversation may give, and the agent id each one
+ * carries; every command has an entry, so a new one does not compile until it has decided.
+ */
+const ACTING_AGENT: { [T in ConversationCommandType]: (command: CommandOfType<T>) => string | undefined } = {
+  OpenConversation: noHolderCheck,
+  PickConversation: noHolderCheck,
+  AssignConversation: noHolderCheck,
+  AcceptAssignment: holderNamed,
+  RejectAssignment: holderNamed,
+  ExpirePushReservation: noHolderCheck,
+  EndConversation: (command) => (command.data.by === 'agent' ? command.data.agentId : undefined),
+  CloseSession: holderNamed,
+  ReleaseConversation: holderNamed,
+  TransferConversation: holderNamed,
+  ResolveRecord: holderNamed,
+  ReviveConversation: holderNamed,
+  DisconnectAgent: holderNamed,
+  ReconnectAgent: holderNamed,
+  TimeOutAgentDisconnect: noHolderCheck,
+  DisconnectCustomer: noHolderCheck,
+  ReconnectCustomer: noHolderCheck,
+  TimeOutCustomerDisconnect: noHolderCheck,
+  RecordMessage: (command) => (command.data.from === 'agent' ? command.data.agentId : undefined),
+  StartConsult: holderNamed,
+  EndConsult: noHolderCheck,
+  StartMonitoring: noHolderCheck,
+  ForceClose: noHolderCheck,
+  AutoClose: noHolderCheck,
+  CloseForInactivity: noHolderCheck,
 };
+
+const actingAgentOf = <T extends ConversationCommandType>(command: CommandOfType<T>): string | undefined =>
+  (ACTING_AGENT[command.type as T] as (command: CommandOfType<T>) => string | undefined)(command);
 
 const assertActingAgentHoldsIt = (command: ConversationCommand, state: ExistingConversationState): void => {
   const actingAgent = actingAgentOf(command);
   if (actingAgent === undefined) return;
-  const holder = state.status === 'active' || state.status === 'waiting' || state.status === 'wrap_up' ? state.agentId : undefined;
-  if (holder !== actingAgent) {
+  if (holderOf(state) !== actingAgent) {
     throw new ConversationError(
       'CONVERSATION.NOT_HELD_BY_AGENT',
       `Agent ${actingAgent} does not hold this conversation; only the agent who holds it may ${actionOf(command)} it`,
@@ -105,8 +121,9 @@ const asActive = (state: ExistingConversationState): ActiveConversationState => 
   if (state.status !== 'active') throw new Error(`Expected active, got ${state.status}`);
   return state;
 };
-const holderOf = (state: ExistingConversationState): string => {
-  if (state.status === 'active' || state.status === 'waiting' || state.status === 'wrap_up') return state.agentId;
+const heldBy = (state: ExistingConversationState): string => {
+  const agentId = holderOf(state);
+  if (agentId !== undefined) return agentId;
   throw new Error(`No agent holds a conversation that is ${state.status}`);
 };
 
@@ -141,7 +158,7 @@ const decideAllowed = (
     }
     case 'ExpirePushReservation': {
       assertDue(state, 'push reservation', state.statusSince, command.data.timeoutMs, command.metadata.now);
-      const agentId = holderOf(state);
+      const agentId = heldBy(state);
       return [{
         type: 'ConversationPushReservationExpired',
         data: { ...fact(system('push-reservation-timer'), 'push_reservation_timeout'), agentId, queueId, timeoutMs: command.data.timeoutMs },
@@ -205,7 +222,7 @@ const decideAllowed = (
     }
     case 'TimeOutAgentDisconnect': {
       assertDue(state, 'agent disconnect', asActive(state).agentDisconnectedAt, command.data.timeoutMs, command.metadata.now);
-      const agentId = holderOf(state);
+      const agentId = heldBy(state);
       return [{
         type: 'ConversationRequeuedAfterAgentDisconnect',
         data: { ...fact(system('agent-disconnect-timer'), 'agent_disconnect_timeout'), agentId, queueId, timeoutMs: command.data.timeoutMs },
@@ -231,7 +248,7 @@ const decideAllowed = (
         received,
         {
           type: 'ConversationRevivedByCustomer',
-          data: { ...fact(customer(state.customerId), 'customer_wrote_within_revive_window'), previousAgentId: holderOf(state), queueId },
+          data: { ...fact(customer(state.customerId), 'customer_wrote_within_revive_window'), previousAgentId: heldBy(state), queueId },
         },
       ];
     }

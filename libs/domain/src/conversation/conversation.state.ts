@@ -247,3 +247,25 @@ export const evolve = (state: ConversationState, event: ConversationEvent): Conv
 
 export const evolveAll = (events: readonly ConversationEvent[], from: ConversationState = initialConversationState()) =>
   events.reduce(evolve, from);
+
+/** The agent holding it: while active (awaiting acceptance included), waiting or in wrap-up. */
+export const holderOf = (state: ConversationState): string | undefined => {
+  switch (state.status) {
+    case 'active':
+    case 'waiting':
+    case 'wrap_up':
+      return state.agentId;
+    case 'none':
+    case 'open':
+    case 'closed':
+      return undefined;
+    default: {
+      const unknown: never = state;
+      return unknown;
+    }
+  }
+};
+
+/** The agent it is with: its holder, or once closed the last agent who held it. */
+export const agentWithOf = (state: ConversationState): string | undefined =>
+  state.status === 'closed' ? state.lastAgentId : holderOf(state);

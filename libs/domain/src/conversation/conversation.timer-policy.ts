@@ -52,18 +52,14 @@ export const DEFAULT_TIMER_POLICY: TimerPolicy = {
 /** The timers whose duration depends on neither the channel nor the status. */
 export type FixedTimerKind = Exclude<ConversationTimerKind, 'auto_close'>;
 
-export const fixedTimerDurationMs = (kind: FixedTimerKind, policy: TimerPolicy): number => {
-  switch (kind) {
-    case 'push_reservation':
-      return policy.pushReservationTimeoutMs;
-    case 'agent_disconnect':
-      return policy.agentDisconnectTimeoutMs;
-    case 'customer_disconnect':
-      return policy.customerDisconnectTimeoutMs;
-    case 'inactivity':
-      return policy.waitingInactivityTimeoutMs;
-  }
+const FIXED_TIMER_DURATION: Record<FixedTimerKind, (policy: TimerPolicy) => number> = {
+  push_reservation: (policy) => policy.pushReservationTimeoutMs,
+  agent_disconnect: (policy) => policy.agentDisconnectTimeoutMs,
+  customer_disconnect: (policy) => policy.customerDisconnectTimeoutMs,
+  inactivity: (policy) => policy.waitingInactivityTimeoutMs,
 };
+
+export const fixedTimerDurationMs = (kind: FixedTimerKind, policy: TimerPolicy): number => FIXED_TIMER_DURATION[kind](policy);
 
 /** How long this timer runs under the policy, or null when the policy never lets it fire. */
 export const timerDurationMs = (timer: RunningTimer, channel: Channel, policy: TimerPolicy): TimerDuration =>
@@ -73,6 +69,18 @@ export const timerDurationMs = (timer: RunningTimer, channel: Channel, policy: T
 export const timerDueAt = (timer: RunningTimer, channel: Channel, policy: TimerPolicy): IsoTime | undefined => {
   const duration = timerDurationMs(timer, channel, policy);
   return duration === null ? undefined : new Date(Date.parse(timer.since) + duration).toISOString();
+};
+
+/** The command that expires each kind of timer, given its duration; every kind has one. */
+const EXPIRY_COMMAND: Record<
+  ConversationTimerKind,
+  (duration: number, status: LiveStatus, metadata: { now: IsoTime }) => ConversationCommand
+> = {
+  auto_close: (afterMs, forStatus, metadata) => ({ type: 'AutoClose', data: { afterMs, forStatus }, metadata }),
+  push_reservation: (timeoutMs, _status, metadata) => ({ type: 'ExpirePushReservation', data: { timeoutMs }, metadata }),
+  agent_disconnect: (timeoutMs, _status, metadata) => ({ type: 'TimeOutAgentDisconnect', data: { timeoutMs }, metadata }),
+  customer_disconnect: (timeoutMs, _status, metadata) => ({ type: 'TimeOutCustomerDisconnect', data: { timeoutMs }, metadata }),
+  inactivity: (timeoutMs, _status, metadata) => ({ type: 'CloseForInactivity', data: { timeoutMs }, metadata }),
 };
 
 /**
@@ -87,17 +95,5 @@ export const timerCommand = (
 ): ConversationCommand | undefined => {
   const duration = timerDurationMs(timer, channel, policy);
   if (duration === null) return undefined;
-  const metadata = { now };
-  switch (timer.kind) {
-    case 'auto_close':
-      return { type: 'AutoClose', data: { afterMs: duration, forStatus: timer.status }, metadata };
-    case 'push_reservation':
-      return { type: 'ExpirePushReservation', data: { timeoutMs: duration }, metadata };
-    case 'agent_disconnect':
-      return { type: 'TimeOutAgentDisconnect', data: { timeoutMs: duration }, metadata };
-    case 'customer_disconnect':
-      return { type: 'TimeOutCustomerDisconnect', data: { timeoutMs: duration }, metadata };
-    case 'inactivity':
-      return { type: 'CloseForInactivity', data: { timeoutMs: duration }, metadata };
-  }
+  return EXPIRY_COMMAND[timer.kind](duration, timer.status, { now });
 };

@@ -1,3 +1,4 @@
+import { holderOf } from '@lib/domain';
 import type { RecordedEvent } from '@lib/event-store';
 import type { Insertable, Kysely } from 'kysely';
 import type { AuditIndexAgentsTable, AuditIndexTable, ReadModelSchema } from '../database/read-model-schema';
@@ -7,7 +8,6 @@ import {
   chunked,
   conversationIdsOf,
   foldConversationEvents,
-  holderOf,
   isoTime,
   type FoldStep,
   type StoredConversation,

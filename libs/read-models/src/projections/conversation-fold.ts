@@ -1,7 +1,9 @@
 import {
+  conversationIdOfStream,
   evolve,
   initialConversationState,
-  isConversationEvent,
+  requireNextRevision,
+  toConversationEvent,
   type ConversationEvent,
   type ConversationState,
   type ExistingConversationState,
@@ -9,7 +11,6 @@ import {
 import type { RecordedEvent } from '@lib/event-store';
 import type { Kysely } from 'kysely';
 import type { ReadModelSchema } from '../database/read-model-schema';
-import { conversationIdOfStream } from './projection';
 
 /** A conversation's state as a projection stored it, with the revision of the last event folded in. */
 export interface StoredConversation {
@@ -58,17 +59,9 @@ export function foldConversationEvents(
   for (const recorded of events) {
     const conversationId = conversationIdOfStream(recorded.streamName);
     if (conversationId === undefined) continue;
-    if (!isConversationEvent(recorded)) {
-      throw new Error(`Unknown conversation event type ${recorded.type} in ${recorded.streamName}@${recorded.revision}`);
-    }
+    const event = toConversationEvent(recorded);
     const previous = current.get(conversationId) ?? { state: initialConversationState(), revision: -1 };
-    const expectedRevision = previous.revision + 1;
-    if (recorded.revision !== expectedRevision) {
-      throw new Error(
-        `${recorded.streamName}: expected revision ${expectedRevision}, got ${recorded.revision} (an event is missing or repeated)`,
-      );
-    }
-    const event = { type: recorded.type, data: recorded.data } as ConversationEvent;
+    requireNextRevision(recorded, previous.revision);
     const after = evolve(previous.state, event);
     if (after.status === 'none') {
       throw new Error(`${recorded.type} left ${recorded.streamName} without a conversation`);
@@ -79,10 +72,6 @@ export function foldConversationEvents(
   }
   return { steps, latest };
 }
-
-/** The agent holding a conversation: set while active, waiting or in wrap-up. */
-export const holderOf = (state: ConversationState): string | undefined =>
-  state.status === 'active' || state.status === 'waiting' || state.status === 'wrap_up' ? state.agentId : undefined;
 
 /** JSON with object keys sorted and undefined members dropped: the same state always gives the same text. */
 export function canonicalJson(value: unknown): string {

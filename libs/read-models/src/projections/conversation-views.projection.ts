@@ -1,4 +1,4 @@
-import type { ExistingConversationState } from '@lib/domain';
+import { holderOf, type ExistingConversationState } from '@lib/domain';
 import type { RecordedEvent } from '@lib/event-store';
 import type { Insertable, Kysely } from 'kysely';
 import type { ClosedWorkItemsTable, ConversationViewsTable, ReadModelSchema } from '../database/read-model-schema';
@@ -8,7 +8,6 @@ import {
   chunked,
   conversationIdsOf,
   foldConversationEvents,
-  holderOf,
   isoTime,
   type StoredConversation,
 } from './conversation-fold';

@@ -19,15 +19,4 @@ export const AUDIT_INDEX_PROJECTION = 'audit_index';
 export const CONVERSATION_TIMERS_PROJECTION = 'conversation_timers';
 export const AGENTS_AND_QUEUES_PROJECTION = 'agents_and_queues';
 
-/** `<prefix><id>` → `<id>`; undefined for a stream of another family. */
-const idOfStream =
-  (prefix: string) =>
-  (streamName: string): string | undefined =>
-    streamName.startsWith(prefix) && streamName.length > prefix.length ? streamName.slice(prefix.length) : undefined;
-
-/** `conversation-<id>` → `<id>`; undefined for any other stream (agents, queues, ...). */
-export const conversationIdOfStream = idOfStream('conversation-');
-/** `agent-<id>` → `<id>`; undefined for any other stream. */
-export const agentIdOfStream = idOfStream('agent-');
-/** `queue-<id>` → `<id>`; undefined for any other stream. */
-export const queueIdOfStream = idOfStream('queue-');
+export { agentIdOfStream, conversationIdOfStream, queueIdOfStream } from '@lib/domain';

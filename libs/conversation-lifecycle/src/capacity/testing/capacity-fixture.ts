@@ -19,6 +19,8 @@ import {
   type Presence,
   type QueueMode,
   type RegisteredAgent,
+  agentStream,
+  toAgentEvent,
 } from '@lib/domain';
 import {
   EventStoreUnavailableError,
@@ -33,14 +35,13 @@ import {
   type Subscription,
 } from '@lib/event-store';
 import { AgentLedger } from '../../agents/agent-ledger';
-import { agentStream, toAgentEvent } from '../../agents/agent-stream';
 import { conversationLoader } from '../../conversations/conversation-loader';
 import {
   HandleConversationCommand,
   HandleConversationCommandHandler,
-  type CommandRetryPolicy,
   type ConversationCommandResult,
 } from '../../conversations/handle-conversation-command';
+import type { CommandRetryPolicy } from '../../shared/command-retry';
 import { QueueDirectory } from '../../queues/queue-directory';
 import type { ManualClock } from '../../shared/clock';
 import { CapacityCoordinator } from '../capacity-coordinator';

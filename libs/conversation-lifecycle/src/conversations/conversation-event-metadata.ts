@@ -1,8 +1,3 @@
-import { isConversationEvent, type ConversationEvent } from '@lib/domain';
-import type { RecordedEvent } from '@lib/event-store';
-
-export const conversationStream = (conversationId: string): string => `conversation-${conversationId}`;
-
 /**
  * The authenticated caller whose request wrote an event, and the role it acted under (a
  * channel integration acting for the customer, an agent, a supervisor). Absent for the
@@ -23,10 +18,3 @@ export interface ConversationEventMetadata {
   eventIndex: number;
   eventCount: number;
 }
-
-export const toConversationEvent = (recorded: RecordedEvent): ConversationEvent => {
-  if (!isConversationEvent(recorded)) {
-    throw new Error(`Unknown event type ${recorded.type} at ${recorded.streamName}@${recorded.revision}`);
-  }
-  return { type: recorded.type, data: recorded.data } as ConversationEvent;
-};
