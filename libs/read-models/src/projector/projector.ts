@@ -1,4 +1,5 @@
 import { pruneClosedWorkItems } from '../maintenance/prune-closed-work-items';
+import { PositionWaiters } from './position-waiters';
 import type { EventStore, RecordedEvent, Subscription } from '@lib/event-store';
 import type { ReadModelDatabase } from '../database/read-model-database';
 import { runInWriteTransaction } from '../database/write-transaction';
@@ -366,7 +367,15 @@ class ProjectionRunner {
 export class Projector implements ProjectorHost {
   private readonly runners: ProjectionRunner[];
   private readonly onChange?: () => void;
-  private readonly listeners = new Set<() => void>();
+  private readonly waiters = new PositionWaiters({
+    // A view stopped at a failure still answers for positions it had already reached.
+    progress: (position) =>
+      this.runners.some((runner) => runner.failed && runner.reachedPosition < position)
+        ? 'stopped_short'
+        : this.runners.every((runner) => runner.reachedPosition >= position)
+          ? 'reached'
+          : 'pending',
+  });
 
   constructor(
     store: EventStore,
@@ -430,29 +439,12 @@ export class Projector implements ProjectorHost {
       throw new RangeError(`position must be a number, got ${String(position)}`);
     }
     if (!(timeoutMs >= 0)) throw new RangeError(`timeoutMs must be >= 0, got ${String(timeoutMs)}`);
-    return new Promise<boolean>((resolve) => {
-      let settled = false;
-      const finish = (reached: boolean) => {
-        if (settled) return;
-        settled = true;
-        this.listeners.delete(check);
-        clearTimeout(timer);
-        resolve(reached);
-      };
-      const check = () => {
-        // A view stopped at a failure still answers for positions it had already reached.
-        if (this.runners.some((runner) => runner.failed && runner.reachedPosition < position)) finish(false);
-        else if (this.runners.every((runner) => runner.reachedPosition >= position)) finish(true);
-      };
-      const timer = setTimeout(() => finish(false), timeoutMs);
-      this.listeners.add(check);
-      check();
-    });
+    return this.waiters.wait(position, timeoutMs);
   }
 
   private notify(): void {
     this.onChange?.();
-    for (const listener of [...this.listeners]) listener();
+    this.waiters.notify();
   }
 }
 
