@@ -250,7 +250,7 @@ export function validateReportOptions(options: ReportOptions): { from?: number; 
  * The agent whose capacity it uses: active (a push reservation included) or wrap-up (blocked
  * until closed). Waiting uses none.
  */
-export const capacityHolderOf = (state: ConversationState): string | null =>
+const capacityHolderOf = (state: ConversationState): string | null =>
   state.status === 'active' || state.status === 'wrap_up' ? state.agentId : null;
 
 const bucketOf = (state: ExistingConversationState): TimeBucket =>

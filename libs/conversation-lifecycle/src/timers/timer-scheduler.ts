@@ -14,9 +14,6 @@ import { IdempotencyKeyReusedError } from '../conversations/conversation-command
 import { HandleConversationCommand, type ConversationCommandResult } from '../conversations/handle-conversation-command';
 import type { Clock } from '../shared/clock';
 
-export const TIMER_POLICY = Symbol('TIMER_POLICY');
-export const TIMER_SCHEDULE = Symbol('TIMER_SCHEDULE');
-
 export interface TimerSchedule {
   /** How often (real time) the scheduler looks for due timers other than auto-close. */
   pollIntervalMs: number;

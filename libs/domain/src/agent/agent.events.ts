@@ -67,7 +67,6 @@ const EVENT_TYPES: Record<AgentEventType, true> = {
   AgentCapacityReleased: true,
 };
 
-export const AGENT_EVENT_TYPES = Object.keys(EVENT_TYPES) as AgentEventType[];
 
 export const isAgentEvent = (event: { type: string }): event is AgentEvent =>
   Object.prototype.hasOwnProperty.call(EVENT_TYPES, event.type);

@@ -159,7 +159,6 @@ const EVENT_TYPES: Record<ConversationEventType, true> = {
   MonitoringStarted: true,
 };
 
-export const CONVERSATION_EVENT_TYPES = Object.keys(EVENT_TYPES) as ConversationEventType[];
 
 export const isConversationEvent = (event: { type: string }): event is ConversationEvent =>
   Object.prototype.hasOwnProperty.call(EVENT_TYPES, event.type);

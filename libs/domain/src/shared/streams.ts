@@ -2,7 +2,7 @@ import { isAgentEvent, type AgentEvent } from '../agent/agent.events';
 import { evolveAgent, initialAgentState, type AgentState } from '../agent/agent.state';
 import { isConversationEvent, type ConversationEvent } from '../conversation/conversation.events';
 import { evolve, initialConversationState, type ConversationState } from '../conversation/conversation.state';
-import { evolveQueue, initialQueueState, isQueueEvent, type QueueEvent, type QueueState } from '../queue/queue';
+import { isQueueEvent, type QueueEvent } from '../queue/queue';
 
 /**
  * How each kind of aggregate names its stream, and how an event read back from the log becomes
@@ -77,7 +77,7 @@ export interface Folded<S> {
  * Folds the stored events of one stream onto `from`, checking every revision follows the last:
  * the one way every reader of a stream turns it into state.
  */
-export const foldStream = <S, E>(
+const foldStream = <S, E>(
   events: readonly StoredEvent[],
   from: Folded<S>,
   decode: (stored: StoredEvent) => E,
@@ -96,5 +96,3 @@ export const foldConversation = (events: readonly StoredEvent[], from: Folded<Co
   foldStream(events, from, toConversationEvent, evolve);
 export const foldAgent = (events: readonly StoredEvent[], from: Folded<AgentState> = { state: initialAgentState(), revision: -1 }) =>
   foldStream(events, from, toAgentEvent, evolveAgent);
-export const foldQueue = (events: readonly StoredEvent[], from: Folded<QueueState> = { state: initialQueueState(), revision: -1 }) =>
-  foldStream(events, from, toQueueEvent, evolveQueue);

@@ -45,11 +45,6 @@ export function toRecordedEvent(resolved: ResolvedEvent | AllStreamResolvedEvent
   };
 }
 
-/** The event's $all position as the client needs it to resume after it. */
-export function logPositionOf(resolved: AllStreamResolvedEvent): Position | undefined {
-  return resolved.event?.position;
-}
-
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
 }

@@ -90,7 +90,7 @@ function sortKeys(value: unknown): unknown {
 }
 
 /** Parses a stored state; a row that is not a conversation state is a corrupt view and stops the projection. */
-export function parseStoredState(text: string, conversationId: string): ConversationState {
+function parseStoredState(text: string, conversationId: string): ConversationState {
   const state = JSON.parse(text) as ConversationState;
   if (state === null || typeof state !== 'object' || typeof state.status !== 'string') {
     throw new Error(`Stored state of conversation ${conversationId} is not a conversation state`);
