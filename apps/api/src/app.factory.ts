@@ -9,6 +9,7 @@ import { AppModule, type AppOverrides } from './app.module';
 import { assertBodyDepth } from './http/body-depth';
 import { connectionLimits } from './http/connection-limits';
 import { HttpErrorFilter } from './http/http-error.filter';
+import { REQUEST_ID_HEADER, requestIdOf } from './http/request-id';
 import { RequestValidationError } from './http/request-validation.error';
 
 const LOG_LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
@@ -20,7 +21,7 @@ const LOG_LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
 
 /** Builds the HTTP application (not listening yet): shared by main.ts and the e2e tests. */
 export const createApp = async (config: AppConfig, overrides: AppOverrides = {}): Promise<NestFastifyApplication> => {
-  const adapter = new FastifyAdapter(connectionLimits(config));
+  const adapter = new FastifyAdapter({ ...connectionLimits(config), requestIdHeader: false, genReqId: requestIdOf });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, overrides), adapter, {
     logger: LOG_LEVELS[config.logLevel],
     // A provider that fails (an unreachable EventStoreDB) rejects here instead of exiting the
@@ -33,7 +34,11 @@ export const createApp = async (config: AppConfig, overrides: AppOverrides = {})
     // JSON for programs and the OpenAPI page: nothing here loads from elsewhere.
     contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'], scriptSrc: ["'self'"] } },
   });
-  if (config.corsOrigins.length > 0) app.enableCors({ origin: config.corsOrigins, allowedHeaders: ['Authorization', 'Content-Type', 'If-Match', 'Idempotency-Key'], exposedHeaders: ['ETag', 'Location', 'Retry-After', 'Idempotent-Replayed'] });
+  if (config.corsOrigins.length > 0) app.enableCors({ origin: config.corsOrigins, allowedHeaders: ['Authorization', 'Content-Type', 'If-Match', 'Idempotency-Key', REQUEST_ID_HEADER], exposedHeaders: ['ETag', 'Location', 'Retry-After', 'Idempotent-Replayed', REQUEST_ID_HEADER] });
+  // Every answer names its request, errors included, so a caller can quote it.
+  app.getHttpAdapter().getInstance().addHook('onRequest', async (request, reply) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+  });
   // Runs after Fastify parsed the body and before Nest's pipes: a refusal goes through the filter.
   app.getHttpAdapter().getInstance().addHook('preValidation', async (request) => {
     // The API takes JSON only (as its OpenAPI document says); Nest would also parse form bodies.

@@ -20,3 +20,4 @@ export * from './routing/push-routing.process-manager';
 export * from './conversations/conversation-loader';
 export * from './agents/handle-agent-command';
 export * from './queues/define-queue';
+export * from './shared/causation';

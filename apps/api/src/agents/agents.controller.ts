@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { causedByRequest, RequestId } from '../http/request-id';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -37,13 +38,18 @@ export class AgentsController {
   @Post()
   @Allow('RegisterAgent')
   @ApiOperation({ summary: 'Register an agent (capacity, queues, optional presence), or update a registered one' })
-  async register(@CurrentPrincipal() p: Principal, @Body() body: RegisterAgentDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<AgentAnswer> {
+  async register(
+    @CurrentPrincipal() p: Principal,
+    @Body() body: RegisterAgentDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @RequestId() requestId: string,
+  ): Promise<AgentAnswer> {
     for (const queueId of body.queueIds) await this.queues.requireExisting(queueId, 'queueIds');
     const result = await this.run(body.id, {
       type: 'RegisterAgent',
       data: { agentId: body.id, capacity: body.capacity, queueIds: body.queueIds, presence: body.presence, by: admin(p.id) },
       metadata: { now: this.now() },
-    });
+    }, requestId);
     const created = result.events.some((event) => event.type === 'AgentRegistered');
     void reply.status(created ? 201 : 200);
     if (created) reply.header('Location', `/api/agents/${body.id}`);
@@ -70,7 +76,12 @@ export class AgentsController {
   @Allow('ChangePresence')
   @HttpCode(200)
   @ApiOperation({ summary: 'Set the agent\'s presence (available, busy, busy_dnd, away, offline): the agent itself, or a supervisor' })
-  async presence(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) agentId: string, @Body() body: PresenceDto): Promise<AgentAnswer> {
+  async presence(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', EntityIdPipe) agentId: string,
+    @Body() body: PresenceDto,
+    @RequestId() requestId: string,
+  ): Promise<AgentAnswer> {
     // The agent itself when it is the one named; otherwise a supervisor, recorded as such.
     const role = p.roles.includes('agent') && agentId === p.id ? 'agent' : this.access.self(p, 'ChangePresence', agentId);
     const by = role === 'agent' ? agent(p.id) : supervisor(p.id);
@@ -78,12 +89,12 @@ export class AgentsController {
       type: 'ChangePresence',
       data: { presence: body.presence, by },
       metadata: { now: this.now() },
-    });
+    }, requestId);
     return this.answer(agentId, result);
   }
 
-  private run(agentId: string, command: HandleAgentCommand['command']): Promise<AgentCommandResult> {
-    return this.commandBus.execute<HandleAgentCommand, AgentCommandResult>(new HandleAgentCommand(agentId, command));
+  private run(agentId: string, command: HandleAgentCommand['command'], requestId: string): Promise<AgentCommandResult> {
+    return this.commandBus.execute<HandleAgentCommand, AgentCommandResult>(new HandleAgentCommand(agentId, command, causedByRequest(requestId)));
   }
 
   private answer(agentId: string, result: AgentCommandResult): AgentAnswer {

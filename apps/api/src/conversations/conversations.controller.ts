@@ -324,6 +324,7 @@ export class ConversationsController {
       commandIdFrom(headers['idempotency-key']),
       expectedRevisionFrom(headers['if-match']),
       principal,
+      { correlationId: reply.request.id },
     );
     let result: ConversationCommandResult;
     try {

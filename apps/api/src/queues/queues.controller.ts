@@ -1,4 +1,5 @@
 import { Body, Controller, Get, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { causedByRequest, RequestId } from '../http/request-id';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -26,7 +27,12 @@ export class QueuesController {
   @Post()
   @Allow('DefineQueue')
   @ApiOperation({ summary: 'Create a queue (mode pick or push, priority, assignment method), or change its settings' })
-  async define(@CurrentPrincipal() p: Principal, @Body() body: DefineQueueDto, @Res({ passthrough: true }) reply: FastifyReply) {
+  async define(
+    @CurrentPrincipal() p: Principal,
+    @Body() body: DefineQueueDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @RequestId() requestId: string,
+  ) {
     // A setting left out keeps its current value (its default for a new queue): changing the
     // priority alone must not turn a push queue into a pick queue.
     const current = await this.queues.get(body.id);
@@ -38,7 +44,7 @@ export class QueuesController {
       method: body.method ?? known?.method ?? 'highest_free_capacity',
     };
     const result = await this.commandBus.execute<DefineQueueCommand, QueueDefinitionResult>(
-      new DefineQueueCommand(body.id, settings, admin(p.id), this.clock.now().toISOString()),
+      new DefineQueueCommand(body.id, settings, admin(p.id), this.clock.now().toISOString(), causedByRequest(requestId)),
     );
     void reply.status(result.created ? 201 : 200);
     if (result.created) reply.header('Location', `/api/queues/${body.id}`);

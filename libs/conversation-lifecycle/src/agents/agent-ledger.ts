@@ -1,5 +1,6 @@
 import type { AgentCommand, AgentEvent, AgentState, CapacityPolicy } from '@lib/domain';
 import type { EventStore } from '@lib/event-store';
+import type { CausationMetadata } from '../shared/causation';
 import { CommandLoop } from '../shared/command-loop';
 import { DEFAULT_COMMAND_RETRY, loopPolicy, type CommandRetryPolicy } from '../shared/command-retry';
 import { agentKind } from './agent-kind';
@@ -32,8 +33,9 @@ export class AgentLedger {
     this.loop = new CommandLoop(store, agentKind(policy), loopPolicy(retry, cachedAgents));
   }
 
-  async execute(agentId: string, command: AgentCommand): Promise<AgentCommandResult> {
-    const { state, revision, events, position } = await this.loop.execute(agentId, { command });
+  /** `why`: recorded in the metadata of the events written (the request or pass, and what caused it). */
+  async execute(agentId: string, command: AgentCommand, why?: CausationMetadata): Promise<AgentCommandResult> {
+    const { state, revision, events, position } = await this.loop.execute(agentId, { command, metadata: why && { ...why } });
     return { state, revision, events, position };
   }
 

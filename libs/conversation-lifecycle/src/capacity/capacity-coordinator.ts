@@ -10,6 +10,7 @@ import {
   type ReservationPurpose,
 } from '@lib/domain';
 import type { AgentLedger } from '../agents/agent-ledger';
+import type { CausationMetadata } from '../shared/causation';
 import { standingOf } from './conversation-standing';
 
 /** Capacity a conversation command needs on an agent before its own write. */
@@ -71,7 +72,9 @@ export interface CapacityLogger {
 }
 
 /** Loads a conversation from its stream (the truth, not a cache). */
-export type ConversationLoader = (conversationId: string) => Promise<{ state: ConversationState; revision: number }>;
+export type ConversationLoader = (
+  conversationId: string,
+) => Promise<{ state: ConversationState; revision: number; /** Id of the stream's last event, when the loader reads it. */ lastEventId?: string }>;
 
 export const CAPACITY_COORDINATOR = Symbol('CAPACITY_COORDINATOR');
 
@@ -99,14 +102,14 @@ export class CapacityCoordinator {
    * a stale conversation): there is no reservation of this request's to give back, and that claim
    * is not this request's to settle.
    */
-  async reserve(reservation: Reservation, need: CapacityNeed, now: string): Promise<Reservation | undefined> {
+  async reserve(reservation: Reservation, need: CapacityNeed, now: string, why?: CausationMetadata): Promise<Reservation | undefined> {
     const { conversationId, reservationId, conversationRevision } = reservation;
     const { purpose, channel, queueId, by } = need;
     const { state } = await this.ledger.execute(reservation.agentId, {
       type: 'ReserveCapacity',
       data: { conversationId, reservationId, channel, queueId, purpose, conversationRevision, by },
       metadata: { now },
-    });
+    }, why);
     const claim = state.status === 'registered' ? state.claims[conversationId] : undefined;
     const ours = claim?.holding === 'assigned' && claim.reservationId === reservationId && claim.conversationRevision === conversationRevision;
     return ours ? reservation : undefined;
@@ -117,7 +120,7 @@ export class CapacityCoordinator {
    * same assignment (a repeated command, a second router), so the conversation's stream decides:
    * not there yet, the reservation is cancelled; there, the claim is settled against it.
    */
-  async compensate(reservation: Reservation, load: ConversationLoader, now: string): Promise<void> {
+  async compensate(reservation: Reservation, load: ConversationLoader, now: string, why?: CausationMetadata): Promise<void> {
     const { agentId, conversationId, reservationId, conversationRevision } = reservation;
     try {
       const { state, revision } = await load(conversationId);
@@ -126,6 +129,7 @@ export class CapacityCoordinator {
         revision < conversationRevision
           ? { type: 'CancelReservation', data: { conversationId, reservationId, conversationRevision }, metadata: { now } }
           : { type: 'SettleCapacity', data: { conversation: standingOf(conversationId, state, revision) }, metadata: { now } },
+        why,
       );
     } catch (error) {
       this.logger.warn(
@@ -141,6 +145,7 @@ export class CapacityCoordinator {
     after: ConversationState,
     revision: number,
     now: string,
+    why?: CausationMetadata,
   ): Promise<void> {
     const agentId = agentWithOf(before);
     if (agentId === undefined) return;
@@ -150,7 +155,7 @@ export class CapacityCoordinator {
         type: 'SettleCapacity',
         data: { conversation: standingOf(conversationId, after, revision) },
         metadata: { now },
-      });
+      }, why);
     } catch (error) {
       this.logger.warn(
         `Could not settle agent ${agentId}'s capacity after conversation ${conversationId} moved on; the reconciler will: ${describe(error)}`,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AgentLedger } from '../agents/agent-ledger';
 import type { Clock } from '../shared/clock';
 import type { ConversationLoader } from './capacity-coordinator';
@@ -71,6 +72,7 @@ export class CapacityReconciler {
 
   private async pass(): Promise<ReconcilePassResult> {
     const result: ReconcilePassResult = { agents: 0, claims: 0, settled: 0, failed: 0 };
+    const correlationId = `reconcile:${randomUUID()}`;
     for (const agentId of await this.agentsWithClaims()) {
       result.agents++;
       const { state } = await this.ledger.load(agentId);
@@ -78,12 +80,17 @@ export class CapacityReconciler {
       for (const conversationId of Object.keys(state.claims)) {
         result.claims++;
         try {
-          const { state: conversation, revision } = await this.loadConversation(conversationId);
-          const settled = await this.ledger.execute(agentId, {
-            type: 'SettleCapacity',
-            data: { conversation: standingOf(conversationId, conversation, revision), orphanAfterMs: this.schedule.orphanAfterMs },
-            metadata: { now: this.clock.now().toISOString() },
-          });
+          const { state: conversation, revision, lastEventId } = await this.loadConversation(conversationId);
+          // The claim is settled against the conversation as its last event left it (or, for an orphan, its absence).
+          const settled = await this.ledger.execute(
+            agentId,
+            {
+              type: 'SettleCapacity',
+              data: { conversation: standingOf(conversationId, conversation, revision), orphanAfterMs: this.schedule.orphanAfterMs },
+              metadata: { now: this.clock.now().toISOString() },
+            },
+            { correlationId, causationId: lastEventId ?? correlationId },
+          );
           result.settled += settled.events.length;
         } catch (error) {
           result.failed++;

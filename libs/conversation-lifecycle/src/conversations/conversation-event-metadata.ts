@@ -8,8 +8,10 @@ export interface CommandPrincipal {
   role: string;
 }
 
-/** What every conversation event records besides its data: which command wrote it, and for whom. */
-export interface ConversationEventMetadata {
+import type { CausationMetadata } from '../shared/causation';
+
+/** What every conversation event records besides its data: which command wrote it, for whom, and why. */
+export interface ConversationEventMetadata extends Partial<CausationMetadata> {
   principal?: CommandPrincipal;
   commandId: string;
   /** Digest of the command that wrote the event: a reused idempotency key with another body is refused. */

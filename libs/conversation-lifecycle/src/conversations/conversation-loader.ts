@@ -6,5 +6,6 @@ import type { ConversationLoader } from '../capacity/capacity-coordinator';
 export const conversationLoader =
   (store: EventStore): ConversationLoader =>
   async (conversationId) => {
-    return foldConversation(await store.readStream(conversationStream(conversationId)));
+    const recorded = await store.readStream(conversationStream(conversationId));
+    return { ...foldConversation(recorded), lastEventId: recorded[recorded.length - 1]?.id };
   };

@@ -2,6 +2,7 @@ import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import {
   ConversationError,
+  agentStream,
   allowedActions,
   conversationStream,
   evolve,
@@ -13,6 +14,7 @@ import {
   type ExistingConversationState,
 } from '@lib/domain';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '@lib/event-store';
+import type { CausationMetadata } from '../shared/causation';
 import type { CommandPrincipal, ConversationEventMetadata } from './conversation-event-metadata';
 
 export class GetConversationQuery {
@@ -47,8 +49,26 @@ export interface HistoryEntry {
   principal?: CommandPrincipal;
   /** The request (command id) that wrote it. */
   commandId?: string;
+  /** The request, timer pass or routing pass it belongs to. */
+  correlationId?: string;
+  /** What caused it: the command's id, or for a timer or routing the id of the event that started it. */
+  causationId?: string;
   /** The event's own facts, without the fields already shown above. */
   details: Record<string, unknown>;
+  /** What it did to agents' capacity: the agent events that name it (or its command) as their cause. */
+  capacityEffects?: CapacityEffect[];
+}
+
+/** An agent capacity event caused by a conversation event. */
+export interface CapacityEffect {
+  agentId: string;
+  eventId: string;
+  position: number;
+  type: string;
+  at: string;
+  reason: string;
+  correlationId?: string;
+  causationId: string;
 }
 
 const notFound = (conversationId: string) =>
@@ -93,6 +113,8 @@ export class GetConversationHistoryHandler implements IQueryHandler<GetConversat
 
   async execute({ conversationId }: GetConversationHistoryQuery): Promise<HistoryEntry[]> {
     const recorded = await readExisting(this.store, conversationId);
+    const effects = await this.capacityEffects(conversationId, recorded);
+    const attached = new Set<string>();
     return recorded.map((e) => {
       const { at, by, reason, conversationId: _id, ...details } = toConversationEvent(e).data as unknown as {
         at: string; by: Actor; reason: string; conversationId: string;
@@ -103,8 +125,50 @@ export class GetConversationHistoryHandler implements IQueryHandler<GetConversat
         revision: e.revision, position: e.position, eventId: e.id, type: e.type, at, actor: by, reason,
         ...(principal ? { principal } : {}),
         ...(typeof metadata.commandId === 'string' ? { commandId: metadata.commandId } : {}),
+        ...(typeof metadata.correlationId === 'string' ? { correlationId: metadata.correlationId } : {}),
+        ...(typeof metadata.causationId === 'string' ? { causationId: metadata.causationId } : {}),
         details,
+        ...this.effectsOf(e, metadata, effects, attached),
       };
     });
+  }
+
+  /**
+   * The capacity events an entry caused: those naming the event, or (a reservation made before
+   * the write) its command, shown once, at the command's first event.
+   */
+  private effectsOf(
+    event: RecordedEvent,
+    metadata: Partial<ConversationEventMetadata>,
+    effects: CapacityEffect[],
+    attached: Set<string>,
+  ): { capacityEffects?: CapacityEffect[] } {
+    const mine = effects.filter(
+      (effect) => !attached.has(effect.eventId) && (effect.causationId === event.id || effect.causationId === metadata.commandId),
+    );
+    for (const effect of mine) attached.add(effect.eventId);
+    return mine.length > 0 ? { capacityEffects: mine } : {};
+  }
+
+  /** Capacity events about this conversation on the streams of the agents it names. */
+  private async capacityEffects(conversationId: string, recorded: RecordedEvent[]): Promise<CapacityEffect[]> {
+    const agentIds = new Set<string>();
+    for (const event of recorded) {
+      const data = event.data as Record<string, unknown>;
+      for (const key of ['agentId', 'toAgentId'] as const) if (typeof data[key] === 'string') agentIds.add(data[key]);
+    }
+    const effects: CapacityEffect[] = [];
+    for (const agentId of agentIds) {
+      for (const event of await this.store.readStream(agentStream(agentId))) {
+        const data = event.data as { conversationId?: unknown; at?: unknown; reason?: unknown };
+        const { correlationId, causationId } = event.metadata as Partial<CausationMetadata>;
+        if (data.conversationId !== conversationId || typeof causationId !== 'string') continue;
+        effects.push({
+          agentId, eventId: event.id, position: event.position, type: event.type, at: String(data.at), reason: String(data.reason),
+          ...(typeof correlationId === 'string' ? { correlationId } : {}), causationId,
+        });
+      }
+    }
+    return effects.sort((a, b) => a.position - b.position);
   }
 }

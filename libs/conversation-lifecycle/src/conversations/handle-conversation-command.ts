@@ -2,6 +2,10 @@ import { Inject, Optional } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import {
   AgentError,
+  conversationStream,
+  evolve,
+  initialConversationState,
+  toConversationEvent,
   type ConversationCommand,
   type ConversationEvent,
   type ConversationPolicy,
@@ -15,6 +19,7 @@ import { QueueDirectory } from '../queues/queue-directory';
 import { CommandLoop, type AppendOutcome, type Decided } from '../shared/command-loop';
 import { COMMAND_RETRY, loopPolicy, type CommandRetryPolicy } from '../shared/command-retry';
 import { conversationKind } from './conversation-kind';
+import type { Causation, CausationMetadata } from '../shared/causation';
 import type { CommandPrincipal } from './conversation-event-metadata';
 
 export const CONVERSATION_POLICY = Symbol('CONVERSATION_POLICY');
@@ -30,6 +35,8 @@ export class HandleConversationCommand {
     readonly expectedRevision?: number,
     /** Who asked, as authenticated (recorded in every event's metadata); absent for the service's own commands. */
     readonly principal?: CommandPrincipal,
+    /** The request or pass it belongs to and what caused it; absent, both are the command id. */
+    readonly causation?: Causation,
   ) {}
 }
 
@@ -54,7 +61,7 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
   private readonly loop: CommandLoop<ConversationCommand, ConversationEvent, ConversationState>;
 
   constructor(
-    @Inject(EVENT_STORE) store: EventStore,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CONVERSATION_POLICY) policy: ConversationPolicy,
     @Inject(COMMAND_RETRY) retry: CommandRetryPolicy,
     // Without these (unit tests of the lifecycle alone) queues and capacity are not checked.
@@ -66,16 +73,20 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
   }
 
   async execute(envelope: HandleConversationCommand): Promise<ConversationCommandResult> {
-    const { conversationId, command, commandId, expectedRevision, principal } = envelope;
+    const { conversationId, command, commandId, expectedRevision, principal, causation } = envelope;
     await this.requireReferencesExist(command);
-    const capacity = this.capacity ? this.keepCapacity(this.capacity, conversationId, commandId, command.metadata.now) : undefined;
+    const why: CausationMetadata = {
+      correlationId: causation?.correlationId ?? commandId,
+      causationId: causation?.causationId ?? (await this.causeOf(conversationId, causation?.causedByEvent)) ?? commandId,
+    };
+    const capacity = this.capacity ? this.keepCapacity(this.capacity, conversationId, commandId, command.metadata.now, why) : undefined;
     const outcome = await this.loop.execute(
       conversationId,
       {
         command,
         commandId,
         expectedRevision,
-        metadata: principal ? { principal: { id: principal.id, role: principal.role } } : undefined,
+        metadata: { ...(principal ? { principal: { id: principal.id, role: principal.role } } : {}), ...why },
         beforeAppend: capacity?.reserve,
         isStaleRefusal: (error) => error instanceof AgentError,
         afterAppend: capacity?.afterAppend,
@@ -94,7 +105,7 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
    * The capacity side of one command: reserve before each append, settle the agent it moved
    * away from after a write, and give back a reservation whose write did not happen.
    */
-  private keepCapacity(capacity: CapacityCoordinator, conversationId: string, commandId: string, now: string) {
+  private keepCapacity(capacity: CapacityCoordinator, conversationId: string, commandId: string, now: string, why: CausationMetadata) {
     let reservation: Reservation | undefined;
     // When the store failed mid-append the write may still have landed: giving the capacity back
     // could leave the agent holding the conversation uncounted. The reconciler settles it instead.
@@ -109,13 +120,14 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
         if (reservation && (need === undefined || reservation.agentId !== need.agentId || reservation.conversationRevision !== nextRevision)) {
           const earlier = reservation;
           reservation = undefined;
-          await capacity.compensate(earlier, load, now);
+          await capacity.compensate(earlier, load, now, why);
         }
         if (need && !reservation) {
           reservation = await capacity.reserve(
             { agentId: need.agentId, conversationId, reservationId: commandId, conversationRevision: nextRevision },
             need,
             now,
+            why,
           );
         }
         writeOutcomeUnknown = true;
@@ -124,12 +136,27 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
         writeOutcomeUnknown = false;
         if (!outcome.written) return;
         reservation = undefined;
-        await capacity.settleAfter(conversationId, decided.before.state, decided.after, outcome.revision, now);
+        // The agent's claim moves because of the conversation event just written.
+        const causedBy = { correlationId: why.correlationId, causationId: outcome.eventIds[outcome.eventIds.length - 1] };
+        await capacity.settleAfter(conversationId, decided.before.state, decided.after, outcome.revision, now, causedBy);
       },
       giveBackUnused: async () => {
-        if (reservation && !writeOutcomeUnknown) await capacity.compensate(reservation, load, now);
+        if (reservation && !writeOutcomeUnknown) await capacity.compensate(reservation, load, now, why);
       },
     };
+  }
+
+  /** The id of the last event of the conversation at which `test` holds, for a process manager's command. */
+  private async causeOf(conversationId: string, test: Causation['causedByEvent']): Promise<string | undefined> {
+    if (!test) return undefined;
+    let state = initialConversationState();
+    let cause: string | undefined;
+    for (const recorded of await this.store.readStream(conversationStream(conversationId))) {
+      const after = evolve(state, toConversationEvent(recorded));
+      if (test(state, after)) cause = recorded.id;
+      state = after;
+    }
+    return cause;
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Actor, DefineQueue, QueueEvent, QueueSettings, QueueState } from '@lib/domain';
 import type { EventStore } from '@lib/event-store';
+import type { CausationMetadata } from '../shared/causation';
 import { CommandLoop } from '../shared/command-loop';
 import { DEFAULT_COMMAND_RETRY, loopPolicy, type CommandRetryPolicy } from '../shared/command-retry';
 import { queueKind } from './queue-kind';
@@ -47,9 +48,9 @@ export class QueueDirectory {
     return (await this.load(queueId)).state;
   }
 
-  async define(queueId: string, settings: QueueSettings, by: Actor, now: string): Promise<QueueDefinitionResult> {
+  async define(queueId: string, settings: QueueSettings, by: Actor, now: string, why?: CausationMetadata): Promise<QueueDefinitionResult> {
     const command: DefineQueue = { type: 'DefineQueue', data: { queueId, settings, by }, metadata: { now } };
-    const { state, revision, events, position } = await this.loop.execute(queueId, { command });
+    const { state, revision, events, position } = await this.loop.execute(queueId, { command, metadata: why && { ...why } });
     if (state.status !== 'defined') throw new Error(`Queue ${queueId} is not defined after DefineQueue`);
     this.known.add(queueId);
     const created = events.some((event) => event.type === 'QueueCreated');

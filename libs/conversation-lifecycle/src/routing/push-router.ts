@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   AgentError,
   ConversationError,
@@ -67,6 +68,7 @@ export class PushRouter {
     const agents = (await this.views.agentsServing(queueIds, now)).filter((a) => presenceAllows(a.presence, 'push'));
     if (!agents.some((a) => a.free > 0)) return result;
     const items = await this.views.openItems(queueIds, this.batchSize);
+    const correlationId = `routing:${randomUUID()}`;
     for (const item of items) {
       const units = this.policy.unitsPerConversation[item.channel];
       const serving = agents.filter((a) => a.queueIds.includes(item.queueId) && a.free >= units);
@@ -76,7 +78,7 @@ export class PushRouter {
       if (state.status !== 'open' || state.queueId !== item.queueId) continue;
       const chosen = chooseAgent(methodOf.get(item.queueId) ?? 'highest_free_capacity', serving.filter((a) => !declined(state, a)));
       if (!chosen) continue;
-      if (await this.offer(item.conversationId, chosen, revision)) {
+      if (await this.offer(item.conversationId, chosen, revision, correlationId)) {
         result.offered++;
         chosen.free -= units;
         chosen.lastAssignedAt = now;
@@ -89,7 +91,7 @@ export class PushRouter {
     return result;
   }
 
-  private async offer(conversationId: string, chosen: RoutableAgent, revision: number): Promise<boolean> {
+  private async offer(conversationId: string, chosen: RoutableAgent, revision: number, correlationId: string): Promise<boolean> {
     const now = this.clock.now().toISOString();
     try {
       await this.commands.execute(
@@ -99,6 +101,8 @@ export class PushRouter {
           `routing:${conversationId}:${revision + 1}:${chosen.agentId}`,
           // Chosen on this revision (who declined it, its queue): if it moved, the choice is void.
           revision,
+          undefined,
+          { correlationId, causedByEvent: madeRoutable },
         ),
       );
       return true;
@@ -123,6 +127,10 @@ export class PushRouter {
     }
   }
 }
+
+/** The event that put the conversation (back) in its queue to be routed. */
+const madeRoutable = (before: ConversationState, after: ConversationState): boolean =>
+  after.status === 'open' && (before.status !== 'open' || before.queueId !== after.queueId);
 
 const declined = (state: ConversationState, agent: RoutableAgent): boolean =>
   state.status !== 'none' && state.declinedBy.includes(agent.agentId);

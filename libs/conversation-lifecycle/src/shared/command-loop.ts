@@ -66,7 +66,7 @@ export interface Decided<C, E, S> {
   after: S;
 }
 
-export type AppendOutcome = { written: true; revision: number; position: number } | { written: false };
+export type AppendOutcome = { written: true; revision: number; position: number; eventIds: string[] } | { written: false };
 
 export interface CommandRun<C, E, S> {
   command: C;
@@ -200,9 +200,10 @@ export class CommandLoop<C, E extends { type: string; data: unknown }, S> {
         continue;
       }
 
+      const toAppend = this.toAppend(stream, run, current.revision, commandFingerprint, events);
       let appended;
       try {
-        appended = await this.store.appendToStream(stream, this.toAppend(stream, run, current.revision, commandFingerprint, events), {
+        appended = await this.store.appendToStream(stream, toAppend, {
           expectedRevision: current.revision === -1 ? 'no_stream' : current.revision,
         });
       } catch (error) {
@@ -241,7 +242,7 @@ export class CommandLoop<C, E extends { type: string; data: unknown }, S> {
               fingerprint: commandFingerprint, status: kind.statusOf(decided.after), revision, position,
             });
       this.cache.set(id, { state: decided.after, revision, commands });
-      await run.afterAppend?.(decided, { written: true, revision, position });
+      await run.afterAppend?.(decided, { written: true, revision, position, eventIds: toAppend.map((event) => event.id) });
       return { state: decided.after, revision, events, position };
     }
   }

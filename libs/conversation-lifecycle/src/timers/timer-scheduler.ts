@@ -1,10 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import type { CommandBus } from '@nestjs/cqrs';
 import {
   CHANNELS,
   ConversationError,
   LIVE_STATUSES,
   fixedTimerDurationMs,
+  runningTimers,
   timerCommand,
+  type ConversationState,
   type FixedTimerKind,
   type RunningTimer,
   type TimerPolicy,
@@ -156,6 +159,7 @@ export class TimerScheduler {
     const sweep = forceSweep || nowMs >= this.nextSweepAtMs || nowMs < this.nextSweepAtMs - this.schedule.autoCloseSweepIntervalMs;
     const cutoffs = this.cutoffs(nowMs, sweep);
     const result = emptyResult(sweep);
+    const correlationId = `timers:${randomUUID()}`;
     const firedByKind = new Map<string, number>();
     const stillDue = new Set<string>();
     let firstFailure: string | undefined;
@@ -174,7 +178,7 @@ export class TimerScheduler {
         return !this.settled.has(key);
       });
       await inParallel(toSend, this.schedule.concurrency, stopped, async (timer) => {
-        const outcome = await this.fire(timer);
+        const outcome = await this.fire(timer, correlationId);
         result[outcome.kind] += 1;
         if (outcome.kind === 'failed') firstFailure ??= outcome.reason;
         else this.settled.add(settledKey(timer));
@@ -221,13 +225,17 @@ export class TimerScheduler {
   }
 
   /** Sends one expiry, as of the clock's time now (never before the cutoff the timer was found due by). */
-  private async fire(timer: StoredTimer): Promise<{ kind: 'fired' | 'alreadyFired' | 'outdated' } | { kind: 'failed'; reason: string }> {
+  private async fire(timer: StoredTimer, correlationId: string): Promise<{ kind: 'fired' | 'alreadyFired' | 'outdated' } | { kind: 'failed'; reason: string }> {
     const running: RunningTimer = { kind: timer.kind, since: timer.since, status: timer.status };
     const command = timerCommand(running, timer.channel, this.policy, this.clock.now().toISOString());
     if (command === undefined) return { kind: 'outdated' };
     try {
       const result = await this.commandBus.execute<HandleConversationCommand, ConversationCommandResult>(
-        new HandleConversationCommand(timer.conversationId, command, timerCommandId(running)),
+        new HandleConversationCommand(timer.conversationId, command, timerCommandId(running), undefined, undefined, {
+          correlationId,
+          // Caused by the event that started the timer's condition.
+          causedByEvent: (before, after) => isRunning(after, running) && !isRunning(before, running),
+        }),
       );
       return { kind: result.applied ? 'fired' : 'alreadyFired' };
     } catch (error) {
@@ -240,6 +248,9 @@ export class TimerScheduler {
     }
   }
 }
+
+const isRunning = (state: ConversationState, timer: RunningTimer): boolean =>
+  runningTimers(state).some((running) => running.kind === timer.kind && running.since === timer.since);
 
 /**
  * One id per timer: the same condition (kind, status, start) always expires with the same
