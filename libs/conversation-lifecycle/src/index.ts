@@ -21,3 +21,4 @@ export * from './conversations/conversation-loader';
 export * from './agents/handle-agent-command';
 export * from './queues/define-queue';
 export * from './shared/causation';
+export * from './shared/lifecycle-observer';

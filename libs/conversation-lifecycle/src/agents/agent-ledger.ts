@@ -1,6 +1,7 @@
 import type { AgentCommand, AgentEvent, AgentState, CapacityPolicy } from '@lib/domain';
 import type { EventStore } from '@lib/event-store';
 import type { CausationMetadata } from '../shared/causation';
+import { observed, UNOBSERVED, type LifecycleObserver } from '../shared/lifecycle-observer';
 import { CommandLoop } from '../shared/command-loop';
 import { DEFAULT_COMMAND_RETRY, loopPolicy, type CommandRetryPolicy } from '../shared/command-retry';
 import { agentKind } from './agent-kind';
@@ -29,13 +30,25 @@ export interface AgentCommandResult extends AgentSnapshot {
 export class AgentLedger {
   private readonly loop: CommandLoop<AgentCommand, AgentEvent, AgentState>;
 
-  constructor(store: EventStore, policy: CapacityPolicy, cachedAgents = 5_000, retry: CommandRetryPolicy = DEFAULT_COMMAND_RETRY) {
+  constructor(
+    store: EventStore,
+    policy: CapacityPolicy,
+    cachedAgents = 5_000,
+    retry: CommandRetryPolicy = DEFAULT_COMMAND_RETRY,
+    private readonly observer: LifecycleObserver = UNOBSERVED,
+  ) {
     this.loop = new CommandLoop(store, agentKind(policy), loopPolicy(retry, cachedAgents));
   }
 
   /** `why`: recorded in the metadata of the events written (the request or pass, and what caused it). */
   async execute(agentId: string, command: AgentCommand, why?: CausationMetadata): Promise<AgentCommandResult> {
-    const { state, revision, events, position } = await this.loop.execute(agentId, { command, metadata: why && { ...why } });
+    const { state, revision, events, position } = await observed(
+      this.observer,
+      'agent',
+      command.type,
+      () => this.loop.execute(agentId, { command, metadata: why && { ...why } }),
+      (outcome) => (outcome.events.length > 0 ? 'applied' : 'unchanged'),
+    );
     return { state, revision, events, position };
   }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentLedger } from '../agents/agent-ledger';
 import type { Clock } from '../shared/clock';
+import { UNOBSERVED, type LifecycleObserver } from '../shared/lifecycle-observer';
 import type { ConversationLoader } from './capacity-coordinator';
 import { standingOf } from './conversation-standing';
 
@@ -48,6 +49,7 @@ export class CapacityReconciler {
     private readonly clock: Clock,
     private readonly schedule: ReconcilerSchedule = DEFAULT_RECONCILER_SCHEDULE,
     private readonly logger: ReconcilerLogger = { warn: () => undefined },
+    private readonly observer: LifecycleObserver = UNOBSERVED,
   ) {}
 
   start(): void {
@@ -98,6 +100,7 @@ export class CapacityReconciler {
         }
       }
     }
+    this.observer.reconcilerPass(result);
     return result;
   }
 }

@@ -16,6 +16,7 @@ import { EVENT_STORE, type EventStore } from '@lib/event-store';
 import { AgentLedger } from '../agents/agent-ledger';
 import { CAPACITY_COORDINATOR, type CapacityCoordinator, type Reservation } from '../capacity/capacity-coordinator';
 import { QueueDirectory } from '../queues/queue-directory';
+import { LIFECYCLE_OBSERVER, observed, UNOBSERVED, type LifecycleObserver } from '../shared/lifecycle-observer';
 import { CommandLoop, type AppendOutcome, type Decided } from '../shared/command-loop';
 import { COMMAND_RETRY, loopPolicy, type CommandRetryPolicy } from '../shared/command-retry';
 import { conversationKind } from './conversation-kind';
@@ -68,11 +69,18 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
     @Optional() @Inject(CAPACITY_COORDINATOR) private readonly capacity?: CapacityCoordinator,
     @Optional() @Inject(QueueDirectory) private readonly queues?: QueueDirectory,
     @Optional() @Inject(AgentLedger) private readonly agents?: AgentLedger,
+    @Optional() @Inject(LIFECYCLE_OBSERVER) private readonly observer: LifecycleObserver = UNOBSERVED,
   ) {
     this.loop = new CommandLoop(store, conversationKind(policy), loopPolicy(retry, retry.cachedConversations));
   }
 
-  async execute(envelope: HandleConversationCommand): Promise<ConversationCommandResult> {
+  execute(envelope: HandleConversationCommand): Promise<ConversationCommandResult> {
+    return observed(this.observer, 'conversation', envelope.command.type, () => this.handle(envelope), (result) =>
+      result.applied ? 'applied' : 'repeated',
+    );
+  }
+
+  private async handle(envelope: HandleConversationCommand): Promise<ConversationCommandResult> {
     const { conversationId, command, commandId, expectedRevision, principal, causation } = envelope;
     await this.requireReferencesExist(command);
     const why: CausationMetadata = {

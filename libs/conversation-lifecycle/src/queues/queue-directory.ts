@@ -1,6 +1,7 @@
 import type { Actor, DefineQueue, QueueEvent, QueueSettings, QueueState } from '@lib/domain';
 import type { EventStore } from '@lib/event-store';
 import type { CausationMetadata } from '../shared/causation';
+import { observed, UNOBSERVED, type LifecycleObserver } from '../shared/lifecycle-observer';
 import { CommandLoop } from '../shared/command-loop';
 import { DEFAULT_COMMAND_RETRY, loopPolicy, type CommandRetryPolicy } from '../shared/command-retry';
 import { queueKind } from './queue-kind';
@@ -34,7 +35,11 @@ export class QueueDirectory {
   private readonly known = new Set<string>();
   private readonly loop: CommandLoop<DefineQueue, QueueEvent, QueueState>;
 
-  constructor(store: EventStore, retry: CommandRetryPolicy = DEFAULT_COMMAND_RETRY) {
+  constructor(
+    store: EventStore,
+    retry: CommandRetryPolicy = DEFAULT_COMMAND_RETRY,
+    private readonly observer: LifecycleObserver = UNOBSERVED,
+  ) {
     this.loop = new CommandLoop(store, queueKind, loopPolicy(retry, CACHED_QUEUES));
   }
 
@@ -50,7 +55,13 @@ export class QueueDirectory {
 
   async define(queueId: string, settings: QueueSettings, by: Actor, now: string, why?: CausationMetadata): Promise<QueueDefinitionResult> {
     const command: DefineQueue = { type: 'DefineQueue', data: { queueId, settings, by }, metadata: { now } };
-    const { state, revision, events, position } = await this.loop.execute(queueId, { command, metadata: why && { ...why } });
+    const { state, revision, events, position } = await observed(
+      this.observer,
+      'queue',
+      command.type,
+      () => this.loop.execute(queueId, { command, metadata: why && { ...why } }),
+      (outcome) => (outcome.events.length > 0 ? 'applied' : 'unchanged'),
+    );
     if (state.status !== 'defined') throw new Error(`Queue ${queueId} is not defined after DefineQueue`);
     this.known.add(queueId);
     const created = events.some((event) => event.type === 'QueueCreated');

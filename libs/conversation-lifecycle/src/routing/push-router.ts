@@ -16,6 +16,7 @@ import {
 } from '../conversations/conversation-command.errors';
 import { HandleConversationCommand, type ConversationCommandResult } from '../conversations/handle-conversation-command';
 import type { Clock } from '../shared/clock';
+import { UNOBSERVED, type LifecycleObserver } from '../shared/lifecycle-observer';
 import { chooseAgent } from './choose-agent';
 import type { RoutableAgent, RoutingViews } from './routing-views';
 
@@ -56,9 +57,16 @@ export class PushRouter {
     private readonly loadConversation: ConversationLoader,
     private readonly logger: RouterLogger = { warn: () => undefined },
     private readonly batchSize = DEFAULT_ROUTING_BATCH_SIZE,
+    private readonly observer: LifecycleObserver = UNOBSERVED,
   ) {}
 
   async runOnce(): Promise<RoutingPassResult> {
+    const result = await this.pass();
+    this.observer.routingPass(result);
+    return result;
+  }
+
+  private async pass(): Promise<RoutingPassResult> {
     const result: RoutingPassResult = { offered: 0, refused: 0, considered: 0 };
     const queues = await this.views.pushQueues();
     if (queues.length === 0) return result;

@@ -16,6 +16,7 @@ import { cursorAfter, type DueTimerCutoff, type DueTimersCursor, type StoredTime
 import { IdempotencyKeyReusedError } from '../conversations/conversation-command.errors';
 import { HandleConversationCommand, type ConversationCommandResult } from '../conversations/handle-conversation-command';
 import type { Clock } from '../shared/clock';
+import { UNOBSERVED, type LifecycleObserver } from '../shared/lifecycle-observer';
 
 export interface TimerSchedule {
   /** How often (real time) the scheduler looks for due timers other than auto-close. */
@@ -96,6 +97,7 @@ export class TimerScheduler {
     private readonly schedule: TimerSchedule,
     private readonly timers: TimerQueries,
     private readonly logger: TimerLogger,
+    private readonly observer: LifecycleObserver = UNOBSERVED,
   ) {}
 
   /** Runs a pass now (with the sweep), then one every poll interval. */
@@ -203,6 +205,7 @@ export class TimerScheduler {
       this.logger.warn(`${result.failed} due timers could not fire; the next pass tries again. First error: ${firstFailure}`);
     }
     this.lastPass = { at: startedAt.toISOString(), ...result };
+    this.observer.timerPass(result);
     // Some failures among successes are a store's hiccup; nothing but failures means timers are stuck.
     this.lastError = result.failed > 0 && result.fired === 0 ? `${result.failed} due timers could not fire: ${firstFailure}` : undefined;
     return result;
