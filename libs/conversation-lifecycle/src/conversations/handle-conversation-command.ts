@@ -87,7 +87,7 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
       correlationId: causation?.correlationId ?? commandId,
       causationId: causation?.causationId ?? (await this.causeOf(conversationId, causation?.causedByEvent)) ?? commandId,
     };
-    const capacity = this.capacity ? this.keepCapacity(this.capacity, conversationId, commandId, command.metadata.now, why) : undefined;
+    const capacity = this.capacity ? this.keepCapacity(this.capacity, conversationId, commandId, command.metadata.now, why.correlationId) : undefined;
     const outcome = await this.loop.execute(
       conversationId,
       {
@@ -113,7 +113,9 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
    * The capacity side of one command: reserve before each append, settle the agent it moved
    * away from after a write, and give back a reservation whose write did not happen.
    */
-  private keepCapacity(capacity: CapacityCoordinator, conversationId: string, commandId: string, now: string, why: CausationMetadata) {
+  private keepCapacity(capacity: CapacityCoordinator, conversationId: string, commandId: string, now: string, correlationId: string) {
+    // A reservation, and giving it back, are for the command itself (whatever caused the command).
+    const forCommand: CausationMetadata = { correlationId, causationId: commandId };
     let reservation: Reservation | undefined;
     // When the store failed mid-append the write may still have landed: giving the capacity back
     // could leave the agent holding the conversation uncounted. The reconciler settles it instead.
@@ -128,14 +130,14 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
         if (reservation && (need === undefined || reservation.agentId !== need.agentId || reservation.conversationRevision !== nextRevision)) {
           const earlier = reservation;
           reservation = undefined;
-          await capacity.compensate(earlier, load, now, why);
+          await capacity.compensate(earlier, load, now, forCommand);
         }
         if (need && !reservation) {
           reservation = await capacity.reserve(
             { agentId: need.agentId, conversationId, reservationId: commandId, conversationRevision: nextRevision },
             need,
             now,
-            why,
+            forCommand,
           );
         }
         writeOutcomeUnknown = true;
@@ -145,11 +147,11 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
         if (!outcome.written) return;
         reservation = undefined;
         // The agent's claim moves because of the conversation event just written.
-        const causedBy = { correlationId: why.correlationId, causationId: outcome.eventIds[outcome.eventIds.length - 1] };
+        const causedBy = { correlationId, causationId: outcome.eventIds[outcome.eventIds.length - 1] };
         await capacity.settleAfter(conversationId, decided.before.state, decided.after, outcome.revision, now, causedBy);
       },
       giveBackUnused: async () => {
-        if (reservation && !writeOutcomeUnknown) await capacity.compensate(reservation, load, now, why);
+        if (reservation && !writeOutcomeUnknown) await capacity.compensate(reservation, load, now, forCommand);
       },
     };
   }

@@ -253,7 +253,7 @@ export class TimerScheduler {
 }
 
 const isRunning = (state: ConversationState, timer: RunningTimer): boolean =>
-  runningTimers(state).some((running) => running.kind === timer.kind && running.since === timer.since);
+  runningTimers(state).some((running) => running.kind === timer.kind && running.status === timer.status && running.since === timer.since);
 
 /**
  * One id per timer: the same condition (kind, status, start) always expires with the same
