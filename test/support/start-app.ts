@@ -1,4 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { DestinationStream } from 'pino';
+import { e2eLogDestination } from './e2e-log';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +45,8 @@ export interface StartAppOptions {
    * needs them (see OnDemandProvisioning); 'none': the suite creates them itself.
    */
   provision?: 'on-demand' | 'none';
+  /** Where the app's log lines go (default: this run's e2e log file, at LOG_LEVEL log unless env sets it). */
+  logDestination?: DestinationStream;
 }
 
 export interface TestApp {
@@ -106,13 +110,14 @@ export const startApp = async (options: StartAppOptions = {}): Promise<TestApp> 
   // expect conversations to wait for them, not to be auto-closed behind their back.
   // Rate limits high enough never to be what a suite measures (the identity suite sets its own).
   const limits = { RATE_LIMIT_PER_MINUTE: '1000000', AUTH_FAILURES_PER_MINUTE: '1000000' };
-  const config = loadConfig({ ...storeEnv, LOG_LEVEL: 'error', TIMERS: 'off', ROUTING: 'off', ...limits, ...options.env });
+  const config = loadConfig({ ...storeEnv, LOG_LEVEL: 'log', TIMERS: 'off', ROUTING: 'off', ...limits, ...options.env });
   const signingKey = config.authJwksUrl ? undefined : (await generateSigningKey()).key;
   const token: TestApp['token'] = (sub, roles, tokenOptions = {}) => {
     if (!signingKey) throw new Error('This app trusts an identity provider: sign tokens with its key');
     return issueToken(signingKey, { sub, roles, ttlMs: tokenOptions.ttlMs ?? 3_600_000, issuer: tokenOptions.issuer, audience: tokenOptions.audience, now: tokenOptions.now ?? clock.now() });
   };
-  const app = await createApp(config, { clock, eventStore: store, signingKey }).catch((error: unknown) => {
+  const logDestination = options.logDestination ?? e2eLogDestination();
+  const app = await createApp(config, { clock, eventStore: store, signingKey, logDestination }).catch((error: unknown) => {
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });
     throw error;
   });

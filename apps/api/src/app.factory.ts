@@ -1,33 +1,33 @@
-import { UnsupportedMediaTypeException, ValidationPipe, type LogLevel } from '@nestjs/common';
+import { UnsupportedMediaTypeException, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { AppConfig } from './config/app-config';
+import { Logger } from 'nestjs-pino';
 import { AppModule, type AppOverrides } from './app.module';
+import { logEveryAnswer } from './logging/access-log';
+import { createRootLogger } from './logging/root-logger';
 import { assertBodyDepth } from './http/body-depth';
 import { connectionLimits } from './http/connection-limits';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { REQUEST_ID_HEADER, requestIdOf } from './http/request-id';
 import { RequestValidationError } from './http/request-validation.error';
 
-const LOG_LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  log: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
-};
-
 /** Builds the HTTP application (not listening yet): shared by main.ts and the e2e tests. */
 export const createApp = async (config: AppConfig, overrides: AppOverrides = {}): Promise<NestFastifyApplication> => {
   const adapter = new FastifyAdapter({ ...connectionLimits(config), requestIdHeader: false, genReqId: requestIdOf });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, overrides), adapter, {
-    logger: LOG_LEVELS[config.logLevel],
+  const logger = createRootLogger(config.logLevel, overrides.logDestination);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, overrides, logger), adapter, {
+    // Lines logged while the modules start wait for the JSON logger.
+    bufferLogs: true,
     // A provider that fails (an unreachable EventStoreDB) rejects here instead of exiting the
     // process: main.ts reports it and exits, tests see the error.
     abortOnError: false,
   });
+  app.useLogger(app.get(Logger));
+  logEveryAnswer(app.getHttpAdapter().getInstance(), logger);
   // Limits are applied by the AuthGuard (per principal, and per address for failed authentication).
   await app.register(rateLimit as never, { global: false });
   await app.register(helmet as never, {

@@ -1,5 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import {
   CLOCK,
   COMMAND_RETRY,
@@ -15,6 +17,8 @@ import type { SigningKey } from './auth/signing-key';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { ConversationsController } from './conversations/conversations.controller';
 import { HealthController } from './health/health.controller';
+import { requestIdOf } from './http/request-id';
+import { createRootLogger } from './logging/root-logger';
 import { EventStoreModule } from './infrastructure/event-store.module';
 import { ReadModelsModule } from './infrastructure/read-models.module';
 import { TimersModule } from './infrastructure/timers.module';
@@ -24,16 +28,17 @@ import { QueuesController } from './queues/queues.controller';
 import { ReadYourWrites } from './views/read-your-writes';
 import { ViewsController } from './views/views.controller';
 
-/** What tests may replace: the clock, the store, and the embedded signing key. */
+/** What tests may replace: the clock, the store, the embedded signing key, where logs go. */
 export interface AppOverrides {
   clock?: Clock;
   eventStore?: EventStore;
   signingKey?: SigningKey;
+  logDestination?: DestinationStream;
 }
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, overrides: AppOverrides = {}): DynamicModule {
+  static forRoot(config: AppConfig, overrides: AppOverrides = {}, logger: PinoLogger = createRootLogger(config.logLevel, overrides.logDestination)): DynamicModule {
     const shared = {
       module: class SharedProvidersModule {},
       global: true,
@@ -49,6 +54,10 @@ export class AppModule {
       module: AppModule,
       imports: [
         CqrsModule.forRoot(),
+        // Nest's own and every provider's log lines, with the request id of the request they belong to.
+        LoggerModule.forRoot({
+          pinoHttp: { logger, autoLogging: false, quietReqLogger: true, genReqId: requestIdOf, customAttributeKeys: { reqId: 'requestId' } },
+        }),
         shared,
         EventStoreModule.forConfig(config, overrides.eventStore),
         AuthModule.forConfig(config, overrides.signingKey),

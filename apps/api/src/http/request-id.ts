@@ -13,9 +13,16 @@ const ACCEPTABLE_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
  * every log line of the request, and recorded as the correlation id of the events it writes.
  */
 export const requestIdOf = (request: IncomingMessage): string => {
-  const given = request.headers[REQUEST_ID_HEADER.toLowerCase()];
-  return typeof given === 'string' && ACCEPTABLE_REQUEST_ID.test(given) ? given : randomUUID();
+  // Asked once by Fastify and once by the logger's middleware: both must get the same id.
+  const remembered = request as IncomingMessage & { [REQUEST_ID]?: string };
+  if (remembered[REQUEST_ID] === undefined) {
+    const given = request.headers[REQUEST_ID_HEADER.toLowerCase()];
+    remembered[REQUEST_ID] = typeof given === 'string' && ACCEPTABLE_REQUEST_ID.test(given) ? given : randomUUID();
+  }
+  return remembered[REQUEST_ID];
 };
+
+const REQUEST_ID = Symbol('requestId');
 
 /** The current request's id, for the causation of what it writes: `@RequestId() requestId: string`. */
 export const RequestId = createParamDecorator((_data: unknown, context: ExecutionContext): string => {
