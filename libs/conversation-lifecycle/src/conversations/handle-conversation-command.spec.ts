@@ -1,5 +1,6 @@
 import { DEFAULT_CONVERSATION_POLICY, type ConversationCommand } from '@lib/domain';
 import { InMemoryEventStore, type EventStore } from '@lib/event-store';
+import { DelegatingEventStore } from '@lib/event-store/testing/delegating-event-store';
 import { IdempotencyKeyReusedError, RevisionMismatchError } from './conversation-command.errors';
 import { DEFAULT_COMMAND_RETRY } from '../shared/command-retry';
 import { HandleConversationCommand, HandleConversationCommandHandler } from './handle-conversation-command';
@@ -133,20 +134,15 @@ describe('HandleConversationCommandHandler with a cache per instance', () => {
     // b reads the stream, then a appends the expiry before b appends its own: the same command
     // (same id, same duration) decided a millisecond later, so its events carry another time.
     let betweenReadAndAppend: (() => Promise<unknown>) | undefined;
-    const racingStore: EventStore = {
-      appendToStream: (...args) => store.appendToStream(...args),
-      readAll: (...args) => store.readAll(...args),
-      subscribeToAll: (...args) => store.subscribeToAll(...args),
-      headPosition: () => store.headPosition(),
-      close: () => store.close(),
-      readStream: async (...args) => {
-        const read = await store.readStream(...args);
+    const racingStore: EventStore = new (class extends DelegatingEventStore {
+      override async readStream(...args: Parameters<EventStore['readStream']>) {
+        const read = await super.readStream(...args);
         const interleave = betweenReadAndAppend;
         betweenReadAndAppend = undefined;
         await interleave?.();
         return read;
-      },
-    };
+      }
+    })(store);
     const b = new HandleConversationCommandHandler(racingStore, DEFAULT_CONVERSATION_POLICY, DEFAULT_COMMAND_RETRY);
     await a.execute(new HandleConversationCommand(ID, open(), 'open'));
     const pushed = await a.execute(new HandleConversationCommand(ID, {

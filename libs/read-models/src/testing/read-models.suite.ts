@@ -4,7 +4,8 @@
  * InMemoryEventStore; the projector under test keeps the tables, and the reference is always
  * a rebuild from the whole log into a fresh database.
  */
-import { InMemoryEventStore, type EventStore } from '@lib/event-store';
+import { InMemoryEventStore, type EventStore, type ReadAllOptions } from '@lib/event-store';
+import { DelegatingEventStore } from '@lib/event-store/testing/delegating-event-store';
 import { waitUntil } from '@lib/event-store/testing/wait-until';
 import fc from 'fast-check';
 import { sql, type Kysely } from 'kysely';
@@ -857,22 +858,17 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
         // A writer sneaks in after the rebuild's last read and before its swap; the projector
         // applies that event to the old tables before the swap begins.
         let raced = false;
-        const racing: EventStore = {
-          appendToStream: (stream, events, appendOptions) => store.appendToStream(stream, events, appendOptions),
-          readStream: (stream, readOptions) => store.readStream(stream, readOptions),
-          readAll: async (readOptions) => {
-            const page = await store.readAll(readOptions);
+        const racing: EventStore = new (class extends DelegatingEventStore {
+          override async readAll(readOptions?: ReadAllOptions) {
+            const page = await super.readAll(readOptions);
             if (page.length === 0 && !raced) {
               raced = true;
               await log.customerWrites('q1', 2);
               expect(await projector.waitForPosition(log.lastPosition, 5000)).toBe(true);
             }
             return page;
-          },
-          subscribeToAll: (subscribeOptions) => store.subscribeToAll(subscribeOptions),
-          headPosition: () => store.headPosition(),
-          close: () => store.close(),
-        };
+          }
+        })(store);
         const result = await rebuildReadModels(racing, database, { batchSize: 1 });
         expect(raced).toBe(true);
         expect(result.position).toBe(await store.headPosition());

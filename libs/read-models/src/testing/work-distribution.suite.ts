@@ -19,7 +19,7 @@ import { MAX_PAGE_LIMIT, type AgentCapacity, type Page, type PageRequest } from 
 import { rebuildReadModels } from '../rebuild/rebuild-read-models';
 import { AgentLog } from './agent-log';
 import { at, ConversationLog } from './conversation-log';
-import { playAgentHistory, randomAgentHistory, RANDOM_AGENTS, RANDOM_QUEUES } from './random-agent-history';
+import { playAgentHistory, randomAgentHistory, RANDOM_AGENTS, RANDOM_QUEUES } from './random-history';
 import { checkpointsOf, dumpViews, type ViewDump } from './table-dump';
 import type { TestDatabase, TestDatabases } from './read-models.suite';
 

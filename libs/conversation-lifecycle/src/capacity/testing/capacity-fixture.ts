@@ -34,6 +34,7 @@ import {
   type SubscribeToAllOptions,
   type Subscription,
 } from '@lib/event-store';
+import { DelegatingEventStore } from '@lib/event-store/testing/delegating-event-store';
 import { AgentLedger } from '../../agents/agent-ledger';
 import { conversationLoader } from '../../conversations/conversation-loader';
 import {
@@ -48,7 +49,7 @@ import { CapacityCoordinator } from '../capacity-coordinator';
 import { CapacityReconciler } from '../capacity-reconciler';
 
 // ---------------------------------------------------------------------------------------------
-// Store wrappers
+// Store wrappers (each a DelegatingEventStore: it overrides only the calls it changes)
 // ---------------------------------------------------------------------------------------------
 
 /** What the "dead process" throws: not a store error the handler knows how to retry. */
@@ -64,11 +65,9 @@ export class ProcessCrashedError extends Error {
  * predicate selects throws without writing, and from then on every call throws: the process is
  * gone, so nothing it would still do (compensation, settlement, reads) reaches the store.
  */
-export class CrashableStore implements EventStore {
+export class CrashableStore extends DelegatingEventStore {
   private trigger?: (stream: string) => boolean;
   private crashedDuring?: string;
-
-  constructor(readonly inner: EventStore) {}
 
   /** Crash on the next append to a stream whose name starts with `prefix` (after letting `skip` of them through). */
   crashOnNextAppendTo(prefix: string, skip = 0): void {
@@ -80,7 +79,7 @@ export class CrashableStore implements EventStore {
     return this.crashedDuring !== undefined;
   }
 
-  async appendToStream(stream: string, events: NewEvent[], options: AppendOptions): Promise<AppendResult> {
+  override async appendToStream(stream: string, events: NewEvent[], options: AppendOptions): Promise<AppendResult> {
     this.assertAlive('appendToStream');
     if (this.trigger?.(stream)) {
       this.crashedDuring = `append to ${stream}`;
@@ -89,27 +88,28 @@ export class CrashableStore implements EventStore {
     return this.inner.appendToStream(stream, events, options);
   }
 
-  async readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
+  override async readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
     this.assertAlive('readStream');
     return this.inner.readStream(stream, options);
   }
 
-  async readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
+  override async readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
     this.assertAlive('readAll');
     return this.inner.readAll(options);
   }
 
-  subscribeToAll(options: SubscribeToAllOptions): Subscription {
+  override subscribeToAll(options: SubscribeToAllOptions): Subscription {
     this.assertAlive('subscribeToAll');
     return this.inner.subscribeToAll(options);
   }
 
-  async headPosition(): Promise<number> {
+  override async headPosition(): Promise<number> {
     this.assertAlive('headPosition');
     return this.inner.headPosition();
   }
 
-  async close(): Promise<void> {
+  /** A dead process closes nothing: the inner store stays open for the survivors. */
+  override async close(): Promise<void> {
     this.assertAlive('close');
   }
 
@@ -124,11 +124,9 @@ export class CrashableStore implements EventStore {
  * store error (the process lives on): before writing, or after the write was committed (the
  * answer was lost: the caller cannot tell the two apart).
  */
-export class ControllableStore implements EventStore {
+export class ControllableStore extends DelegatingEventStore {
   private held?: { arrived: () => void; released: Promise<void> };
   private failNext?: 'before-write' | 'after-write';
-
-  constructor(private readonly inner: EventStore) {}
 
   /** Holds the next conversation append; resolves `arrived` when it gets there, `release()` lets it through. */
   holdNextConversationAppend(): { arrived: Promise<void>; release: () => void } {
@@ -145,7 +143,7 @@ export class ControllableStore implements EventStore {
     this.failNext = when;
   }
 
-  async appendToStream(stream: string, events: NewEvent[], options: AppendOptions): Promise<AppendResult> {
+  override async appendToStream(stream: string, events: NewEvent[], options: AppendOptions): Promise<AppendResult> {
     if (stream.startsWith('conversation-')) {
       const held = this.held;
       if (held) {
@@ -162,26 +160,6 @@ export class ControllableStore implements EventStore {
       }
     }
     return this.inner.appendToStream(stream, events, options);
-  }
-
-  readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
-    return this.inner.readStream(stream, options);
-  }
-
-  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
-    return this.inner.readAll(options);
-  }
-
-  subscribeToAll(options: SubscribeToAllOptions): Subscription {
-    return this.inner.subscribeToAll(options);
-  }
-
-  headPosition(): Promise<number> {
-    return this.inner.headPosition();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
 
@@ -201,8 +179,10 @@ export const seededRandom = (seed: number): (() => number) => {
  * The same store, but every read and append first yields a random number of times (microtasks,
  * sometimes a macrotask), so commands run with Promise.all interleave at different points.
  */
-export class JitteryStore implements EventStore {
-  constructor(private readonly inner: EventStore, private readonly random: () => number) {}
+export class JitteryStore extends DelegatingEventStore {
+  constructor(inner: EventStore, private readonly random: () => number) {
+    super(inner);
+  }
 
   private async jitter(): Promise<void> {
     const r = this.random();
@@ -214,30 +194,14 @@ export class JitteryStore implements EventStore {
     for (let i = 0; i < ticks; i++) await Promise.resolve();
   }
 
-  async appendToStream(stream: string, events: NewEvent[], options: AppendOptions): Promise<AppendResult> {
+  override async appendToStream(stream: string, events: NewEvent[], options: AppendOptions): Promise<AppendResult> {
     await this.jitter();
     return this.inner.appendToStream(stream, events, options);
   }
 
-  async readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
+  override async readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
     await this.jitter();
     return this.inner.readStream(stream, options);
-  }
-
-  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
-    return this.inner.readAll(options);
-  }
-
-  subscribeToAll(options: SubscribeToAllOptions): Subscription {
-    return this.inner.subscribeToAll(options);
-  }
-
-  headPosition(): Promise<number> {
-    return this.inner.headPosition();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
 
