@@ -1,6 +1,6 @@
 import { DEFAULT_CONVERSATION_POLICY, type ConversationCommand } from '@lib/domain';
 import { InMemoryEventStore, type EventStore } from '@lib/event-store';
-import { DelegatingEventStore } from '@lib/event-store/testing/delegating-event-store';
+import { DelegatingEventStore } from '@lib/event-store';
 import { IdempotencyKeyReusedError, RevisionMismatchError } from './conversation-command.errors';
 import { DEFAULT_COMMAND_RETRY } from '../shared/command-retry';
 import { HandleConversationCommand, HandleConversationCommandHandler } from './handle-conversation-command';

@@ -1,8 +1,6 @@
+import { DelegatingEventStore } from '../delegating-event-store';
 import type {
-  AppendOptions,
-  AppendResult,
   EventStore,
-  NewEvent,
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
@@ -33,33 +31,23 @@ export interface CorrectionNote {
  * deciders, every view, a rebuild and the reports see one corrected log, while appends and
  * positions are untouched.
  */
-export class CorrectingEventStore implements EventStore {
+export class CorrectingEventStore extends DelegatingEventStore {
   constructor(
-    private readonly inner: EventStore,
+    inner: EventStore,
     private readonly correct: EventCorrection,
-  ) {}
-
-  appendToStream(stream: StreamName, events: NewEvent[], options: AppendOptions): Promise<AppendResult> {
-    return this.inner.appendToStream(stream, events, options);
+  ) {
+    super(inner);
   }
 
-  async readStream(stream: StreamName, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
+  override async readStream(stream: StreamName, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
     return (await this.inner.readStream(stream, options)).map(this.correct);
   }
 
-  async readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
+  override async readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
     return (await this.inner.readAll(options)).map(this.correct);
   }
 
-  subscribeToAll(options: SubscribeToAllOptions): Subscription {
+  override subscribeToAll(options: SubscribeToAllOptions): Subscription {
     return this.inner.subscribeToAll({ ...options, onEvents: (events) => options.onEvents(events.map(this.correct)) });
-  }
-
-  headPosition(): Promise<number> {
-    return this.inner.headPosition();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }

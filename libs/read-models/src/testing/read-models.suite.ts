@@ -5,7 +5,7 @@
  * a rebuild from the whole log into a fresh database.
  */
 import { InMemoryEventStore, type EventStore, type ReadAllOptions } from '@lib/event-store';
-import { DelegatingEventStore } from '@lib/event-store/testing/delegating-event-store';
+import { DelegatingEventStore } from '@lib/event-store';
 import { waitUntil } from '@lib/event-store/testing/wait-until';
 import fc from 'fast-check';
 import { sql, type Kysely } from 'kysely';

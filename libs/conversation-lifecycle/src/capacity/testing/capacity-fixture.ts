@@ -34,7 +34,7 @@ import {
   type SubscribeToAllOptions,
   type Subscription,
 } from '@lib/event-store';
-import { DelegatingEventStore } from '@lib/event-store/testing/delegating-event-store';
+import { DelegatingEventStore } from '@lib/event-store';
 import { AgentLedger } from '../../agents/agent-ledger';
 import { conversationLoader } from '../../conversations/conversation-loader';
 import {

@@ -1,6 +1,6 @@
-import { InMemoryEventStore } from '../in-memory/in-memory-event-store';
-import type { EventStore } from '../event-store.port';
-import { describeEventStoreContract } from './event-store.contract';
+import { InMemoryEventStore } from './in-memory/in-memory-event-store';
+import type { EventStore } from './event-store.port';
+import { describeEventStoreContract } from './testing/event-store.contract';
 import { DelegatingEventStore } from './delegating-event-store';
 
 // Forwarding alone keeps every promise of the port.

@@ -1,11 +1,3 @@
-/**
- * Test-only: an EventStore that forwards every call of the port to `inner`, unchanged. Test
- * fixtures that put faults, delays, crashes, races or jitter between a caller and its store
- * extend it and override only the calls they change, so a method added to the port is
- * forwarded by every such fixture at once.
- *
- * Nothing in production imports this file.
- */
 import type {
   AppendOptions,
   AppendResult,
@@ -17,8 +9,13 @@ import type {
   StreamName,
   SubscribeToAllOptions,
   Subscription,
-} from '../event-store.port';
+} from './event-store.port';
 
+/**
+ * An EventStore that forwards every call of the port to `inner`, unchanged. Decorators (event
+ * corrections, metrics) and test fixtures (faults, delays, crashes, races, jitter) extend it and
+ * override only the calls they change, so a method added to the port is forwarded by all of them.
+ */
 export class DelegatingEventStore implements EventStore {
   constructor(readonly inner: EventStore) {}
 
