@@ -1,6 +1,6 @@
 /**
- * Every channel kind walked through its rows of the transitions table (DESIGN.md, "States and
- * transitions"), through HTTP only: each answer's status code, body and ETag, then the
+ * Every channel kind walked through its rows of the transitions table (docs/architecture.md,
+ * "Conversation states and transitions"), through HTTP only: each answer's status code, body and ETag, then the
  * conversation's view and its full audit history.
  */
 import { allowed, ConversationWalk, ev, expectClosedRefusesEverything, STEP_MS } from './support/conversation-walk';

@@ -1,5 +1,5 @@
 /**
- * The error model of the HTTP API (DESIGN.md, "HTTP API"): malformed input 400 naming the
+ * The error model of the HTTP API (docs/architecture.md, "HTTP contract"): malformed input 400 naming the
  * field, unknown ids 404, refused transitions 409 with where it stands and what it allows, a
  * stale If-Match 412, a reused Idempotency-Key 422, too large 413; and for every refusal,
  * nothing written.
@@ -431,7 +431,7 @@ describe('Idempotency-Key', () => {
     expect(await historyLength('idem-open-1')).toBe(1);
   });
 
-  // DESIGN: "the same key repeated returns the identical answer". Opening without an id (the id
+  // docs/architecture.md, "Idempotency": the same key repeated returns the identical answer. Opening without an id (the id
   // is generated) is the common case, and the one a network retry needs most.
   it('opening WITHOUT an id and a key, repeated, answers the same conversation (no second one)', async () => {
     const body = { channel: 'sms', queueId: 'support', customerId: 'cust-retry' };

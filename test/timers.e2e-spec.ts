@@ -176,7 +176,7 @@ describe('timers (fake clock)', () => {
     });
   });
 
-  describe('auto-close per channel and status (DESIGN.md table)', () => {
+  describe('auto-close per channel and status (docs/architecture.md, "Timers")', () => {
     // Longer than the 30 days of the waiting auto-close, so that one is what fires.
     withSettings({ WAITING_INACTIVITY_TIMEOUT: '60d' });
 

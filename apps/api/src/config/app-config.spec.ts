@@ -85,7 +85,7 @@ const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 
 describe('timer configuration', () => {
-  it('defaults to the documented policy (DESIGN.md), a 5 minute sweep and a 1 second poll', () => {
+  it('defaults to the documented policy (docs/architecture.md, "Timers"), a 5 minute sweep and a 1 second poll', () => {
     const config = loadConfig({});
     expect(config.timerPolicy).toEqual(DEFAULT_TIMER_POLICY);
     expect(config.autoCloseSweepIntervalMs).toBe(5 * MINUTE);

@@ -20,7 +20,7 @@ import {
 const PURPOSES: readonly ReservationPurpose[] = ['pick', 'push', 'transfer', 'revive', 'forced'];
 
 /**
- * Which presences let each kind of work reach the agent, written out from the design (routing
+ * Which presences let each kind of work reach the agent, written out from docs/architecture.md (routing
  * never pushes to do-not-disturb, away or offline; the agent may pick, take a transfer or revive
  * while busy or in do-not-disturb; a supervisor forces regardless), not read from agent.presence.ts.
  */

@@ -50,7 +50,7 @@ const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 
-/** Presences in which each purpose may reach the agent (written from the design, as in the decide spec). */
+/** Presences in which each purpose may reach the agent (written from docs/architecture.md, as in the decide spec). */
 const ALLOWED: Record<ReservationPurpose, readonly Presence[]> = {
   push: ['available', 'busy'],
   pick: ['available', 'busy', 'busy_dnd'],

@@ -1,7 +1,7 @@
 /**
  * The conversation decider as executable documentation: given events, when a command, then
- * events (or a refusal). One describe per state, one case per row of DESIGN.md's
- * "States and transitions" table, then the sub-conditions inside `active`, the other
+ * events (or a refusal). One describe per state, one case per row of docs/architecture.md's
+ * "Conversation states and transitions" table, then the sub-conditions inside `active`, the other
  * behaviours, timers (which fire only once due), identity checks and the systematic matrix of
  * forbidden combinations.
  */
@@ -37,8 +37,8 @@ const SUPERVISOR_ACTOR = supervisor(SUPERVISOR);
 
 // ---------------------------------------------------------------------------------------------
 // Situations: one representative history per status / sub-condition, with the channels where
-// it can happen, and the actions DESIGN.md's table allows there (written out independently of
-// conversation.actions.ts, so the permission table is checked against the spec, not itself).
+// it can happen, and the actions docs/architecture.md's transitions table allows there (written out independently of
+// conversation.actions.ts, so the permission table is checked against the documented table, not itself).
 // ---------------------------------------------------------------------------------------------
 
 type Situation = {
@@ -237,10 +237,10 @@ const NOW = 10;
 const sorted = (actions: readonly ConversationAction[]) => [...actions].sort();
 
 // =============================================================================================
-// Transitions, one case per row of DESIGN.md's table
+// Transitions, one case per row of docs/architecture.md's transitions table
 // =============================================================================================
 
-describe('conversation decider: transitions (DESIGN.md "States and transitions")', () => {
+describe('conversation decider: transitions (docs/architecture.md "Conversation states and transitions")', () => {
   describe('not yet opened', () => {
     it.each(ALL)('(none) -> open: the customer starts a conversation (%s)', (channel) => {
       const state = given()
@@ -499,7 +499,7 @@ describe('conversation decider: transitions (DESIGN.md "States and transitions")
         const late = NOW + afterMs / MINUTE;
         const reason = `auto_close_after_${before.status}_${afterMs}ms`;
         if (before.status === 'active' && channel === 'voice' && before.assignment === 'accepted') {
-          // Voice's active auto-close only moves it to wrap-up (DESIGN.md, timers table), once the
+          // Voice's active auto-close only moves it to wrap-up (docs/architecture.md, "Timers"), once the
           // call was taken (picked, accepted or forced), even if the agent is disconnected.
           const state = given(...history)
             .when(autoClose(afterMs, late))
@@ -1300,7 +1300,7 @@ describe('conversation decider: identity', () => {
 // =============================================================================================
 
 describe('conversation decider: forbidden combinations', () => {
-  describe('the permission table matches DESIGN.md', () => {
+  describe('the permission table matches docs/architecture.md', () => {
     it.each(casesOf(SITUATIONS))('allowed actions: $situation, $channel', ({ situation: name, channel, history }) => {
       expect(sorted(allowedActions(evolveAll(history)))).toEqual(sorted(situation(name).expectedAllowed(channel)));
     });

@@ -252,7 +252,7 @@ const play = ({ channel: openedOn, policy, steps }: Scenario, check: (played: Pl
   }
 };
 
-/** (from, to) status changes that DESIGN.md's table allows for a channel (same status is always fine). */
+/** (from, to) status changes that docs/architecture.md's transitions table allows for a channel (same status is always fine). */
 const designAllows = (from: ConversationStatus | 'none', to: ConversationStatus | 'none', channel: Channel, events: ConversationEvent[]): boolean => {
   if (from === to) return true;
   const isAsync = ASYNC_CHANNELS.includes(channel);
@@ -404,8 +404,8 @@ describe('conversation decider: properties over random command sequences', () =>
               check(ACTOR_KINDS.includes(e.data.by?.kind) && e.data.by.id.length > 0, `${e.type} has actor ${JSON.stringify(e.data.by)}`);
               check(typeof e.data.reason === 'string' && /\S/.test(e.data.reason), `${e.type} has no reason`);
             }
-            // Each status change is a row of DESIGN.md's table, for this channel.
-            check(designAllows(before.status, after.status, s.channel, events), `${before.status} -> ${after.status} is not in DESIGN.md's table`);
+            // Each status change is a row of docs/architecture.md's transitions table, for this channel.
+            check(designAllows(before.status, after.status, s.channel, events), `${before.status} -> ${after.status} is not in docs/architecture.md's transitions table`);
           }
         });
       }),

@@ -7,7 +7,7 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 const SINCE = '2026-01-01T00:00:00.000Z';
 
-describe('default timer policy (DESIGN.md, "Timers and automation")', () => {
+describe('default timer policy (docs/architecture.md, "Timers")', () => {
   // channel, open, active, waiting, wrap_up; null is "never"
   const table: Array<[Channel, number | null, number | null, number | null, number | null]> = [
     ['live_chat', 20 * MINUTE, null, null, 15 * MINUTE],

@@ -30,7 +30,7 @@ const DAY = 24 * HOUR;
 const asyncChannel: AutoCloseDurations = { open: 30 * DAY, active: 30 * DAY, waiting: 30 * DAY, wrap_up: DAY };
 
 /**
- * The platform's documented defaults (DESIGN.md, "Timers and automation"). Waiting only exists
+ * The platform's documented defaults (docs/architecture.md, "Timers"). Waiting only exists
  * on async channels, so it is `never` elsewhere; voice active "auto-closes" into wrap-up.
  */
 export const DEFAULT_TIMER_POLICY: TimerPolicy = {

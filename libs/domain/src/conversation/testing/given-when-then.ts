@@ -188,7 +188,7 @@ export const closeForInactivity = (timeoutMs: number, minute: number): Conversat
   ({ type: 'CloseForInactivity', data: { timeoutMs }, metadata: meta(minute) });
 
 // ---------------------------------------------------------------------------------------------
-// Timers: what each timer command waits for (written from the spec, not read from the decider)
+// Timers: what each timer command waits for (written from docs/architecture.md, "Timers", not read from the decider)
 // ---------------------------------------------------------------------------------------------
 
 export type TimerAction = Extract<
