@@ -117,7 +117,7 @@ const main = async () => {
     startProcess(
       'dist/apps/api/src/main.js',
       // One agent and one channel principal carry the whole load: the per-principal limit is not what is measured.
-      { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'log', PROJECTOR: projector, RATE_LIMIT_PER_MINUTE: '1000000' },
+      { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'log', SHUTDOWN_DRAIN: '0', PROJECTOR: projector, RATE_LIMIT_PER_MINUTE: '1000000' },
       'Listening',
     );
   try {

@@ -135,7 +135,7 @@ const ROUTES: Record<string, Row> = {
 };
 
 /** Open without credentials (the documentation pages are not in the document itself). */
-const PUBLIC_ROUTES = ['GET /health'];
+const PUBLIC_ROUTES = ['GET /health', 'GET /health/live', 'GET /health/ready'];
 
 const CREDENTIAL_CASES = ['no token', 'expired token', 'wrong signature', 'wrong issuer', 'wrong audience', 'alg none'] as const;
 type CredentialCase = (typeof CREDENTIAL_CASES)[number];

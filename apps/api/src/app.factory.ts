@@ -17,7 +17,7 @@ import { RequestValidationError } from './http/request-validation.error';
 
 /** Builds the HTTP application (not listening yet): shared by main.ts and the e2e tests. */
 export const createApp = async (config: AppConfig, overrides: AppOverrides = {}): Promise<NestFastifyApplication> => {
-  const adapter = new FastifyAdapter({ ...connectionLimits(config), requestIdHeader: false, genReqId: requestIdOf });
+  const adapter = new FastifyAdapter({ ...connectionLimits(config), trustProxy: config.trustProxy, requestIdHeader: false, genReqId: requestIdOf });
   const logger = createRootLogger(config.logLevel, overrides.logDestination);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, overrides, logger), adapter, {
     // Lines logged while the modules start wait for the JSON logger.
@@ -60,7 +60,7 @@ export const createApp = async (config: AppConfig, overrides: AppOverrides = {})
     }),
   );
   app.useGlobalFilters(new HttpErrorFilter());
-  app.enableShutdownHooks();
+  // Signals are handled by main.ts, which drains before it closes the app.
 
   const openApi = new DocumentBuilder()
     .setTitle('Conversation work items')

@@ -16,6 +16,7 @@ import { AuthModule } from './auth/auth.module';
 import type { SigningKey } from './auth/signing-key';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { ConversationsController } from './conversations/conversations.controller';
+import { Draining } from './health/draining';
 import { HealthController } from './health/health.controller';
 import { requestIdOf } from './http/request-id';
 import { createRootLogger } from './logging/root-logger';
@@ -67,7 +68,7 @@ export class AppModule {
         TimersModule.forRoot(),
       ],
       controllers: [ConversationsController, AgentsController, QueuesController, ViewsController, HealthController],
-      providers: [ReadYourWrites],
+      providers: [ReadYourWrites, Draining],
     };
   }
 }

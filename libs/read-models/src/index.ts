@@ -17,7 +17,7 @@ export type {
   QueuesTable,
 } from './database/read-model-schema';
 export { runInWriteTransaction } from './database/write-transaction';
-export { migrateToLatest, READ_MODEL_MIGRATIONS, ReadModelMigrationError } from './migrations/migrate';
+export { migrateToLatest, pendingMigrations, READ_MODEL_MIGRATIONS, ReadModelMigrationError } from './migrations/migrate';
 export type { Projection } from './projections/projection';
 export {
   AGENTS_AND_QUEUES_PROJECTION,

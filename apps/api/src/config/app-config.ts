@@ -4,12 +4,13 @@ import { parseDuration } from './duration';
 import { TIMER_CONFIG_DEFAULTS, readTimerConfig, type TimerConfig } from './timer-config';
 import { WORK_DISTRIBUTION_CONFIG_DEFAULTS, readWorkDistributionConfig, type WorkDistributionConfig } from './work-distribution-config';
 import { AUTH_CONFIG_DEFAULTS, readAuthConfig, type AuthConfig } from '../auth/auth-config';
+import { OPERATIONS_CONFIG_DEFAULTS, readOperationsConfig, type OperationsConfig } from './operations-config';
 
 export { ConfigError };
 
 export type EventStoreKind = 'sqlite' | 'memory' | 'eventstoredb';
 
-export interface AppConfig extends TimerConfig, WorkDistributionConfig, AuthConfig {
+export interface AppConfig extends TimerConfig, WorkDistributionConfig, AuthConfig, OperationsConfig {
   port: number;
   host: string;
   dataDir: string;
@@ -62,6 +63,7 @@ export const CONFIG_DEFAULTS = {
   ...TIMER_CONFIG_DEFAULTS,
   ...WORK_DISTRIBUTION_CONFIG_DEFAULTS,
   ...AUTH_CONFIG_DEFAULTS,
+  ...OPERATIONS_CONFIG_DEFAULTS,
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -169,6 +171,7 @@ const readConfig = (env: Env): AppConfig => ({
   ...readTimerConfig(env),
   ...readWorkDistributionConfig(env),
   ...readAuthConfig(env),
+  ...readOperationsConfig(env),
 });
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

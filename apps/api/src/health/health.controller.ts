@@ -7,10 +7,14 @@ import {
   AGENTS_AND_QUEUES_PROJECTION,
   CONVERSATION_TIMERS_PROJECTION,
   CONVERSATION_VIEWS_PROJECTION,
+  pendingMigrations,
   type ProjectorHost,
+  type ReadModelDatabase,
 } from '@lib/read-models';
 import { Public } from '../auth/auth.decorators';
-import { PROJECTOR } from '../infrastructure/read-models.module';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { PROJECTOR, READ_MODEL_DATABASE } from '../infrastructure/read-models.module';
+import { Draining } from './draining';
 
 /**
  * The views each automatic process reads to decide: when one of them is stopped, the process
@@ -30,6 +34,8 @@ const withStoppedViews = <C extends ProcessCheck>(check: C, needed: readonly str
   return { ...check, status: 'failing', stoppedViews, reason: `reads views that are stopped: ${stoppedViews.join(', ')}` };
 };
 
+const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
 @ApiTags('health')
 @Public()
 @Controller('health')
@@ -39,7 +45,46 @@ export class HealthController {
     @Inject(PROJECTOR) private readonly projector: ProjectorHost,
     private readonly timers: TimerScheduler,
     private readonly routing: PushRoutingProcessManager,
+    @Inject(READ_MODEL_DATABASE) private readonly database: ReadModelDatabase,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly draining: Draining,
   ) {}
+
+  @Get('live')
+  @ApiOperation({ summary: 'Liveness: 200 whenever the process answers (restart it when it does not)' })
+  live() {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  @ApiOperation({
+    summary:
+      'Readiness: 200 when this instance should get traffic: the event store answers, the read-model database answers with every migration ' +
+      'applied, and every view is within HEALTH_READY_MAX_LAG events of the log\'s head; 503 with the reasons otherwise, and from the ' +
+      'moment the process begins to stop (SIGTERM) while requests in flight finish.',
+  })
+  async ready(@Res({ passthrough: true }) reply: FastifyReply) {
+    const reasons: string[] = [];
+    if (this.draining.active) reasons.push('shutting down: requests in flight are finishing');
+    const head = await this.store.headPosition().catch((error: unknown) => {
+      reasons.push(`event store unreachable: ${describe(error)}`);
+      return undefined;
+    });
+    const pending = await pendingMigrations(this.database).catch((error: unknown) => {
+      reasons.push(`read-model database unreachable: ${describe(error)}`);
+      return [];
+    });
+    if (pending.length > 0) reasons.push(`read-model migrations not applied: ${pending.join(', ')}`);
+    const maxLag = this.config.healthReadyMaxLag;
+    for (const view of this.projector.status()) {
+      if (view.failure !== undefined && !view.failure.transient) reasons.push(`view ${view.name} is stopped at position ${view.position}`);
+      else if (head !== undefined && head - view.position > maxLag) {
+        reasons.push(`view ${view.name} is ${head - view.position} events behind the log (at most ${maxLag})`);
+      }
+    }
+    if (reasons.length > 0) reply.status(503);
+    return reasons.length > 0 ? { status: 'not_ready', reasons } : { status: 'ready' };
+  }
 
   @Get()
   @ApiOperation({

@@ -34,18 +34,29 @@ export class ReadModelMigrationError extends Error {
  * Brings the schema to the latest version; returns the names of the migrations it ran.
  * Throws ReadModelMigrationError naming the migration that failed.
  */
-export async function migrateToLatest(
+/** The migrations this database has not run: a reader of it is not ready while any are left. */
+export async function pendingMigrations(
   database: ReadModelDatabase,
   migrations: Readonly<Record<string, Migration>> = READ_MODEL_MIGRATIONS,
 ): Promise<string[]> {
-  const migrator = new Migrator({
+  const found = await migratorOf(database, migrations).getMigrations();
+  return found.filter((migration) => migration.executedAt === undefined).map((migration) => migration.name);
+}
+
+const migratorOf = (database: ReadModelDatabase, migrations: Readonly<Record<string, Migration>>) =>
+  new Migrator({
     db: database.db,
     provider: new StaticMigrationProvider(migrations),
     // Kysely looks its own tables up across every schema; pin them to ours, so one schema's
     // migration table is never taken for another's.
     migrationTableSchema: database.kind === 'postgres' ? database.schema : undefined,
   });
-  const { error, results = [] } = await migrator.migrateToLatest();
+
+export async function migrateToLatest(
+  database: ReadModelDatabase,
+  migrations: Readonly<Record<string, Migration>> = READ_MODEL_MIGRATIONS,
+): Promise<string[]> {
+  const { error, results = [] } = await migratorOf(database, migrations).migrateToLatest();
   if (error !== undefined) {
     const failed = results.find((result) => result.status === 'Error');
     const reason = error instanceof Error ? error.message : String(error);
