@@ -13,6 +13,7 @@ module.exports = {
     '^@lib/reporting(|/.*)$': '<rootDir>/libs/reporting/src$1',
     '^@lib/read-models(|/.*)$': '<rootDir>/libs/read-models/src$1',
     '^@lib/conversation-lifecycle(|/.*)$': '<rootDir>/libs/conversation-lifecycle/src$1',
+    '^@lib/platform(|/.*)$': '<rootDir>/libs/platform/src$1',
   },
   testTimeout: 30000,
 };

@@ -3,8 +3,7 @@ import Fastify from 'fastify';
 import { plainToInstance } from 'class-transformer';
 import { IsString, Matches, validateSync } from 'class-validator';
 import { importJWK, type JWK, type KeyLike } from 'jose';
-import { readAuthConfig } from '../apps/api/src/auth/auth-config';
-import { EMBEDDED_ALGORITHM } from '../apps/api/src/auth/signing-key';
+import { readAuthConfig, EMBEDDED_ALGORITHM } from '@lib/platform';
 import { TokenVerifier } from '../apps/api/src/auth/token-verifier';
 
 /**

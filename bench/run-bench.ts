@@ -4,9 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateSigningKey, readSigningKey } from '../apps/api/src/auth/signing-key';
-import { issueToken } from '../apps/api/src/auth/tokens';
-import type { Role } from '../apps/api/src/auth/principal';
+import { generateSigningKey, readSigningKey, issueToken, type Role } from '@lib/platform';
 
 /**
  * Drives the running service over HTTP with many concurrent clients through whole

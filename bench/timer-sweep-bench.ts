@@ -8,7 +8,7 @@ import { system } from '@lib/domain';
 import { EVENT_STORE, type EventStore } from '@lib/event-store';
 import type { ProjectorHost } from '@lib/read-models';
 import { createApp } from '../apps/api/src/app.factory';
-import { loadConfig } from '../apps/api/src/config/app-config';
+import { loadConfig } from '@lib/platform';
 import { PROJECTOR } from '../apps/api/src/infrastructure/read-models.module';
 
 /**

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { InMemoryEventStore } from '@lib/event-store';
 import { ManualClock } from '@lib/conversation-lifecycle';
 import { createApp } from '../apps/api/src/app.factory';
-import { loadConfig } from '../apps/api/src/config/app-config';
+import { loadConfig } from '@lib/platform';
 
 /**
  * Slow and abusive clients, against a real listening socket (inject bypasses the server's

@@ -2,8 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWK, type JWTPayload, type KeyLike } from 'jose';
 import { startApp, type Answer, type TestApp } from './support/start-app';
-import { generateSigningKey } from '../apps/api/src/auth/signing-key';
-import { issueToken } from '../apps/api/src/auth/tokens';
+import { generateSigningKey, issueToken } from '@lib/platform';
 
 /**
  * Production identity: the service trusts an identity provider's JWKS (AUTH_JWKS_URL) and

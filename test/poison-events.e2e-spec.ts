@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { SqliteEventStore } from '@lib/event-store';
 import { migrateToLatest, openReadModelDatabase, rebuildReadModels } from '@lib/read-models';
 import { replayReport } from '@lib/reporting';
-import { loadOperatorCorrections, withEventCorrections } from '../apps/api/src/infrastructure/event-corrections';
-import { startApp, type TestApp } from './support/start-app';
+import { loadOperatorCorrections, withEventCorrections } from '@lib/platform';
+import { startApp, type JsonBody, type TestApp } from './support/start-app';
 
 /**
  * A log that already holds an event no view can apply (recorded by a version that did not
@@ -15,7 +15,7 @@ import { startApp, type TestApp } from './support/start-app';
  */
 const WITH_AUTOMATION = { TIMERS: 'on', ROUTING: 'on' };
 
-const healthWhen = async (t: TestApp, done: (health: any) => boolean): Promise<any> => {
+const healthWhen = async (t: TestApp, done: (health: JsonBody) => boolean): Promise<JsonBody> => {
   const deadline = Date.now() + 15_000;
   for (;;) {
     const health = await t.get('/health');
@@ -23,9 +23,9 @@ const healthWhen = async (t: TestApp, done: (health: any) => boolean): Promise<a
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 };
-const caughtUp = (body: any) =>
-  body.checks.projections.every((p: any) => p.status !== 'ok' || p.position === body.checks.eventStore.headPosition) &&
-  (body.status === 'ok' || body.checks.projections.some((p: any) => p.failure && !p.failure.transient));
+const caughtUp = (body: JsonBody) =>
+  body.checks.projections.every((p: JsonBody) => p.status !== 'ok' || p.position === body.checks.eventStore.headPosition) &&
+  (body.status === 'ok' || body.checks.projections.some((p: JsonBody) => p.failure && !p.failure.transient));
 
 /** Appends what an older version wrote, straight to the log (no decider in the way). */
 const appendRaw = async (dataDir: string, stream: string, type: string, data: object): Promise<string> => {
@@ -133,9 +133,9 @@ describe('poison events: a stored event no view can apply', () => {
 
     const stuck = await startApp({ store: 'sqlite', dataDir, provision: 'none', env: WITH_AUTOMATION });
     try {
-      const health = await healthWhen(stuck, (body) => body.checks.projections.some((p: any) => p.name === 'agents_and_queues' && p.status === 'failing'));
+      const health = await healthWhen(stuck, (body) => body.checks.projections.some((p: JsonBody) => p.name === 'agents_and_queues' && p.status === 'failing'));
       expect(health.statusCode).toBe(503);
-      expect(health.body.checks.projections.find((p: any) => p.name === 'agents_and_queues')).toMatchObject({
+      expect(health.body.checks.projections.find((p: JsonBody) => p.name === 'agents_and_queues')).toMatchObject({
         status: 'failing',
         failure: { eventType: 'AgentCapacityChanged' },
       });

@@ -1,4 +1,4 @@
-import type { Answer, TestApp } from './start-app';
+import type { Answer, JsonBody, TestApp } from './start-app';
 
 export type Status = 'open' | 'active' | 'waiting' | 'wrap_up' | 'closed';
 export type ActorKind = 'agent' | 'customer' | 'supervisor' | 'system';
@@ -156,7 +156,7 @@ export class ConversationWalk {
     const answer = await this.t.get(`/api/conversations/${this.id}/history`);
     expect(answer.statusCode).toBe(200);
     expect(answer.body.id).toBe(this.id);
-    const events = answer.body.events as Array<Record<string, any>>;
+    const events = answer.body.events as Array<Record<string, JsonBody>>;
     expect(events.map(({ type, at, actor, reason, revision }) => ({ type, at, actor, reason, revision }))).toEqual(
       this.expected.map((e, revision) => ({ ...e, revision })),
     );

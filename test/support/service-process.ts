@@ -6,13 +6,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import type { JsonBody } from './start-app';
 import { claimedAuthorization } from './test-principal';
 
 const ROOT = join(__dirname, '..', '..');
 const LOADER = join(ROOT, 'apps/api/src/infrastructure/projector-worker/register-typescript.js');
 const MAIN = join(ROOT, 'apps/api/src/main.ts');
 
-export interface HttpAnswer<B = any> {
+export interface HttpAnswer<B = JsonBody> {
   statusCode: number;
   body: B;
   text: string;
@@ -25,8 +26,8 @@ export interface ServiceProcess {
   readonly port: number;
   /** The process id (of the node process running main.ts). */
   readonly pid: number | undefined;
-  post<B = any>(path: string, body: unknown): Promise<HttpAnswer<B>>;
-  get<B = any>(path: string): Promise<HttpAnswer<B>>;
+  post<B = JsonBody>(path: string, body: unknown): Promise<HttpAnswer<B>>;
+  get<B = JsonBody>(path: string): Promise<HttpAnswer<B>>;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
   /** SIGTERM, then waits for it to exit. */

@@ -1,8 +1,5 @@
 import { ENTITY_ID_PATTERN } from '@lib/domain';
-import type { Role } from '../../apps/api/src/auth/principal';
-import { readSigningKey, type SigningKey } from '../../apps/api/src/auth/signing-key';
-import { issueToken } from '../../apps/api/src/auth/tokens';
-import { ROLES } from '../../apps/api/src/auth/principal';
+import { type Role, readSigningKey, type SigningKey, issueToken, ROLES } from '@lib/platform';
 
 export interface TestPrincipal {
   sub: string;

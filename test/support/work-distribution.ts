@@ -6,7 +6,7 @@
  */
 import type { ProjectorHost } from '@lib/read-models';
 import { PROJECTOR } from '../../apps/api/src/infrastructure/read-models.module';
-import type { Answer, TestApp } from './start-app';
+import type { Answer, JsonBody, TestApp } from './start-app';
 
 export interface AgentClaimAnswer {
   conversationId: string;
@@ -87,7 +87,7 @@ export interface QueueSettingsInput {
 }
 
 /** The answer or, when its status is not one of `expected`, an error showing the request and what came back. */
-export const expectStatus = <B = any>(answer: Answer<B>, expected: number | number[], what: string): Answer<B> => {
+export const expectStatus = <B = JsonBody>(answer: Answer<B>, expected: number | number[], what: string): Answer<B> => {
   const allowed = Array.isArray(expected) ? expected : [expected];
   if (!allowed.includes(answer.statusCode)) {
     throw new Error(`${what} answered ${answer.statusCode}, expected ${allowed.join(' or ')}: ${answer.text}`);

@@ -1,9 +1,7 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteEventStore, type EventStore } from '@lib/event-store';
-import { loadConfig } from '../../api/src/config/app-config';
-import { loadOperatorCorrections, withEventCorrections } from '../../api/src/infrastructure/event-corrections';
-import { EVENTS_FILE } from '../../api/src/infrastructure/event-store.module';
+import { loadConfig, loadOperatorCorrections, withEventCorrections, EVENTS_FILE } from '@lib/platform';
 
 /**
  * Opens the configured event log for reading. Unlike the service it never creates one: a report

@@ -1,11 +1,16 @@
 import { queueViewAsOf } from '@lib/reporting';
-import { parseOptions } from './cli-options';
 import { openEventLogForReading } from './open-event-log';
 
+/** As given on the command line (main.ts): the time already in UTC. */
+export interface QueueViewOptions {
+  asOf?: string;
+  queue?: string;
+  format?: string;
+}
+
 /** Prints the queues' open items as they stood at a past time, replayed from the log. */
-export const queueViewCommand = async (args: string[]): Promise<void> => {
-  const options = parseOptions(args, { 'as-of': 'time', queue: 'string', format: 'string' });
-  const asOf = options['as-of'];
+export const queueViewCommand = async (options: QueueViewOptions): Promise<void> => {
+  const asOf = options.asOf;
   if (asOf === undefined) throw new Error('--as-of is required, for example --as-of 2026-11-20T12:00:00Z');
   const format = options.format ?? 'text';
   if (format !== 'text' && format !== 'json') throw new Error(`--format must be text or json, got ${format}`);

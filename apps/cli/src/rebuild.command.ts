@@ -1,6 +1,5 @@
 import { migrateToLatest, openReadModelDatabase, rebuildReadModels } from '@lib/read-models';
-import { loadConfig } from '../../api/src/config/app-config';
-import { readModelDatabaseConfig } from '../../api/src/infrastructure/read-models.module';
+import { loadConfig, readModelDatabaseConfig } from '@lib/platform';
 import { openEventLogForReading } from './open-event-log';
 import { ProgressBar } from './progress-bar';
 
@@ -8,8 +7,7 @@ import { ProgressBar } from './progress-bar';
  * Rebuilds every read model from the event log into fresh tables and swaps them in at once;
  * a service running meanwhile keeps serving the old views until the swap, then the new ones.
  */
-export const rebuildCommand = async (args: string[]): Promise<void> => {
-  if (args.length > 0) throw new Error(`rebuild takes no arguments, got: ${args.join(' ')}`);
+export const rebuildCommand = async (): Promise<void> => {
   const config = loadConfig();
   // Never creates an event log: rebuilding from a log that is not there is a mistake to say.
   const { store } = openEventLogForReading();

@@ -1,6 +1,5 @@
 import { systemClock, type Clock } from '@lib/conversation-lifecycle';
 import { replayReport, toCsv, toJson } from '@lib/reporting';
-import { parseOptions } from './cli-options';
 import { openEventLogForReading } from './open-event-log';
 import { ProgressBar } from './progress-bar';
 import { writeOutput } from './write-output';
@@ -8,15 +7,22 @@ import { writeOutput } from './write-output';
 const FORMATS = ['csv', 'json'] as const;
 const TABLES = ['conversations', 'aggregates'] as const;
 
+/** As given on the command line (main.ts): times already in UTC, nothing defaulted yet. */
+export interface ReportOptions {
+  from?: string;
+  to?: string;
+  format?: string;
+  out?: string;
+  table?: string;
+  agentCapacity?: number;
+}
+
 /**
  * Replays the event log through the reporting projections in memory and writes the report:
  * per-conversation rows (CSV), the aggregates (CSV with --table aggregates), or both (JSON).
  * Definitions: libs/reporting/REPORT-DEFINITIONS.md.
  */
-export const reportCommand = async (args: string[], clock: Clock = systemClock): Promise<void> => {
-  const options = parseOptions(args, {
-    from: 'time', to: 'time', format: 'string', out: 'string', table: 'string', 'agent-capacity': 'integer',
-  });
+export const reportCommand = async (options: ReportOptions, clock: Clock = systemClock): Promise<void> => {
   const format = options.format ?? 'csv';
   if (!FORMATS.includes(format as (typeof FORMATS)[number])) throw new Error(`--format must be csv or json, got ${format}`);
   const table = options.table ?? 'conversations';
@@ -25,7 +31,7 @@ export const reportCommand = async (args: string[], clock: Clock = systemClock):
   if (options.from !== undefined && options.to !== undefined && options.from >= options.to) {
     throw new Error(`--from (${options.from}) must be before --to (${options.to})`);
   }
-  const agentCapacity = options['agent-capacity'] ?? 1;
+  const agentCapacity = options.agentCapacity ?? 1;
   if (agentCapacity < 1) throw new Error(`--agent-capacity must be at least 1, got ${agentCapacity}`);
 
   const { store } = openEventLogForReading();

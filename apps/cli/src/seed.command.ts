@@ -9,18 +9,22 @@ import {
   HandleConversationCommandHandler,
   QueueDirectory,
 } from '@lib/conversation-lifecycle';
-import { loadConfig } from '../../api/src/config/app-config';
-import { EVENTS_FILE } from '../../api/src/infrastructure/event-store.module';
-import { parseOptions } from './cli-options';
+import { loadConfig, EVENTS_FILE } from '@lib/platform';
 import { DEMO_AGENTS, DEMO_QUEUES, demoHistory } from './demo-history';
 import { ProgressBar } from './progress-bar';
+
+/** As given on the command line (main.ts): the start already in UTC, nothing defaulted yet. */
+export interface SeedOptions {
+  conversations?: number;
+  seed?: number;
+  start?: string;
+}
 
 /**
  * Writes a simulated day of conversations into an empty event log, through the same command
  * handler as the service, so reports and views have realistic data to show.
  */
-export const seedCommand = async (args: string[]): Promise<void> => {
-  const options = parseOptions(args, { conversations: 'integer', seed: 'integer', start: 'time' });
+export const seedCommand = async (options: SeedOptions): Promise<void> => {
   const conversations = options.conversations ?? 300;
   if (conversations < 1 || conversations > 100_000) throw new Error('--conversations must be between 1 and 100000');
   const config = loadConfig();

@@ -1,18 +1,19 @@
-import { loadConfig } from '../../api/src/config/app-config';
-import { parseTokenTtl } from '../../api/src/auth/auth-config';
-import { isRole, ROLES, type Role } from '../../api/src/auth/principal';
-import { readSigningKey } from '../../api/src/auth/signing-key';
-import { issueToken } from '../../api/src/auth/tokens';
 import { ENTITY_ID_PATTERN } from '@lib/domain';
-import { parseOptions } from './cli-options';
+import { ROLES, isRole, issueToken, loadConfig, parseTokenTtl, readSigningKey, type Role } from '@lib/platform';
+
+/** As given on the command line (main.ts), nothing defaulted yet. */
+export interface TokenOptions {
+  sub?: string;
+  roles?: string;
+  ttl?: string;
+}
 
 /**
  * Prints one bearer token signed by the service's embedded key in DATA_DIR, and nothing else
  * on stdout (so `TOKEN=$(npm run -s cli -- token ...)` works). Refuses when the service
  * trusts an identity provider instead (AUTH_JWKS_URL): its tokens come from there.
  */
-export const tokenCommand = async (args: string[]): Promise<void> => {
-  const options = parseOptions(args, { sub: 'string', roles: 'string', ttl: 'string' });
+export const tokenCommand = async (options: TokenOptions): Promise<void> => {
   const config = loadConfig();
   if (config.authJwksUrl) throw new Error('AUTH_JWKS_URL is set: the service trusts your identity provider, not the embedded key; get tokens from the provider');
   if (options.sub === undefined || !ENTITY_ID_PATTERN.test(options.sub)) {

@@ -5,6 +5,7 @@
  * command with what its answer said.
  */
 import { startServiceProcess, type ServiceProcess } from '../service-process';
+import type { JsonBody } from '../start-app';
 
 /** How long one request may take before its outcome counts as unknown. */
 export const REQUEST_TIMEOUT_MS = 3_000;
@@ -110,7 +111,7 @@ export class CrashableService {
 
 /** What one HTTP request came back with: an answer, or nothing known (connection cut, timeout). */
 export type Outcome =
-  | { kind: 'answered'; statusCode: number; body: any; replayed: boolean; generation: number }
+  | { kind: 'answered'; statusCode: number; body: JsonBody; replayed: boolean; generation: number }
   | { kind: 'unknown'; reason: string; generation: number };
 
 /** An acknowledged (2xx) command and what its answer said. */
@@ -161,7 +162,7 @@ export class CrashClient {
   ) {}
 
   /** GET, waiting while the service is down; undefined when no answer came. */
-  async get(path: string): Promise<{ statusCode: number; body: any } | undefined> {
+  async get(path: string): Promise<{ statusCode: number; body: JsonBody } | undefined> {
     const outcome = await this.request('GET', path);
     return outcome.kind === 'answered' ? outcome : undefined;
   }

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@n
 import { applyDecorators } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { PERMISSIONS, type ApiAction } from './permissions';
-import type { Principal } from './principal';
+import type { Principal } from '@lib/platform';
 
 export const ACTION_KEY = 'work-items:action';
 export const PUBLIC_KEY = 'work-items:public';

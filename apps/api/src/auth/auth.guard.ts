@@ -1,7 +1,7 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AuthConfig } from './auth-config';
+import type { AuthConfig } from '@lib/platform';
 import { ACTION_KEY, PUBLIC_KEY, type AuthenticatedRequest } from './auth.decorators';
 import { AuthError, forbidden } from './auth.errors';
 import { allowedRoles, type ApiAction } from './permissions';

@@ -1,9 +1,8 @@
 import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { CLOCK, type Clock } from '@lib/conversation-lifecycle';
-import type { AppConfig } from '../config/app-config';
+import { type AppConfig, generateSigningKey, loadOrCreateSigningKey, type SigningKey } from '@lib/platform';
 import { AUTH_CONFIG, AuthGuard } from './auth.guard';
-import { generateSigningKey, loadOrCreateSigningKey, type SigningKey } from './signing-key';
 import { TokenVerifier } from './token-verifier';
 import { ConversationAccess } from './conversation-access';
 

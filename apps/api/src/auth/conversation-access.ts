@@ -11,7 +11,7 @@ import {
 } from '@lib/conversation-lifecycle';
 import { forbidden } from './auth.errors';
 import { allowedRoles, relationFor, relationNotMet, type ApiAction } from './permissions';
-import type { Principal, Role } from './principal';
+import type { Principal, Role } from '@lib/platform';
 
 /** The role a request acts under, and the actor the domain records for it. */
 export interface Acting {

@@ -1,6 +1,6 @@
 import type { AgentCommand, ConversationCommandType, DefineQueue } from '@lib/domain';
 import { forbidden } from './auth.errors';
-import type { Principal, Role } from './principal';
+import type { Principal, Role } from '@lib/platform';
 
 /** Reads the API serves, named like commands so each has a row below. */
 export type ApiQuery =

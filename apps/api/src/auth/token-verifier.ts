@@ -1,9 +1,7 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type KeyLike } from 'jose';
 import { ENTITY_ID_PATTERN } from '@lib/domain';
-import type { AuthConfig } from './auth-config';
+import { type AuthConfig, isRole, type Principal, EMBEDDED_ALGORITHM, type SigningKey } from '@lib/platform';
 import { AuthError } from './auth.errors';
-import { isRole, type Principal } from './principal';
-import { EMBEDDED_ALGORITHM, type SigningKey } from './signing-key';
 
 /**
  * Asymmetric algorithms accepted from an identity provider, listed explicitly: never `none`,

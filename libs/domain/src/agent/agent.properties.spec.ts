@@ -115,7 +115,6 @@ const ingredients = fc.record({
   orphanAfterMs: fc.constantFrom<number | undefined>(undefined, undefined, 0, MINUTE, 10 * MINUTE),
   by: actor,
 });
-type Ingredients = typeof ingredients extends fc.Arbitrary<infer T> ? T : never;
 
 /** Time to the next command, or exactly to (or 1 ms before) the end of the soonest running wrap-up block. */
 type Timing = 'gap' | 'block-end' | 'just-before-block-end';

@@ -32,7 +32,7 @@ interface ColumnRow {
  */
 class SchemaIntrospector implements DatabaseIntrospector {
   constructor(
-    private readonly db: Kysely<any>,
+    private readonly db: Kysely<unknown>,
     private readonly schema: string,
   ) {}
 
@@ -98,7 +98,7 @@ export class SchemaScopedPostgresDialect implements Dialect {
     return this.inner.createAdapter();
   }
 
-  createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+  createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
     return new SchemaIntrospector(db, this.schema);
   }
 }

@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely';
+import type { Migration } from 'kysely';
 import { createViewTablesV1 } from './view-tables';
 
 /**
@@ -7,7 +7,7 @@ import { createViewTablesV1 } from './view-tables';
  * simply runs again.
  */
 export const migration001Initial: Migration = {
-  async up(db: Kysely<any>): Promise<void> {
+  async up(db): Promise<void> {
     await db.schema
       .createTable('projection_checkpoints')
       .ifNotExists()
@@ -20,7 +20,7 @@ export const migration001Initial: Migration = {
       .execute();
     await createViewTablesV1(db);
   },
-  async down(db: Kysely<any>): Promise<void> {
+  async down(db): Promise<void> {
     for (const table of [
       'audit_conversation_states', 'audit_index_agents', 'audit_index', 'closed_work_items', 'conversation_views', 'projection_checkpoints',
     ]) {

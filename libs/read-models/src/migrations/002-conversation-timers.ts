@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely';
+import type { Migration } from 'kysely';
 import { createTimerTables } from './view-tables';
 
 /**
@@ -6,10 +6,10 @@ import { createTimerTables } from './view-tables';
  * tables and a projection without a checkpoint, which catches up from the start of the log.
  */
 export const migration002ConversationTimers: Migration = {
-  async up(db: Kysely<any>): Promise<void> {
+  async up(db): Promise<void> {
     await createTimerTables(db);
   },
-  async down(db: Kysely<any>): Promise<void> {
+  async down(db): Promise<void> {
     await db.schema.dropTable('conversation_timers').ifExists().execute();
     await db.schema.dropTable('timer_conversation_states').ifExists().execute();
   },

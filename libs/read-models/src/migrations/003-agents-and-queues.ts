@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely';
+import type { Migration } from 'kysely';
 import { createAgentAndQueueTables } from './view-tables';
 
 /**
@@ -7,10 +7,10 @@ import { createAgentAndQueueTables } from './view-tables';
  * from the start of the log.
  */
 export const migration003AgentsAndQueues: Migration = {
-  async up(db: Kysely<any>): Promise<void> {
+  async up(db): Promise<void> {
     await createAgentAndQueueTables(db);
   },
-  async down(db: Kysely<any>): Promise<void> {
+  async down(db): Promise<void> {
     for (const table of ['agent_claims', 'agent_queues', 'agents', 'queues']) {
       await db.schema.dropTable(table).ifExists().execute();
     }

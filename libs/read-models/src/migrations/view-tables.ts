@@ -1,5 +1,8 @@
 import type { Kysely } from 'kysely';
 
+/** What these functions use of a database: its schema (DDL) builder, whatever tables it holds now. */
+type SchemaBuilder = Pick<Kysely<unknown>, 'schema'>;
+
 /**
  * The layout of the view tables, as DDL that can be pointed at other table names (a rebuild
  * runs it through TableRenamePlugin to create the `_next` tables).
@@ -14,7 +17,7 @@ import type { Kysely } from 'kysely';
  * `createViewTables` at it; the migrations spec checks that a migrated database and a rebuilt
  * one have the same columns.
  */
-export async function createViewTablesV1(db: Kysely<any>, indexTag = ''): Promise<void> {
+export async function createViewTablesV1(db: SchemaBuilder, indexTag = ''): Promise<void> {
   const index = (name: string) => (indexTag === '' ? name : `${name}_${indexTag}`);
 
   await db.schema
@@ -129,7 +132,7 @@ export async function createViewTablesV1(db: Kysely<any>, indexTag = ''): Promis
  * The timers every open conversation has running (migration 002): what the timer scheduler
  * sweeps for due ones, and the timer projection's own copy of each live conversation's state.
  */
-export async function createTimerTables(db: Kysely<any>, indexTag = ''): Promise<void> {
+export async function createTimerTables(db: SchemaBuilder, indexTag = ''): Promise<void> {
   const index = (name: string) => (indexTag === '' ? name : `${name}_${indexTag}`);
 
   await db.schema
@@ -164,7 +167,7 @@ export async function createTimerTables(db: Kysely<any>, indexTag = ''): Promise
  * Agents, the queues they serve, the capacity conversations hold on them, and the queues'
  * settings (migration 003): the capacity board, the queue list and what the push router reads.
  */
-export async function createAgentAndQueueTables(db: Kysely<any>, indexTag = ''): Promise<void> {
+export async function createAgentAndQueueTables(db: SchemaBuilder, indexTag = ''): Promise<void> {
   const index = (name: string) => (indexTag === '' ? name : `${name}_${indexTag}`);
 
   await db.schema
@@ -233,13 +236,13 @@ export async function createAgentAndQueueTables(db: Kysely<any>, indexTag = ''):
 }
 
 /** V1 plus the timer tables. */
-export async function createViewTablesV2(db: Kysely<any>, indexTag = ''): Promise<void> {
+export async function createViewTablesV2(db: SchemaBuilder, indexTag = ''): Promise<void> {
   await createViewTablesV1(db, indexTag);
   await createTimerTables(db, indexTag);
 }
 
 /** V2 plus the agent and queue tables. */
-export async function createViewTablesV3(db: Kysely<any>, indexTag = ''): Promise<void> {
+export async function createViewTablesV3(db: SchemaBuilder, indexTag = ''): Promise<void> {
   await createViewTablesV2(db, indexTag);
   await createAgentAndQueueTables(db, indexTag);
 }

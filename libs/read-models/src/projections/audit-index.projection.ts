@@ -10,7 +10,6 @@ import {
   foldConversationEvents,
   isoTime,
   type FoldStep,
-  type StoredConversation,
 } from './conversation-fold';
 import { AUDIT_INDEX_PROJECTION, type Projection } from './projection';
 

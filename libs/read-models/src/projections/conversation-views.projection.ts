@@ -9,7 +9,6 @@ import {
   conversationIdsOf,
   foldConversationEvents,
   isoTime,
-  type StoredConversation,
 } from './conversation-fold';
 import { CONVERSATION_VIEWS_PROJECTION, type Projection } from './projection';
 

@@ -8,7 +8,7 @@ import { InMemoryEventStore, type EventStore, type ReadAllOptions } from '@lib/e
 import { DelegatingEventStore } from '@lib/event-store';
 import { waitUntil } from '@lib/event-store/testing/wait-until';
 import fc from 'fast-check';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Migration } from 'kysely';
 import type { ReadModelDatabase } from '../database/read-model-database';
 import { VIEW_TABLES } from '../database/read-model-schema';
 import { runInWriteTransaction } from '../database/write-transaction';
@@ -171,10 +171,10 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
 
       it('names the migration that fails', async () => {
         const { database } = await databases.open();
-        const broken = {
+        const broken: Record<string, Migration> = {
           ...READ_MODEL_MIGRATIONS,
           '002_broken': {
-            up: async (db: Kysely<any>) => {
+            up: async (db) => {
               await sql`select * from no_such_table`.execute(db);
             },
           },

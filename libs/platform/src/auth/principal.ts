@@ -1,4 +1,4 @@
-/** The roles a principal may hold (several at once); each decides what it may do (permissions.ts). */
+/** The roles a principal may hold (several at once); each decides what it may do (apps/api/src/auth/permissions.ts). */
 export const ROLES = ['channel', 'agent', 'supervisor', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
