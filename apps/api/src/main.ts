@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { ConfigError, loadConfig } from './config/app-config';
+import { ConfigError, loadConfig } from '@lib/platform';
 import { createApp } from './app.factory';
 import { Draining } from './health/draining';
 

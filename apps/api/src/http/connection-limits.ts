@@ -1,4 +1,4 @@
-import type { AppConfig } from '../config/app-config';
+import type { AppConfig } from '@lib/platform';
 import { answerRouterError, MAX_PATH_PARAMETER_LENGTH } from './router-errors';
 
 /**

@@ -2,11 +2,9 @@ import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '
 import { join } from 'node:path';
 import { EVENT_STORE, InMemoryEventStore, SqliteEventStore, type EventStore } from '@lib/event-store';
 import { EventStoreDbEventStore } from '@lib/event-store/eventstoredb';
-import type { AppConfig } from '../config/app-config';
-import { loadOperatorCorrections, withEventCorrections } from './event-corrections';
-
-/** The event log's file in the data directory. */
-export const EVENTS_FILE = 'events.sqlite';
+import { EVENTS_FILE, loadOperatorCorrections, withEventCorrections, type AppConfig } from '@lib/platform';
+import { MeasuredEventStore } from '../metrics/measured-event-store';
+import { ServiceMetrics } from '../metrics/service-metrics';
 
 /** Chooses the event store adapter from configuration and closes it on shutdown. */
 @Module({})
@@ -20,10 +18,12 @@ export class EventStoreModule implements OnApplicationShutdown {
       providers: [
         {
           provide: EVENT_STORE,
-          useFactory: async () => {
+          inject: [ServiceMetrics],
+          useFactory: async (metrics: ServiceMetrics) => {
             // Read before the store opens: a bad corrections file stops the start, naming the variable.
             const corrections = loadOperatorCorrections(config.eventCorrectionsFile);
-            return withEventCorrections(override ?? (await EventStoreModule.open(config)), corrections);
+            const store = withEventCorrections(override ?? (await EventStoreModule.open(config)), corrections);
+            return new MeasuredEventStore(store, metrics);
           },
         },
       ],

@@ -19,22 +19,14 @@ import {
   openReadModelDatabase,
   type ProjectorHost,
   type ReadModelDatabase,
-  type ReadModelDatabaseConfig,
 } from '@lib/read-models';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { EVENTS_FILE } from './event-store.module';
+import { EVENTS_FILE, readModelDatabaseConfig, type AppConfig } from '@lib/platform';
+import { APP_CONFIG } from '../config/app-config';
 import { WorkerProjector } from './projector-worker/worker-projector';
 
 export const READ_MODEL_DATABASE = Symbol('READ_MODEL_DATABASE');
 /** What runs the projections: a thread of its own on the SQLite store, this thread on the memory store. */
 export const PROJECTOR = Symbol('PROJECTOR');
-
-/** Where the read models live: PostgreSQL when configured, else SQLite beside the event log. */
-export const readModelDatabaseConfig = (config: AppConfig): ReadModelDatabaseConfig => {
-  if (config.readModelsUrl) return { kind: 'postgres', url: config.readModelsUrl };
-  if (config.eventStore === 'memory') return { kind: 'sqlite', filename: ':memory:' };
-  return { kind: 'sqlite', filename: join(config.dataDir, 'read-models.sqlite') };
-};
 
 /**
  * The views agents and supervisors read: migrated at start, kept by the projector from the

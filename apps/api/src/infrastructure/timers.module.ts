@@ -1,8 +1,9 @@
 import { Inject, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { CLOCK, DEFAULT_TIMER_SCHEDULE, TimerScheduler, type Clock } from '@lib/conversation-lifecycle';
+import { CLOCK, DEFAULT_TIMER_SCHEDULE, LIFECYCLE_OBSERVER, TimerScheduler, type Clock, type LifecycleObserver } from '@lib/conversation-lifecycle';
 import { TimerQueries, type ReadModelDatabase } from '@lib/read-models';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import type { AppConfig } from '@lib/platform';
+import { APP_CONFIG } from '../config/app-config';
 import { READ_MODEL_DATABASE } from './read-models.module';
 
 /**
@@ -23,8 +24,8 @@ export class TimersModule implements OnApplicationBootstrap, OnModuleDestroy {
       providers: [
         {
           provide: TimerScheduler,
-          inject: [CommandBus, CLOCK, APP_CONFIG, READ_MODEL_DATABASE],
-          useFactory: (commandBus: CommandBus, clock: Clock, config: AppConfig, database: ReadModelDatabase) => {
+          inject: [CommandBus, CLOCK, APP_CONFIG, READ_MODEL_DATABASE, LIFECYCLE_OBSERVER],
+          useFactory: (commandBus: CommandBus, clock: Clock, config: AppConfig, database: ReadModelDatabase, observer: LifecycleObserver) => {
             const logger = new Logger('Timers');
             return new TimerScheduler(
               commandBus,
@@ -37,6 +38,7 @@ export class TimersModule implements OnApplicationBootstrap, OnModuleDestroy {
               },
               new TimerQueries(database),
               { log: (m) => logger.log(m), warn: (m) => logger.warn(m), debug: (m) => logger.debug(m) },
+              observer,
             );
           },
         },

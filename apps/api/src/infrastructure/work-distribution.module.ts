@@ -9,12 +9,15 @@ import {
   PushRouter,
   PushRoutingProcessManager,
   QueueDirectory,
+  LIFECYCLE_OBSERVER,
   conversationLoader,
   type Clock,
+  type LifecycleObserver,
 } from '@lib/conversation-lifecycle';
 import { EVENT_STORE, type EventStore } from '@lib/event-store';
 import { WorkDistributionQueries, type ProjectorHost, type ReadModelDatabase } from '@lib/read-models';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import type { AppConfig } from '@lib/platform';
+import { APP_CONFIG } from '../config/app-config';
 import { PROJECTOR, READ_MODEL_DATABASE } from './read-models.module';
 
 /**
@@ -39,10 +42,15 @@ export class WorkDistributionModule implements OnApplicationBootstrap, OnModuleD
       providers: [
         {
           provide: AgentLedger,
-          inject: [EVENT_STORE, APP_CONFIG],
-          useFactory: (store: EventStore, config: AppConfig) => new AgentLedger(store, config.capacityPolicy),
+          inject: [EVENT_STORE, APP_CONFIG, LIFECYCLE_OBSERVER],
+          useFactory: (store: EventStore, config: AppConfig, observer: LifecycleObserver) =>
+            new AgentLedger(store, config.capacityPolicy, undefined, undefined, observer),
         },
-        { provide: QueueDirectory, inject: [EVENT_STORE], useFactory: (store: EventStore) => new QueueDirectory(store) },
+        {
+          provide: QueueDirectory,
+          inject: [EVENT_STORE, LIFECYCLE_OBSERVER],
+          useFactory: (store: EventStore, observer: LifecycleObserver) => new QueueDirectory(store, undefined, observer),
+        },
         {
           provide: CAPACITY_COORDINATOR,
           inject: [AgentLedger],
@@ -58,8 +66,15 @@ export class WorkDistributionModule implements OnApplicationBootstrap, OnModuleD
         },
         {
           provide: CapacityReconciler,
-          inject: [AgentLedger, WorkDistributionQueries, EVENT_STORE, CLOCK, APP_CONFIG],
-          useFactory: (ledger: AgentLedger, views: WorkDistributionQueries, store: EventStore, clock: Clock, config: AppConfig) => {
+          inject: [AgentLedger, WorkDistributionQueries, EVENT_STORE, CLOCK, APP_CONFIG, LIFECYCLE_OBSERVER],
+          useFactory: (
+            ledger: AgentLedger,
+            views: WorkDistributionQueries,
+            store: EventStore,
+            clock: Clock,
+            config: AppConfig,
+            observer: LifecycleObserver,
+          ) => {
             const logger = new Logger('CapacityReconciler');
             return new CapacityReconciler(
               ledger,
@@ -68,18 +83,32 @@ export class WorkDistributionModule implements OnApplicationBootstrap, OnModuleD
               clock,
               { intervalMs: config.capacityReconcileIntervalMs, orphanAfterMs: config.orphanReservationGraceMs },
               { warn: (m) => logger.warn(m) },
+              observer,
             );
           },
         },
         {
           provide: PushRouter,
-          inject: [CommandBus, WorkDistributionQueries, CLOCK, APP_CONFIG, EVENT_STORE],
-          useFactory: (commandBus: CommandBus, views: WorkDistributionQueries, clock: Clock, config: AppConfig, store: EventStore) => {
+          inject: [CommandBus, WorkDistributionQueries, CLOCK, APP_CONFIG, EVENT_STORE, LIFECYCLE_OBSERVER],
+          useFactory: (
+            commandBus: CommandBus,
+            views: WorkDistributionQueries,
+            clock: Clock,
+            config: AppConfig,
+            store: EventStore,
+            observer: LifecycleObserver,
+          ) => {
             const logger = new Logger('Routing');
-            return new PushRouter(commandBus, views, clock, config.capacityPolicy, conversationLoader(store), {
-              warn: (m) => logger.warn(m),
-              debug: (m) => logger.debug(m),
-            });
+            return new PushRouter(
+              commandBus,
+              views,
+              clock,
+              config.capacityPolicy,
+              conversationLoader(store),
+              { warn: (m) => logger.warn(m), debug: (m) => logger.debug(m) },
+              undefined,
+              observer,
+            );
           },
         },
         {

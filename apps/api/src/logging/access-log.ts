@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '@lib/platform';
 
 /**
  * One line per answered request: method, route pattern (never the path: ids stay out of the

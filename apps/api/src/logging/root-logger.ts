@@ -1,5 +1,5 @@
 import pino, { type DestinationStream, type Level, type Logger } from 'pino';
-import type { AppConfig } from '../config/app-config';
+import type { AppConfig } from '@lib/platform';
 
 /** LOG_LEVEL keeps Nest's names; `log` is pino's `info`. */
 const PINO_LEVELS: Record<AppConfig['logLevel'], Level> = { error: 'error', warn: 'warn', log: 'info', debug: 'debug' };

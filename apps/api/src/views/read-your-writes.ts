@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@lib/event-store';
 import type { ProjectorHost } from '@lib/read-models';
 import { PROJECTOR } from '../infrastructure/read-models.module';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import type { AppConfig } from '@lib/platform';
+import { APP_CONFIG } from '../config/app-config';
 import { RequestValidationError } from '../http/request-validation.error';
 
 /** The views have not reached the position the caller asked for within the bounded wait: 503. */

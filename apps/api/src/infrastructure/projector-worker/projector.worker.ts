@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteEventStore } from '@lib/event-store';
 import { Projector, createReadModelProjections, openReadModelDatabase, pruneClosedWorkItems } from '@lib/read-models';
-import { loadOperatorCorrections, withEventCorrections } from '../event-corrections';
+import { loadOperatorCorrections, withEventCorrections } from '@lib/platform';
 import type { FromProjectorWorker, ProjectorWorkerData, ToProjectorWorker } from './projector-worker.protocol';
 
 /**
