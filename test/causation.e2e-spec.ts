@@ -486,7 +486,8 @@ describe('request ids and command ids of HTTP commands', () => {
         400,
       ],
       ['no credentials', (id) => t.get('/api/conversations/nope', { authorization: '', 'X-Request-Id': id }), 401],
-      ['unknown route', (id) => t.get('/api/no-such-route', { 'X-Request-Id': id }), 404],
+      // No OpenAPI document describes a route that does not exist: not checked against it.
+      ['unknown route', (id) => t.request({ method: 'GET', url: '/api/no-such-route', headers: { 'X-Request-Id': id }, checkAnswer: false }), 404],
     ];
     for (const [index, [what, send, status]] of cases.entries()) {
       const requestId = `err-${index}`;

@@ -9,11 +9,8 @@
  */
 import type { LightMyRequestResponse } from 'fastify';
 import { exportJWK, SignJWT } from 'jose';
-import { EMBEDDED_AUDIENCE, EMBEDDED_ISSUER } from '../apps/api/src/auth/auth-config';
+import { EMBEDDED_AUDIENCE, EMBEDDED_ISSUER, ROLES, type Role, generateSigningKey, type SigningKey, issueToken } from '@lib/platform';
 import { PERMISSIONS, type ApiAction, type Relation } from '../apps/api/src/auth/permissions';
-import { ROLES, type Role } from '../apps/api/src/auth/principal';
-import { generateSigningKey, type SigningKey } from '../apps/api/src/auth/signing-key';
-import { issueToken } from '../apps/api/src/auth/tokens';
 import { startApp, type Answer, type TestApp } from './support/start-app';
 import { fireDueTimers } from './support/timers';
 
@@ -135,7 +132,7 @@ const ROUTES: Record<string, Row> = {
 };
 
 /** Open without credentials (the documentation pages are not in the document itself). */
-const PUBLIC_ROUTES = ['GET /health', 'GET /health/live', 'GET /health/ready'];
+const PUBLIC_ROUTES = ['GET /health', 'GET /health/live', 'GET /health/ready', 'GET /metrics'];
 
 const CREDENTIAL_CASES = ['no token', 'expired token', 'wrong signature', 'wrong issuer', 'wrong audience', 'alg none'] as const;
 type CredentialCase = (typeof CREDENTIAL_CASES)[number];

@@ -5,17 +5,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../apps/api/src/app.factory';
-import { loadConfig } from '../../apps/api/src/config/app-config';
 import { ManualClock } from '@lib/conversation-lifecycle';
 import { EVENT_STORE, InMemoryEventStore, SqliteEventStore, type EventStore } from '@lib/event-store';
+import { generateSigningKey, issueToken, loadConfig, type Role, type SigningKey } from '@lib/platform';
+import { documentedAnswers } from './documented-answers';
 import { OnDemandProvisioning } from './provisioning';
-import { generateSigningKey, type SigningKey } from '../../apps/api/src/auth/signing-key';
-import { issueToken } from '../../apps/api/src/auth/tokens';
-import type { Role } from '../../apps/api/src/auth/principal';
 import { principalClaimedBy } from './test-principal';
 
+/**
+ * A parsed JSON answer body as the tests read it: reached into freely, since what types it is the
+ * service's OpenAPI document, which every answer is checked against (documented-answers.ts).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the one untyped answer body of the tests, named
+export type JsonBody = any;
+
 /** What a test needs from one answer: status code, headers and the parsed JSON body. */
-export interface Answer<Body = any> {
+export interface Answer<Body = JsonBody> {
   statusCode: number;
   headers: Record<string, string | string[] | number | undefined>;
   body: Body;
@@ -55,23 +60,28 @@ export interface TestApp {
   store: EventStore;
   /** DATA_DIR of a 'sqlite' app (holds events.sqlite and read-models.sqlite) or an 'eventstoredb' one; undefined in memory. */
   dataDir?: string;
-  post<B = any>(path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer<B>>;
+  post<B = JsonBody>(path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer<B>>;
   /**
    * Creates now the queues and agents a POST of this path and body would have provisioned, so a
    * suite can measure the log around the POST itself (no-op with provision 'none').
    */
   provision(path: string, body?: unknown): Promise<void>;
-  get<B = any>(path: string, headers?: Record<string, string>): Promise<Answer<B>>;
+  get<B = JsonBody>(path: string, headers?: Record<string, string>): Promise<Answer<B>>;
   /** A bearer token signed by the app's embedded key (default lifetime 1 h, on the app's clock). */
   token(sub: string, roles: readonly Role[], options?: { ttlMs?: number; issuer?: string; audience?: string; now?: Date }): Promise<string>;
   /** The app's embedded signing key (undefined with an identity provider configured). */
   signingKey?: SigningKey;
   /** Anything else (raw payloads, other methods). */
-  request<B = any>(options: {
+  request<B = JsonBody>(options: {
     method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
     url: string;
     payload?: string | Buffer | object;
     headers?: Record<string, string>;
+    /**
+     * false: do not check this answer against the OpenAPI document. Only for requests the
+     * framework answers before any route runs (an unknown route), which no document describes.
+     */
+    checkAnswer?: boolean;
   }): Promise<Answer<B>>;
   close(): Promise<void>;
 }
@@ -124,6 +134,8 @@ export const startApp = async (options: StartAppOptions = {}): Promise<TestApp> 
   store ??= app.get<EventStore>(EVENT_STORE);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
+  // Every answer is checked against the app's OpenAPI document (route, status, headers, body schema): a mismatch fails the request.
+  const documented = documentedAnswers((await app.inject({ method: 'GET', url: '/api/docs-json' })).body);
 
   /** Requests without an Authorization header are signed as the principal their body claims (see principalClaimedBy). */
   const authorized = async (url: string, payload: unknown, headers: Record<string, string> | undefined) => {
@@ -137,8 +149,9 @@ export const startApp = async (options: StartAppOptions = {}): Promise<TestApp> 
     return { ...headers, authorization: `Bearer ${await token(sub, roles)}` };
   };
 
-  const request: TestApp['request'] = async ({ method, url, payload, headers }) => {
+  const request: TestApp['request'] = async ({ method, url, payload, headers, checkAnswer = true }) => {
     const response = await app.inject({ method, url, payload: payload as never, headers: await authorized(url, payload, headers) });
+    if (checkAnswer) documented.check(method, url, { statusCode: response.statusCode, headers: response.headers, text: response.body });
     return {
       statusCode: response.statusCode,
       headers: response.headers,

@@ -4,13 +4,16 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import type { AppConfig } from './config/app-config';
+import type { AppConfig } from '@lib/platform';
 import { Logger } from 'nestjs-pino';
 import { AppModule, type AppOverrides } from './app.module';
 import { logEveryAnswer } from './logging/access-log';
 import { createRootLogger } from './logging/root-logger';
+import { measureEveryAnswer } from './metrics/http-metrics';
+import { ServiceMetrics } from './metrics/service-metrics';
 import { assertBodyDepth } from './http/body-depth';
 import { connectionLimits } from './http/connection-limits';
+import { withErrorBody } from './http/api-responses';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { REQUEST_ID_HEADER, requestIdOf } from './http/request-id';
 import { RequestValidationError } from './http/request-validation.error';
@@ -28,6 +31,7 @@ export const createApp = async (config: AppConfig, overrides: AppOverrides = {})
   });
   app.useLogger(app.get(Logger));
   logEveryAnswer(app.getHttpAdapter().getInstance(), logger);
+  measureEveryAnswer(app.getHttpAdapter().getInstance(), app.get(ServiceMetrics));
   // Limits are applied by the AuthGuard (per principal, and per address for failed authentication).
   await app.register(rateLimit as never, { global: false });
   await app.register(helmet as never, {
@@ -68,6 +72,6 @@ export const createApp = async (config: AppConfig, overrides: AppOverrides = {})
     .setVersion('0.1.0')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'From the identity provider, or `npm run cli -- token` for the embedded issuer' })
     .build();
-  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi));
+  SwaggerModule.setup('api/docs', app, () => withErrorBody(SwaggerModule.createDocument(app, openApi)));
   return app;
 };

@@ -8,18 +8,21 @@ import {
   CONVERSATION_POLICY,
   ConversationLifecycleModule,
   DEFAULT_COMMAND_RETRY,
+  LIFECYCLE_OBSERVER,
   systemClock,
   type Clock,
 } from '@lib/conversation-lifecycle';
 import type { EventStore } from '@lib/event-store';
 import { AuthModule } from './auth/auth.module';
-import type { SigningKey } from './auth/signing-key';
-import { APP_CONFIG, type AppConfig } from './config/app-config';
+import type { SigningKey, AppConfig } from '@lib/platform';
+import { APP_CONFIG } from './config/app-config';
 import { ConversationsController } from './conversations/conversations.controller';
 import { Draining } from './health/draining';
 import { HealthController } from './health/health.controller';
 import { requestIdOf } from './http/request-id';
 import { createRootLogger } from './logging/root-logger';
+import { MetricsModule } from './metrics/metrics.module';
+import { ServiceMetrics } from './metrics/service-metrics';
 import { EventStoreModule } from './infrastructure/event-store.module';
 import { ReadModelsModule } from './infrastructure/read-models.module';
 import { TimersModule } from './infrastructure/timers.module';
@@ -48,8 +51,10 @@ export class AppModule {
         { provide: CLOCK, useValue: overrides.clock ?? systemClock },
         { provide: CONVERSATION_POLICY, useValue: { customerReviveWindowMs: config.customerReviveWindowMs } },
         { provide: COMMAND_RETRY, useValue: DEFAULT_COMMAND_RETRY },
+        { provide: ServiceMetrics, inject: [CLOCK], useFactory: (clock: Clock) => new ServiceMetrics(() => clock.now()) },
+        { provide: LIFECYCLE_OBSERVER, useExisting: ServiceMetrics },
       ],
-      exports: [APP_CONFIG, CLOCK, CONVERSATION_POLICY, COMMAND_RETRY],
+      exports: [APP_CONFIG, CLOCK, CONVERSATION_POLICY, COMMAND_RETRY, ServiceMetrics, LIFECYCLE_OBSERVER],
     };
     return {
       module: AppModule,
@@ -66,6 +71,7 @@ export class AppModule {
         ReadModelsModule.forRoot(),
         WorkDistributionModule.forRoot(),
         TimersModule.forRoot(),
+        MetricsModule,
       ],
       controllers: [ConversationsController, AgentsController, QueuesController, ViewsController, HealthController],
       providers: [ReadYourWrites, Draining],

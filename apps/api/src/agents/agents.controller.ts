@@ -6,7 +6,7 @@ import type { FastifyReply } from 'fastify';
 import { AgentError, admin, agent, supervisor } from '@lib/domain';
 import { Allow, CurrentPrincipal } from '../auth/auth.decorators';
 import { ConversationAccess } from '../auth/conversation-access';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '@lib/platform';
 import {
   AgentLedger,
   CLOCK,
@@ -21,6 +21,8 @@ import { PageQueryDto } from '../views/views.dto';
 import { ReadYourWrites, badParametersAsRequestErrors } from '../views/read-your-writes';
 import { agentAnswer, type AgentAnswer } from './agent-answer';
 import { PresenceDto, RegisterAgentDto } from './agents.dto';
+import { AgentDto, CapacityBoardPageDto } from './agents.responses';
+import { AGENT_COMMAND, ANY_ROUTE, ApiAnswer, ApiErrors, AUTHENTICATED, CHECKED_INPUT, EVENT_LOG, JSON_BODY, READ_YOUR_WRITES } from '../http/api-responses';
 
 @ApiTags('agents')
 @Controller('api/agents')
@@ -38,6 +40,9 @@ export class AgentsController {
   @Post()
   @Allow('RegisterAgent')
   @ApiOperation({ summary: 'Register an agent (capacity, queues, optional presence), or update a registered one' })
+  @ApiAnswer(201, AgentDto, 'Registered', ['Location'])
+  @ApiAnswer(200, AgentDto, 'Already registered: updated (or unchanged)')
+  @ApiErrors(ANY_ROUTE, AUTHENTICATED, JSON_BODY, EVENT_LOG, ...AGENT_COMMAND, { 404: ['QUEUE.NOT_FOUND'] })
   async register(
     @CurrentPrincipal() p: Principal,
     @Body() body: RegisterAgentDto,
@@ -59,6 +64,8 @@ export class AgentsController {
   @Get()
   @Allow('CapacityBoard')
   @ApiOperation({ summary: 'The capacity board: every agent with presence, capacity used, blocked by wrap-up, and free' })
+  @ApiAnswer(200, CapacityBoardPageDto, 'A page of agents, by id')
+  @ApiErrors(ANY_ROUTE, AUTHENTICATED, CHECKED_INPUT, READ_YOUR_WRITES, EVENT_LOG)
   async list(@Query() query: PageQueryDto) {
     await this.readYourWrites.awaitPosition(query.minPosition);
     return badParametersAsRequestErrors(() => this.board.capacityBoard(this.now(), query));
@@ -67,6 +74,8 @@ export class AgentsController {
   @Get(':id')
   @Allow('GetAgent')
   @ApiOperation({ summary: 'One agent as its stream says now: presence, queues, capacity and what holds it' })
+  @ApiAnswer(200, AgentDto, 'The agent')
+  @ApiErrors(ANY_ROUTE, AUTHENTICATED, CHECKED_INPUT, EVENT_LOG, { 404: ['AGENT.NOT_FOUND'] })
   async get(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) agentId: string): Promise<AgentAnswer> {
     this.access.self(p, 'GetAgent', agentId);
     return this.answer(agentId, { ...(await this.ledger.load(agentId)), events: [] });
@@ -76,6 +85,8 @@ export class AgentsController {
   @Allow('ChangePresence')
   @HttpCode(200)
   @ApiOperation({ summary: 'Set the agent\'s presence (available, busy, busy_dnd, away, offline): the agent itself, or a supervisor' })
+  @ApiAnswer(200, AgentDto, 'The agent with its new presence')
+  @ApiErrors(ANY_ROUTE, AUTHENTICATED, JSON_BODY, CHECKED_INPUT, EVENT_LOG, ...AGENT_COMMAND)
   async presence(
     @CurrentPrincipal() p: Principal,
     @Param('id', EntityIdPipe) agentId: string,

@@ -1,6 +1,6 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res, applyDecorators } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { ConversationError, type ConversationCommand } from '@lib/domain';
@@ -20,7 +20,8 @@ import { Allow, CurrentPrincipal } from '../auth/auth.decorators';
 import { forbidden } from '../auth/auth.errors';
 import { ConversationAccess } from '../auth/conversation-access';
 import type { ApiAction } from '../auth/permissions';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '@lib/platform';
+import { ANY_ROUTE, ApiAnswer, ApiCommandHeaders, ApiErrors, AUTHENTICATED, CHECKED_INPUT, CONVERSATION_COMMAND, EVENT_LOG, JSON_BODY } from '../http/api-responses';
 import { commandIdFrom, etagOf, expectedRevisionFrom } from '../http/command-headers';
 import { EntityIdPipe } from '../http/entity-id.pipe';
 import { RequestValidationError } from '../http/request-validation.error';
@@ -39,6 +40,7 @@ import {
   RejectDto,
   TransferDto,
 } from './conversations.dto';
+import { CommandAnswerDto, ConversationHistoryDto, ConversationViewDto } from './conversations.responses';
 
 type CommandHeaders = { 'idempotency-key'?: string; 'if-match'?: string };
 
@@ -50,9 +52,18 @@ export interface CommandAnswer {
   position: number;
 }
 
+/** A command's documented answers: where the conversation stands now (201 with Location for open), and every refusal. */
+const CommandAnswers = (status: 200 | 201 = 200) =>
+  applyDecorators(
+    ApiCommandHeaders(),
+    ApiAnswer(status, CommandAnswerDto, 'Where the conversation stands now; ETag is its revision', [...(status === 201 ? ['Location' as const] : []), 'ETag', 'Idempotent-Replayed?']),
+    ApiErrors(ANY_ROUTE, AUTHENTICATED, JSON_BODY, CHECKED_INPUT, EVENT_LOG, ...CONVERSATION_COMMAND),
+  );
+
+/** A read of one conversation: unknown (404), or an agent not involved in it (403). */
+const READ_ERRORS = [ANY_ROUTE, AUTHENTICATED, CHECKED_INPUT, EVENT_LOG, { 404: ['CONVERSATION.NOT_FOUND'] }];
+
 @ApiTags('conversations')
-@ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Repeat a command safely: the same key answers the same result' })
-@ApiHeader({ name: 'If-Match', required: false, description: 'Pin the revision (ETag) you last saw; 412 if it moved' })
 @Controller('api/conversations')
 export class ConversationsController {
   constructor(
@@ -66,6 +77,7 @@ export class ConversationsController {
   @Allow('OpenConversation')
   @HttpCode(201)
   @ApiOperation({ summary: 'Open a conversation in a queue' })
+  @CommandAnswers(201)
   async open(@CurrentPrincipal() p: Principal, @Body() body: OpenConversationDto, @Headers() headers: CommandHeaders, @Res({ passthrough: true }) reply: FastifyReply) {
     // With an Idempotency-Key and no id, the id derives from the key, so a retried open finds its conversation.
     const key = headers['idempotency-key'];
@@ -84,6 +96,7 @@ export class ConversationsController {
   @Allow('PickConversation')
   @HttpCode(200)
   @ApiOperation({ summary: 'The agent takes it from the queue' })
+  @CommandAnswers()
   pick(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     const agentId = this.access.ownAgentId(p, 'PickConversation', body.agentId);
     return this.send(id, h, r, { id: agentId, role: 'agent' }, { type: 'PickConversation', data: { agentId }, metadata: this.now() });
@@ -93,6 +106,7 @@ export class ConversationsController {
   @Allow('AssignConversation')
   @HttpCode(200)
   @ApiOperation({ summary: 'Push it to an agent (routing or supervisor); force skips acceptance and capacity' })
+  @CommandAnswers()
   assign(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: AssignDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     const acting = this.access.as(p, 'AssignConversation', 'supervisor');
     this.access.ownSupervisorId(p, 'AssignConversation', body.supervisorId);
@@ -107,6 +121,7 @@ export class ConversationsController {
   @Allow('AcceptAssignment')
   @HttpCode(200)
   @ApiOperation({ summary: 'The agent accepts a push' })
+  @CommandAnswers()
   accept(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     const agentId = this.access.ownAgentId(p, 'AcceptAssignment', body.agentId);
     return this.send(id, h, r, { id: agentId, role: 'agent' }, { type: 'AcceptAssignment', data: { agentId }, metadata: this.now() });
@@ -116,6 +131,7 @@ export class ConversationsController {
   @Allow('RejectAssignment')
   @HttpCode(200)
   @ApiOperation({ summary: 'The agent declines a push; it goes back to its queue' })
+  @CommandAnswers()
   reject(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: RejectDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     const agentId = this.access.ownAgentId(p, 'RejectAssignment', body.agentId);
     return this.send(id, h, r, { id: agentId, role: 'agent' }, { type: 'RejectAssignment', data: { agentId, reason: body.reason }, metadata: this.now() });
@@ -125,6 +141,7 @@ export class ConversationsController {
   @Allow('EndConversation')
   @HttpCode(200)
   @ApiOperation({ summary: 'End button, by the agent or (live chat) the customer' })
+  @CommandAnswers()
   end(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: EndDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     if (body.by === 'customer') {
       const acting = this.access.as(p, 'EndConversation', 'channel');
@@ -138,6 +155,7 @@ export class ConversationsController {
   @Allow('CloseSession')
   @HttpCode(200)
   @ApiOperation({ summary: 'The agent closes the session (X)' })
+  @CommandAnswers()
   closeSession(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     const agentId = this.access.ownAgentId(p, 'CloseSession', body.agentId);
     return this.send(id, h, r, { id: agentId, role: 'agent' }, { type: 'CloseSession', data: { agentId }, metadata: this.now() });
@@ -147,6 +165,7 @@ export class ConversationsController {
   @Allow('ReleaseConversation')
   @HttpCode(200)
   @ApiOperation({ summary: 'Back to its queue' })
+  @CommandAnswers()
   release(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     const { agentId, principal, by } = this.holderOrSupervisor(p, 'ReleaseConversation', body.agentId);
     return this.send(id, h, r, principal, { type: 'ReleaseConversation', data: { agentId, ...by }, metadata: this.now() });
@@ -156,6 +175,7 @@ export class ConversationsController {
   @Allow('TransferConversation')
   @HttpCode(200)
   @ApiOperation({ summary: 'To another queue (toQueueId) or agent (toAgentId)' })
+  @CommandAnswers()
   transfer(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: TransferDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     const { agentId, principal, by } = this.holderOrSupervisor(p, 'TransferConversation', body.agentId);
     const data = body.toQueueId !== undefined
@@ -168,6 +188,7 @@ export class ConversationsController {
   @Allow('ResolveRecord')
   @HttpCode(200)
   @ApiOperation({ summary: 'The record is resolved and its session closed' })
+  @CommandAnswers()
   resolve(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     const agentId = this.access.ownAgentId(p, 'ResolveRecord', body.agentId);
     return this.send(id, h, r, { id: agentId, role: 'agent' }, { type: 'ResolveRecord', data: { agentId }, metadata: this.now() });
@@ -177,6 +198,7 @@ export class ConversationsController {
   @Allow('ReviveConversation')
   @HttpCode(200)
   @ApiOperation({ summary: 'The agent revives a waiting conversation from My work items' })
+  @CommandAnswers()
   revive(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     const agentId = this.access.ownAgentId(p, 'ReviveConversation', body.agentId);
     return this.send(id, h, r, { id: agentId, role: 'agent' }, { type: 'ReviveConversation', data: { agentId }, metadata: this.now() });
@@ -186,6 +208,7 @@ export class ConversationsController {
   @Allow('DisconnectAgent')
   @HttpCode(200)
   @ApiOperation({ summary: "The agent's connection dropped" })
+  @CommandAnswers()
   agentDisconnect(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     const agentId = this.access.ownAgentId(p, 'DisconnectAgent', body.agentId);
     return this.send(id, h, r, { id: agentId, role: 'agent' }, { type: 'DisconnectAgent', data: { agentId }, metadata: this.now() });
@@ -195,6 +218,7 @@ export class ConversationsController {
   @Allow('ReconnectAgent')
   @HttpCode(200)
   @ApiOperation({ summary: 'The agent is back' })
+  @CommandAnswers()
   agentReconnect(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     const agentId = this.access.ownAgentId(p, 'ReconnectAgent', body.agentId);
     return this.send(id, h, r, { id: agentId, role: 'agent' }, { type: 'ReconnectAgent', data: { agentId }, metadata: this.now() });
@@ -204,6 +228,7 @@ export class ConversationsController {
   @Allow('DisconnectCustomer')
   @HttpCode(200)
   @ApiOperation({ summary: "The live-chat customer's connection dropped" })
+  @CommandAnswers()
   customerDisconnect(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() _body: EmptyDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     return this.send(id, h, r, this.access.as(p, 'DisconnectCustomer', 'channel').principal, { type: 'DisconnectCustomer', data: {}, metadata: this.now() });
   }
@@ -212,6 +237,7 @@ export class ConversationsController {
   @Allow('ReconnectCustomer')
   @HttpCode(200)
   @ApiOperation({ summary: 'The live-chat customer is back' })
+  @CommandAnswers()
   customerReconnect(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() _body: EmptyDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     return this.send(id, h, r, this.access.as(p, 'ReconnectCustomer', 'channel').principal, { type: 'ReconnectCustomer', data: {}, metadata: this.now() });
   }
@@ -220,6 +246,7 @@ export class ConversationsController {
   @Allow('RecordMessage')
   @HttpCode(200)
   @ApiOperation({ summary: 'A message from the customer or the agent (activity, unread counts, revive)' })
+  @CommandAnswers()
   message(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: MessageDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     if (body.from === 'customer') {
       const acting = this.access.as(p, 'RecordMessage', 'channel');
@@ -233,6 +260,7 @@ export class ConversationsController {
   @Allow('StartConsult')
   @HttpCode(200)
   @ApiOperation({ summary: 'Another agent joins to help; state and capacity unchanged' })
+  @CommandAnswers()
   consult(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: ConsultDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     const agentId = this.access.ownAgentId(p, 'StartConsult', body.agentId);
     return this.send(id, h, r, { id: agentId, role: 'agent' }, { type: 'StartConsult', data: { agentId, consultantId: body.consultantId }, metadata: this.now() });
@@ -242,6 +270,7 @@ export class ConversationsController {
   @Allow('EndConsult')
   @HttpCode(200)
   @ApiOperation({ summary: 'The consulting agent leaves' })
+  @CommandAnswers()
   consultEnd(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: ConsultEndDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     if (p.roles.includes('agent') && (body.consultantId === undefined || body.consultantId === p.id)) {
       const consultantId = this.access.ownAgentId(p, 'EndConsult', body.consultantId, 'consultantId');
@@ -258,6 +287,7 @@ export class ConversationsController {
   @Allow('StartMonitoring')
   @HttpCode(200)
   @ApiOperation({ summary: 'A supervisor starts watching; state unchanged' })
+  @CommandAnswers()
   monitor(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: MonitorDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     const supervisorId = this.access.ownSupervisorId(p, 'StartMonitoring', body.supervisorId);
     return this.send(id, h, r, { id: supervisorId, role: 'supervisor' }, { type: 'StartMonitoring', data: { supervisorId }, metadata: this.now() });
@@ -267,6 +297,7 @@ export class ConversationsController {
   @Allow('ForceClose')
   @HttpCode(200)
   @ApiOperation({ summary: 'Supervisor force close, with a reason' })
+  @CommandAnswers()
   forceClose(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: ForceCloseDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
     const supervisorId = this.access.ownSupervisorId(p, 'ForceClose', body.supervisorId);
     return this.send(id, h, r, { id: supervisorId, role: 'supervisor' }, { type: 'ForceClose', data: { supervisorId, reason: body.reason }, metadata: this.now() });
@@ -275,6 +306,8 @@ export class ConversationsController {
   @Get(':id')
   @Allow('GetConversation')
   @ApiOperation({ summary: 'Current state, with the actions allowed now; with asOf, the state at that time' })
+  @ApiAnswer(200, ConversationViewDto, 'The conversation now (ETag: its revision), or as of asOf (no ETag)', ['ETag?'])
+  @ApiErrors(...READ_ERRORS)
   async get(
     @CurrentPrincipal() p: Principal,
     @Param('id', EntityIdPipe) id: string,
@@ -291,6 +324,8 @@ export class ConversationsController {
   @Get(':id/history')
   @Allow('GetConversationHistory')
   @ApiOperation({ summary: 'The audit trail: every event with type, time, actor, reason, revision' })
+  @ApiAnswer(200, ConversationHistoryDto, 'Every event of the conversation, oldest first')
+  @ApiErrors(...READ_ERRORS)
   async history(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string): Promise<{ id: string; events: HistoryEntry[] }> {
     await this.access.mayReadConversation(p, 'GetConversationHistory', id);
     const events = await this.queryBus.execute<GetConversationHistoryQuery, HistoryEntry[]>(new GetConversationHistoryQuery(id));

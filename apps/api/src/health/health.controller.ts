@@ -12,9 +12,12 @@ import {
   type ReadModelDatabase,
 } from '@lib/read-models';
 import { Public } from '../auth/auth.decorators';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import type { AppConfig } from '@lib/platform';
+import { APP_CONFIG } from '../config/app-config';
 import { PROJECTOR, READ_MODEL_DATABASE } from '../infrastructure/read-models.module';
+import { ANY_ROUTE, ApiAnswer, ApiErrors } from '../http/api-responses';
 import { Draining } from './draining';
+import { HealthDto, LivenessDto, ReadinessDto } from './health.responses';
 
 /**
  * The views each automatic process reads to decide: when one of them is stopped, the process
@@ -38,6 +41,7 @@ const describe = (error: unknown): string => (error instanceof Error ? error.mes
 
 @ApiTags('health')
 @Public()
+@ApiErrors(ANY_ROUTE)
 @Controller('health')
 export class HealthController {
   constructor(
@@ -52,6 +56,7 @@ export class HealthController {
 
   @Get('live')
   @ApiOperation({ summary: 'Liveness: 200 whenever the process answers (restart it when it does not)' })
+  @ApiAnswer(200, LivenessDto, 'The process answers')
   live() {
     return { status: 'ok' };
   }
@@ -63,6 +68,8 @@ export class HealthController {
       'applied, and every view is within HEALTH_READY_MAX_LAG events of the log\'s head; 503 with the reasons otherwise, and from the ' +
       'moment the process begins to stop (SIGTERM) while requests in flight finish.',
   })
+  @ApiAnswer(200, ReadinessDto, 'Ready for traffic')
+  @ApiAnswer(503, ReadinessDto, 'Not ready, with the reasons')
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
     const reasons: string[] = [];
     if (this.draining.active) reasons.push('shutting down: requests in flight are finishing');
@@ -93,6 +100,8 @@ export class HealthController {
       'The timer scheduler and the push router show their last pass; either is failing when its pass failed, or when a view it reads ' +
       '(routing: agents_and_queues, conversation_views; timers: conversation_timers) is stopped, named in stoppedViews.',
   })
+  @ApiAnswer(200, HealthDto, 'Healthy')
+  @ApiAnswer(503, HealthDto, 'Unhealthy: the checks say which part')
   async health(@Res({ passthrough: true }) reply: FastifyReply) {
     const eventStore = await this.store.headPosition().then(
       (headPosition) => ({ status: 'ok' as const, headPosition }),

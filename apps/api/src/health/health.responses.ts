@@ -37,7 +37,7 @@ export class ProjectionCheckDto {
   @ApiProperty({ enum: ['ok', 'failing'] })
   status!: 'ok' | 'failing';
 
-  @ApiProperty({ ...COUNT, description: 'The last log position the view applied' })
+  @ApiProperty({ type: 'integer', minimum: -1, description: 'The last log position the view applied; -1 when the views were built from another log (rebuild them)' })
   position!: number;
 
   @ApiPropertyOptional({ type: () => ProjectionFailureDto })
@@ -123,4 +123,17 @@ export class HealthDto {
 
   @ApiProperty({ type: () => HealthChecksDto })
   checks!: HealthChecksDto;
+}
+
+export class LivenessDto {
+  @ApiProperty({ enum: ['ok'] })
+  status!: 'ok';
+}
+
+export class ReadinessDto {
+  @ApiProperty({ enum: ['ready', 'not_ready'] })
+  status!: 'ready' | 'not_ready';
+
+  @ApiPropertyOptional({ type: [String], description: 'not_ready: why this instance should not get traffic now' })
+  reasons?: string[];
 }

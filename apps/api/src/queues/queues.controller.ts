@@ -5,13 +5,15 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { admin } from '@lib/domain';
 import { Allow, CurrentPrincipal } from '../auth/auth.decorators';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '@lib/platform';
 import { CLOCK, DefineQueueCommand, QueueDirectory, QueueNotFoundError, type Clock, type QueueDefinitionResult } from '@lib/conversation-lifecycle';
 import { WorkDistributionQueries } from '@lib/read-models';
 import { EntityIdPipe } from '../http/entity-id.pipe';
 import { PageQueryDto } from '../views/views.dto';
 import { ReadYourWrites, badParametersAsRequestErrors } from '../views/read-your-writes';
 import { DefineQueueDto } from './queues.dto';
+import { QueueDefinitionDto, QueueDto, QueuePageDto } from './queues.responses';
+import { ANY_ROUTE, ApiAnswer, ApiErrors, AUTHENTICATED, CHECKED_INPUT, EVENT_LOG, JSON_BODY, QUEUE_COMMAND, READ_YOUR_WRITES } from '../http/api-responses';
 
 @ApiTags('queues')
 @Controller('api/queues')
@@ -27,6 +29,9 @@ export class QueuesController {
   @Post()
   @Allow('DefineQueue')
   @ApiOperation({ summary: 'Create a queue (mode pick or push, priority, assignment method), or change its settings' })
+  @ApiAnswer(201, QueueDefinitionDto, 'Created', ['Location'])
+  @ApiAnswer(200, QueueDefinitionDto, 'Already defined: its settings changed (or were already these)')
+  @ApiErrors(ANY_ROUTE, AUTHENTICATED, JSON_BODY, EVENT_LOG, ...QUEUE_COMMAND)
   async define(
     @CurrentPrincipal() p: Principal,
     @Body() body: DefineQueueDto,
@@ -55,6 +60,8 @@ export class QueuesController {
   @Get()
   @Allow('ListQueues')
   @ApiOperation({ summary: 'Queues with their settings, agents serving them and conversation counts per status' })
+  @ApiAnswer(200, QueuePageDto, 'A page of queues, highest priority first')
+  @ApiErrors(ANY_ROUTE, AUTHENTICATED, CHECKED_INPUT, READ_YOUR_WRITES, EVENT_LOG)
   async list(@Query() query: PageQueryDto) {
     await this.readYourWrites.awaitPosition(query.minPosition);
     return badParametersAsRequestErrors(() => this.views.queues(query));
@@ -63,6 +70,8 @@ export class QueuesController {
   @Get(':id')
   @Allow('GetQueue')
   @ApiOperation({ summary: 'One queue\'s settings, as its stream says now' })
+  @ApiAnswer(200, QueueDto, 'The queue')
+  @ApiErrors(ANY_ROUTE, AUTHENTICATED, CHECKED_INPUT, EVENT_LOG, { 404: ['QUEUE.NOT_FOUND'] })
   async get(@Param('id', EntityIdPipe) queueId: string) {
     const queue = await this.queues.get(queueId);
     if (queue.status !== 'defined') throw new QueueNotFoundError(queueId, 'id');
