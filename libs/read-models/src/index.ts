@@ -38,6 +38,6 @@ export { ReadModelQueries, CLOSED_WORK_ITEMS_WINDOW_MS } from './queries/read-mo
 export { TimerQueries, cursorAfter } from './queries/timer-queries';
 export { WorkDistributionQueries } from './queries/work-distribution-queries';
 export type { DueTimerCutoff, DueTimersCursor, StoredTimer } from './queries/timer-queries';
-export { pruneClosedWorkItems } from './maintenance/prune-closed-work-items';
+export { NOT_PRUNING, pruneClosedWorkItems, pruneOn, type ClosedWorkItemsPruner } from './maintenance/prune-closed-work-items';
 export { rebuildReadModels, RebuildError, DEFAULT_REBUILD_BATCH_SIZE } from './rebuild/rebuild-read-models';
 export type { RebuildOptions, RebuildResult } from './rebuild/rebuild-read-models';

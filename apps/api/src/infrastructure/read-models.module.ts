@@ -12,11 +12,14 @@ import { CLOCK, type Clock } from '@lib/conversation-lifecycle';
 import { EVENT_STORE, type EventStore } from '@lib/event-store';
 import {
   CheckpointWatcher,
+  NOT_PRUNING,
   Projector,
   ReadModelQueries,
   createReadModelProjections,
   migrateToLatest,
   openReadModelDatabase,
+  pruneOn,
+  type ClosedWorkItemsPruner,
   type ProjectorHost,
   type ReadModelDatabase,
 } from '@lib/read-models';
@@ -27,6 +30,7 @@ import { WorkerProjector } from './projector-worker/worker-projector';
 export const READ_MODEL_DATABASE = Symbol('READ_MODEL_DATABASE');
 /** What runs the projections: a thread of its own on the SQLite store, this thread on the memory store. */
 export const PROJECTOR = Symbol('PROJECTOR');
+export const CLOSED_WORK_ITEMS_PRUNER = Symbol('CLOSED_WORK_ITEMS_PRUNER');
 
 /**
  * The views agents and supervisors read: migrated at start, kept by the projector from the
@@ -42,6 +46,7 @@ export class ReadModelsModule implements OnApplicationBootstrap, BeforeApplicati
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(READ_MODEL_DATABASE) private readonly database: ReadModelDatabase,
     @Inject(PROJECTOR) private readonly projector: ProjectorHost,
+    @Inject(CLOSED_WORK_ITEMS_PRUNER) private readonly pruner: ClosedWorkItemsPruner,
   ) {}
 
   static forRoot(): DynamicModule {
@@ -85,6 +90,15 @@ export class ReadModelsModule implements OnApplicationBootstrap, BeforeApplicati
             });
           },
         },
+        {
+          provide: CLOSED_WORK_ITEMS_PRUNER,
+          inject: [APP_CONFIG, READ_MODEL_DATABASE, PROJECTOR],
+          // Deleting is writing: the views are pruned where they are written, so there is one writer.
+          useFactory: (config: AppConfig, database: ReadModelDatabase, projector: ProjectorHost): ClosedWorkItemsPruner => {
+            if (config.projector === 'off') return NOT_PRUNING;
+            return projector instanceof WorkerProjector ? projector : pruneOn(database);
+          },
+        },
         { provide: ReadModelQueries, inject: [READ_MODEL_DATABASE], useFactory: (database: ReadModelDatabase) => new ReadModelQueries(database) },
       ],
       exports: [READ_MODEL_DATABASE, PROJECTOR, ReadModelQueries],
@@ -109,8 +123,7 @@ export class ReadModelsModule implements OnApplicationBootstrap, BeforeApplicati
 
   async prune(): Promise<number> {
     try {
-      // Deleting is writing: the host prunes where it writes the views, so there is one writer.
-      const removed = await this.projector.prune(this.clock.now().toISOString());
+      const removed = await this.pruner.prune(this.clock.now().toISOString());
       if (removed > 0) this.logger.log(`Pruned ${removed} closed work items older than 24 hours`);
       return removed;
     } catch (error) {

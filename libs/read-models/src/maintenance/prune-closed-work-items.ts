@@ -3,6 +3,20 @@ import { resolveTime } from '../queries/pagination';
 import { CLOSED_WORK_ITEMS_WINDOW_MS } from '../queries/read-model-queries';
 
 /**
+ * Deletes Closed work items older than 24 hours as of `now`; returns how many. Run where the
+ * views are written (deleting is writing: one writer per database).
+ */
+export interface ClosedWorkItemsPruner {
+  prune(now: string): Promise<number>;
+}
+
+/** Prunes on this database, from this thread. */
+export const pruneOn = (database: ReadModelDatabase): ClosedWorkItemsPruner => ({ prune: (now) => pruneClosedWorkItems(database, now) });
+
+/** For an instance that does not keep the views: the one that does prunes them. */
+export const NOT_PRUNING: ClosedWorkItemsPruner = { prune: () => Promise.resolve(0) };
+
+/**
  * Deletes closed work items closed at or before `now - retentionMs` (they have left every
  * agent's Closed work items list); returns how many. Call it periodically; `now` comes from
  * the caller's clock.

@@ -37,11 +37,6 @@ export class CheckpointWatcher implements ProjectorHost {
     return this.statuses;
   }
 
-  /** The instance that keeps the views prunes them; this one writes nothing. */
-  prune(): Promise<number> {
-    return Promise.resolve(0);
-  }
-
   waitForPosition(position: number, timeoutMs: number): Promise<boolean> {
     return this.waiters.wait(position, timeoutMs);
   }

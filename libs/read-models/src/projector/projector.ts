@@ -1,4 +1,3 @@
-import { pruneClosedWorkItems } from '../maintenance/prune-closed-work-items';
 import { PositionWaiters } from './position-waiters';
 import type { EventStore, RecordedEvent, Subscription } from '@lib/event-store';
 import type { ReadModelDatabase } from '../database/read-model-database';
@@ -43,8 +42,6 @@ export interface ProjectorHost {
   stop(): Promise<void>;
   status(): ProjectionStatus[];
   waitForPosition(position: number, timeoutMs: number): Promise<boolean>;
-  /** Deletes Closed work items older than 24 hours as of `now`, where the views are written; returns how many. */
-  prune(now: string): Promise<number>;
 }
 
 export const DEFAULT_PROJECTOR_BATCH_SIZE = 500;
@@ -379,7 +376,7 @@ export class Projector implements ProjectorHost {
 
   constructor(
     store: EventStore,
-    private readonly database: ReadModelDatabase,
+    database: ReadModelDatabase,
     projections: readonly Projection[],
     options: ProjectorOptions = {},
   ) {
@@ -423,10 +420,6 @@ export class Projector implements ProjectorHost {
 
   status(): ProjectionStatus[] {
     return this.runners.map((runner) => runner.status());
-  }
-
-  prune(now: string): Promise<number> {
-    return pruneClosedWorkItems(this.database, now);
   }
 
   /**

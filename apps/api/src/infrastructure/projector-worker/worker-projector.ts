@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { PositionWaiters, type ProjectionStatus, type ProjectorHost } from '@lib/read-models';
+import { PositionWaiters, type ClosedWorkItemsPruner, type ProjectionStatus, type ProjectorHost } from '@lib/read-models';
 import type { FromProjectorWorker, ProjectorWorkerData, ToProjectorWorker } from './projector-worker.protocol';
 
 /** Starts the entry compiled (.js, the built service) or from sources (.ts, tests and development). */
@@ -19,7 +19,7 @@ const RESTART_DELAY_MS = 1000;
  * read-your-writes answer from the status the thread last reported; a thread that dies is
  * reported unhealthy and started again.
  */
-export class WorkerProjector implements ProjectorHost {
+export class WorkerProjector implements ProjectorHost, ClosedWorkItemsPruner {
   private readonly logger = new Logger('Projector');
   private worker?: Worker;
   private statuses: ProjectionStatus[] = [];
