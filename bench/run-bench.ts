@@ -74,23 +74,38 @@ const wholeConversations = (url: string): autocannon.Options => ({
       headers: withToken(tokens.channel),
       setupRequest: (request, context: Context) => {
         context.id = randomUUID();
-        return { ...request, body: JSON.stringify({ id: context.id, channel: 'persistent_chat', queueId: 'bench', customerId: `cust-${context.id}` }) };
+        return {
+          ...request,
+          body: JSON.stringify({ id: context.id, channel: 'persistent_chat', queueId: 'bench', customerId: `cust-${context.id}` }),
+        };
       },
     },
     {
       method: 'POST',
       headers: withToken(tokens.agent),
-      setupRequest: (request, context: Context) => ({ ...request, path: `/api/conversations/${context.id}/pick`, body: JSON.stringify({ agentId: 'agent-1' }) }),
+      setupRequest: (request, context: Context) => ({
+        ...request,
+        path: `/api/conversations/${context.id}/pick`,
+        body: JSON.stringify({ agentId: 'agent-1' }),
+      }),
     },
     {
       method: 'POST',
       headers: withToken(tokens.agent),
-      setupRequest: (request, context: Context) => ({ ...request, path: `/api/conversations/${context.id}/end`, body: JSON.stringify({ by: 'agent', agentId: 'agent-1' }) }),
+      setupRequest: (request, context: Context) => ({
+        ...request,
+        path: `/api/conversations/${context.id}/end`,
+        body: JSON.stringify({ by: 'agent', agentId: 'agent-1' }),
+      }),
     },
     {
       method: 'POST',
       headers: withToken(tokens.agent),
-      setupRequest: (request, context: Context) => ({ ...request, path: `/api/conversations/${context.id}/close-session`, body: JSON.stringify({ agentId: 'agent-1' }) }),
+      setupRequest: (request, context: Context) => ({
+        ...request,
+        path: `/api/conversations/${context.id}/close-session`,
+        body: JSON.stringify({ agentId: 'agent-1' }),
+      }),
     },
   ],
 });
@@ -115,7 +130,15 @@ const main = async () => {
     startProcess(
       'dist/apps/api/src/main.js',
       // One agent and one channel principal carry the whole load: the per-principal limit is not what is measured.
-      { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'log', SHUTDOWN_DRAIN: '0', PROJECTOR: projector, RATE_LIMIT_PER_MINUTE: '1000000' },
+      {
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        LOG_LEVEL: 'log',
+        SHUTDOWN_DRAIN: '0',
+        PROJECTOR: projector,
+        RATE_LIMIT_PER_MINUTE: '1000000',
+      },
       'Listening',
     );
   try {
@@ -123,7 +146,9 @@ const main = async () => {
     const benchKey = await generateSigningKey();
     const { d: _private, ...publicJwk } = benchKey.jwk;
     const benchToken = await issueToken(benchKey.key, { sub: 'agent-1', roles: ['agent'], ttlMs: 3_600_000 });
-    children.push(await startProcess('dist/bench/bare-server.js', { PORT: String(BARE_PORT), BENCH_PUBLIC_JWK: JSON.stringify(publicJwk) }, 'ready'));
+    children.push(
+      await startProcess('dist/bench/bare-server.js', { PORT: String(BARE_PORT), BENCH_PUBLIC_JWK: JSON.stringify(publicJwk) }, 'ready'),
+    );
     console.log(`Warming up, then ${SECONDS} s each with ${CONNECTIONS} connections...`);
     const bareRoute = (path: string, headers: Record<string, string>) =>
       run({
@@ -151,7 +176,9 @@ const main = async () => {
       await stopProcess(child);
     }
 
-    console.log(`\n${CONNECTIONS} concurrent clients, ${SECONDS} s each, Node ${process.version}; commands: open, pick, end, close-session\n`);
+    console.log(
+      `\n${CONNECTIONS} concurrent clients, ${SECONDS} s each, Node ${process.version}; commands: open, pick, end, close-session\n`,
+    );
     console.log('| target | requests/s | p50 ms | p99 ms | max ms | 2xx | errors |');
     console.log('|---|---|---|---|---|---|---|');
     console.log(row('bare Fastify route + class-validator', bare));

@@ -29,18 +29,31 @@ const main = async () => {
   await app.init();
   try {
     const bus = app.get(CommandBus);
-    await bus.execute(new DefineQueueCommand('bench', { name: 'bench', mode: 'pick', priority: 0, method: 'highest_free_capacity' }, system('bench'), clock.now().toISOString()));
+    await bus.execute(
+      new DefineQueueCommand(
+        'bench',
+        { name: 'bench', mode: 'pick', priority: 0, method: 'highest_free_capacity' },
+        system('bench'),
+        clock.now().toISOString(),
+      ),
+    );
     let next = 0;
     const openStarted = performance.now();
     await Promise.all(
       Array.from({ length: OPEN_CONCURRENCY }, async () => {
         while (next < COUNT) {
           const id = `bench-${next++}`;
-          await bus.execute(new HandleConversationCommand(id, {
-            type: 'OpenConversation',
-            data: { conversationId: id, channel: 'live_chat', queueId: 'bench', customerId: `c-${id}`, priority: 0 },
-            metadata: { now: clock.now().toISOString() },
-          }, `open-${id}`));
+          await bus.execute(
+            new HandleConversationCommand(
+              id,
+              {
+                type: 'OpenConversation',
+                data: { conversationId: id, channel: 'live_chat', queueId: 'bench', customerId: `c-${id}`, priority: 0 },
+                metadata: { now: clock.now().toISOString() },
+              },
+              `open-${id}`,
+            ),
+          );
         }
       }),
     );

@@ -35,11 +35,22 @@ describe('queues: POST /api/queues, GET /api/queues/:id', () => {
     expect(created.statusCode).toBe(201);
     expect(created.headers.location).toBe('/api/queues/support');
     expect(created.body).toEqual({
-      id: 'support', name: 'support', mode: 'pick', priority: 0, method: 'highest_free_capacity', createdAt: T0,
-      revision: 0, position: expect.any(Number),
+      id: 'support',
+      name: 'support',
+      mode: 'pick',
+      priority: 0,
+      method: 'highest_free_capacity',
+      createdAt: T0,
+      revision: 0,
+      position: expect.any(Number),
     });
     expect((await t.get('/api/queues/support')).body).toEqual({
-      id: 'support', name: 'support', mode: 'pick', priority: 0, method: 'highest_free_capacity', createdAt: T0,
+      id: 'support',
+      name: 'support',
+      mode: 'pick',
+      priority: 0,
+      method: 'highest_free_capacity',
+      createdAt: T0,
     });
 
     const again = await writesNothing(() => t.post('/api/queues', { id: 'support' }));
@@ -53,9 +64,22 @@ describe('queues: POST /api/queues, GET /api/queues/:id', () => {
     t.clock.advance(60_000);
     const changed = await t.post('/api/queues', { id: 'sales', name: 'Sales EMEA', mode: 'push', priority: 7, method: 'round_robin' });
     expect(changed.statusCode).toBe(200);
-    expect(changed.body).toMatchObject({ id: 'sales', name: 'Sales EMEA', mode: 'push', priority: 7, method: 'round_robin', createdAt: T0, revision: 1 });
+    expect(changed.body).toMatchObject({
+      id: 'sales',
+      name: 'Sales EMEA',
+      mode: 'push',
+      priority: 7,
+      method: 'round_robin',
+      createdAt: T0,
+      revision: 1,
+    });
     expect((await t.get('/api/queues/sales')).body).toEqual({
-      id: 'sales', name: 'Sales EMEA', mode: 'push', priority: 7, method: 'round_robin', createdAt: T0,
+      id: 'sales',
+      name: 'Sales EMEA',
+      mode: 'push',
+      priority: 7,
+      method: 'round_robin',
+      createdAt: T0,
     });
   });
 
@@ -125,7 +149,12 @@ describe('queues: GET /api/queues lists settings with counts', () => {
 
     // An agent leaving a queue is no longer counted there.
     await f.agent('bob', 10, ['billing']);
-    expect((await f.queues()).map((q) => [q.queueId, q.agents])).toEqual([['vip', 1], ['billing', 2], ['support', 1], ['empty', 0]]);
+    expect((await f.queues()).map((q) => [q.queueId, q.agents])).toEqual([
+      ['vip', 1],
+      ['billing', 2],
+      ['support', 1],
+      ['empty', 0],
+    ]);
   });
 
   it('pages with limit and cursor, and refuses a bad limit with 400 naming it', async () => {
@@ -156,8 +185,17 @@ describe('agents: POST /api/agents registers and updates', () => {
     expect(created.statusCode).toBe(201);
     expect(created.headers.location).toBe('/api/agents/ann');
     expect(created.body).toEqual({
-      id: 'ann', capacity: 3, queueIds: ['support', 'billing'], presence: 'offline', presenceSince: T0,
-      used: 0, blocked: 0, free: 3, claims: [], revision: 0, position: expect.any(Number),
+      id: 'ann',
+      capacity: 3,
+      queueIds: ['support', 'billing'],
+      presence: 'offline',
+      presenceSince: T0,
+      used: 0,
+      blocked: 0,
+      free: 3,
+      claims: [],
+      revision: 0,
+      position: expect.any(Number),
     });
     const { position: _position, ...fromStream } = created.body as AgentAnswer;
     expect((await t.get('/api/agents/ann')).body).toEqual(fromStream);
@@ -174,8 +212,14 @@ describe('agents: POST /api/agents registers and updates', () => {
     expect(updated.statusCode).toBe(200);
     expect(updated.headers.location).toBeUndefined();
     expect(updated.body).toMatchObject({
-      id: 'ann', capacity: 5, queueIds: ['billing', 'vip'], presence: 'available', presenceSince: '2026-03-02T09:00:05.000Z',
-      used: 0, blocked: 0, free: 5,
+      id: 'ann',
+      capacity: 5,
+      queueIds: ['billing', 'vip'],
+      presence: 'available',
+      presenceSince: '2026-03-02T09:00:05.000Z',
+      used: 0,
+      blocked: 0,
+      free: 5,
     });
     expect(await f.agentNow('ann')).toMatchObject({ capacity: 5, queueIds: ['billing', 'vip'], presence: 'available' });
 
@@ -277,9 +321,21 @@ describe('agents: presence and GET /api/agents/:id', () => {
     await f.pick('c2', 'ann');
     await f.endByAgent('c2', 'ann');
     expect(await f.agentNow('ann')).toMatchObject({
-      capacity: 2, used: 1, blocked: 1, free: 0, lastAssignedAt: '2026-03-02T09:00:01.000Z',
+      capacity: 2,
+      used: 1,
+      blocked: 1,
+      free: 0,
+      lastAssignedAt: '2026-03-02T09:00:01.000Z',
       claims: [
-        expect.objectContaining({ conversationId: 'c1', channel: 'live_chat', queueId: 'support', units: 1, holding: 'assigned', forced: false, since: T0 }),
+        expect.objectContaining({
+          conversationId: 'c1',
+          channel: 'live_chat',
+          queueId: 'support',
+          units: 1,
+          holding: 'assigned',
+          forced: false,
+          since: T0,
+        }),
         expect.objectContaining({ conversationId: 'c2', holding: 'wrap_up', units: 1 }),
       ],
     });
@@ -305,7 +361,16 @@ describe('the capacity board: GET /api/agents', () => {
     await f.endByAgent('c3', 'ann'); // wrap-up blocks (always, by default)
 
     const board = await f.board();
-    const summary = (row: BoardRow) => [row.agentId, row.presence, row.queueIds, row.capacity, row.used, row.blocked, row.free, row.forcedOver];
+    const summary = (row: BoardRow) => [
+      row.agentId,
+      row.presence,
+      row.queueIds,
+      row.capacity,
+      row.used,
+      row.blocked,
+      row.free,
+      row.forcedOver,
+    ];
     // Queues joined by one registration are listed in id order (agent-rows.ts); the stream keeps the order given.
     expect(board.map(summary)).toEqual([
       ['ann', 'available', ['billing', 'support'], 3, 2, 1, 0, false],
@@ -320,8 +385,12 @@ describe('the capacity board: GET /api/agents', () => {
     // The board and the agent's own stream agree.
     for (const row of board) {
       const now = await f.agentNow(row.agentId);
-      expect({ agent: row.agentId, used: row.used, blocked: row.blocked, free: row.free })
-        .toEqual({ agent: now.id, used: now.used, blocked: now.blocked, free: now.free });
+      expect({ agent: row.agentId, used: row.used, blocked: row.blocked, free: row.free }).toEqual({
+        agent: now.id,
+        used: now.used,
+        blocked: now.blocked,
+        free: now.free,
+      });
     }
   });
 
@@ -365,7 +434,12 @@ describe('the capacity board: GET /api/agents', () => {
     expect(ids).toEqual(['a1', 'a2', 'a3', 'a4', 'a5']);
     expect(pages).toBe(3);
 
-    for (const [query, field] of [['limit=0', 'limit'], ['limit=501', 'limit'], ['cursor=garbage', 'cursor'], [`minPosition=${head + 1000}`, 'minPosition']]) {
+    for (const [query, field] of [
+      ['limit=0', 'limit'],
+      ['limit=501', 'limit'],
+      ['cursor=garbage', 'cursor'],
+      [`minPosition=${head + 1000}`, 'minPosition'],
+    ]) {
       const answer = await t.get(`/api/agents?${query}`);
       expect({ query, status: answer.statusCode, field: answer.body.field }).toEqual({ query, status: 400, field });
     }
@@ -404,4 +478,3 @@ describe('unknown queues in conversation commands: 404 and nothing written', () 
     expect(await f.agentNow('ann')).toEqual(before);
   });
 });
-

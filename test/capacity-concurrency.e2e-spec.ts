@@ -34,8 +34,11 @@ const expectWinnersAndLosers = (attempts: Attempt[]) => {
   const unexpected = attempts.filter(
     ({ answer }) => answer.statusCode !== 200 && !(answer.statusCode === 409 && LOSING_CODES.includes(answer.body?.code)),
   );
-  expect(unexpected.map(({ conversationId, agentId, action, answer }) => `${action} ${conversationId} by ${agentId}: ${answer.statusCode} ${answer.text}`))
-    .toEqual([]);
+  expect(
+    unexpected.map(
+      ({ conversationId, agentId, action, answer }) => `${action} ${conversationId} by ${agentId}: ${answer.statusCode} ${answer.text}`,
+    ),
+  ).toEqual([]);
 };
 
 /**
@@ -65,10 +68,17 @@ const expectConsistent = async (
   }
   for (const agentId of agentIds) {
     const now = await agent(agentId);
-    const expected = [...holders].filter(([, holder]) => holder === agentId).map(([id]) => id).sort();
+    const expected = [...holders]
+      .filter(([, holder]) => holder === agentId)
+      .map(([id]) => id)
+      .sort();
     const claims = now.claims.map((claim) => claim.conversationId).sort();
     expect({ agentId, claims }).toEqual({ agentId, claims: expected });
-    expect({ agentId, used: now.used, withinCapacity: now.used <= now.capacity }).toEqual({ agentId, used: expected.length, withinCapacity: true });
+    expect({ agentId, used: now.used, withinCapacity: now.used <= now.capacity }).toEqual({
+      agentId,
+      used: expected.length,
+      withinCapacity: true,
+    });
   }
   return holders;
 };
@@ -105,7 +115,13 @@ describe('in one process', () => {
     for (const loser of attempts.filter((a) => a.answer.statusCode === 409)) {
       expect(loser.answer.body).toMatchObject({ code: 'AGENT.NO_FREE_CAPACITY', agentId: 'ann', capacity: 3 });
     }
-    await expectConsistent(attempts, (id) => f.conversation(id), (id) => f.agentNow(id), ids, ['ann']);
+    await expectConsistent(
+      attempts,
+      (id) => f.conversation(id),
+      (id) => f.agentNow(id),
+      ids,
+      ['ann'],
+    );
     expect(await f.boardRow('ann')).toMatchObject({ used: 3, free: 0, forcedOver: false });
   });
 
@@ -120,7 +136,13 @@ describe('in one process', () => {
     );
 
     expectWinnersAndLosers(attempts);
-    const holders = await expectConsistent(attempts, (id) => f.conversation(id), (id) => f.agentNow(id), ids, agents);
+    const holders = await expectConsistent(
+      attempts,
+      (id) => f.conversation(id),
+      (id) => f.agentNow(id),
+      ids,
+      agents,
+    );
     // The first write to land on any conversation wins it: there is always at least one holder.
     expect(holders.size).toBeGreaterThan(0);
 
@@ -129,7 +151,13 @@ describe('in one process', () => {
       await finish((path, body) => t.post(path, body), id, agentId, await f.conversation(id));
     }
     for (const agentId of agents) {
-      expect({ agentId, ...(await f.usage(agentId)), claims: await f.claimIds(agentId) }).toEqual({ agentId, used: 0, blocked: 0, free: 2, claims: [] });
+      expect({ agentId, ...(await f.usage(agentId)), claims: await f.claimIds(agentId) }).toEqual({
+        agentId,
+        used: 0,
+        blocked: 0,
+        free: 2,
+        claims: [],
+      });
     }
   });
 
@@ -145,7 +173,13 @@ describe('in one process', () => {
     for (const loser of attempts.filter((a) => a.answer.statusCode === 409)) {
       expect(loser.answer.body).toMatchObject({ code: 'CONVERSATION.TRANSITION_NOT_ALLOWED', status: 'active' });
     }
-    const holders = await expectConsistent(attempts, (id) => f.conversation(id), (id) => f.agentNow(id), ['hot'], agents);
+    const holders = await expectConsistent(
+      attempts,
+      (id) => f.conversation(id),
+      (id) => f.agentNow(id),
+      ['hot'],
+      agents,
+    );
     expect(holders.size).toBe(1);
     const history = await f.historyTypes('hot');
     expect(history.filter((type) => type === 'ConversationPicked' || type === 'ConversationPushedToAgent')).toHaveLength(1);
@@ -201,16 +235,20 @@ describe('across two service processes over one SQLite DATA_DIR', () => {
     if (answer.statusCode >= 300) throw new Error(`${service.name}: POST ${path} answered ${answer.statusCode}: ${answer.text}`);
     return answer;
   };
-  const conversationOn = (service: ServiceProcess) => async (id: string): Promise<ConversationAnswer> => {
-    const answer = await service.get(`/api/conversations/${id}`);
-    if (answer.statusCode !== 200) throw new Error(`${service.name}: GET ${id} answered ${answer.statusCode}: ${answer.text}`);
-    return answer.body;
-  };
-  const agentOn = (service: ServiceProcess) => async (id: string): Promise<AgentAnswer> => {
-    const answer = await service.get(`/api/agents/${id}`);
-    if (answer.statusCode !== 200) throw new Error(`${service.name}: GET agent ${id} answered ${answer.statusCode}: ${answer.text}`);
-    return answer.body;
-  };
+  const conversationOn =
+    (service: ServiceProcess) =>
+    async (id: string): Promise<ConversationAnswer> => {
+      const answer = await service.get(`/api/conversations/${id}`);
+      if (answer.statusCode !== 200) throw new Error(`${service.name}: GET ${id} answered ${answer.statusCode}: ${answer.text}`);
+      return answer.body;
+    };
+  const agentOn =
+    (service: ServiceProcess) =>
+    async (id: string): Promise<AgentAnswer> => {
+      const answer = await service.get(`/api/agents/${id}`);
+      if (answer.statusCode !== 200) throw new Error(`${service.name}: GET agent ${id} answered ${answer.statusCode}: ${answer.text}`);
+      return answer.body;
+    };
   const send = async (service: ServiceProcess, conversationId: string, agentId: string, action: 'pick' | 'assign'): Promise<Attempt> => {
     const answer = await service.post(`/api/conversations/${conversationId}/${action}`, { agentId });
     return { conversationId, agentId, action, answer };
@@ -232,7 +270,9 @@ describe('across two service processes over one SQLite DATA_DIR', () => {
     // between the two processes and between pick and push.
     const attempts = await Promise.all([
       ...soloIds.map((id, i) => send(i % 2 ? a : b, id, 'solo', i % 4 < 2 ? 'pick' : 'assign')),
-      ...sharedIds.flatMap((id, c) => racers.map((agentId, r) => send((r + c) % 2 ? a : b, id, agentId, (r + c) % 3 === 0 ? 'assign' : 'pick'))),
+      ...sharedIds.flatMap((id, c) =>
+        racers.map((agentId, r) => send((r + c) % 2 ? a : b, id, agentId, (r + c) % 3 === 0 ? 'assign' : 'pick')),
+      ),
     ]);
 
     expectWinnersAndLosers(attempts);
@@ -240,7 +280,13 @@ describe('across two service processes over one SQLite DATA_DIR', () => {
     expect(tally(solo.map((x) => x.answer))).toEqual({ 200: 3, 409: 27 });
     for (const service of [a, b]) {
       await expectConsistent(solo, conversationOn(service), agentOn(service), soloIds, ['solo']);
-      await expectConsistent(attempts.filter((x) => x.agentId !== 'solo'), conversationOn(service), agentOn(service), sharedIds, racers);
+      await expectConsistent(
+        attempts.filter((x) => x.agentId !== 'solo'),
+        conversationOn(service),
+        agentOn(service),
+        sharedIds,
+        racers,
+      );
     }
 
     // Close everything, through either process, and nothing is left held on either.
@@ -251,14 +297,21 @@ describe('across two service processes over one SQLite DATA_DIR', () => {
     }
     for (const [i, id] of all.entries()) {
       const service = i % 2 ? b : a;
-      if ((await conversationOn(service)(id)).status === 'open') await must(service, `/api/conversations/${id}/close`, { supervisorId: 'sup-1', reason: 'test_cleanup' });
+      if ((await conversationOn(service)(id)).status === 'open')
+        await must(service, `/api/conversations/${id}/close`, { supervisorId: 'sup-1', reason: 'test_cleanup' });
     }
     for (const service of [a, b]) {
       for (const id of all) expect({ id, status: (await conversationOn(service)(id)).status }).toEqual({ id, status: 'closed' });
       for (const agentId of ['solo', ...racers]) {
         const now = await agentOn(service)(agentId);
-        expect({ on: service.name, agentId, used: now.used, blocked: now.blocked, free: now.free, claims: now.claims })
-          .toEqual({ on: service.name, agentId, used: 0, blocked: 0, free: now.capacity, claims: [] });
+        expect({ on: service.name, agentId, used: now.used, blocked: now.blocked, free: now.free, claims: now.claims }).toEqual({
+          on: service.name,
+          agentId,
+          used: 0,
+          blocked: 0,
+          free: now.capacity,
+          claims: [],
+        });
       }
     }
   }, 120_000);
@@ -274,7 +327,10 @@ describe('across two service processes over one SQLite DATA_DIR', () => {
 
     // Each conversation: the agent's pick through one process and a push to them through the other.
     const attempts = await Promise.all(
-      ids.flatMap((id, i) => [send(i % 2 ? a : b, id, 'twin-agent', 'pick'), send(i % 2 ? b : a, id, 'twin-agent', i % 4 < 2 ? 'assign' : 'pick')]),
+      ids.flatMap((id, i) => [
+        send(i % 2 ? a : b, id, 'twin-agent', 'pick'),
+        send(i % 2 ? b : a, id, 'twin-agent', i % 4 < 2 ? 'assign' : 'pick'),
+      ]),
     );
 
     expectWinnersAndLosers(attempts);
@@ -284,8 +340,11 @@ describe('across two service processes over one SQLite DATA_DIR', () => {
     }
     for (const service of [a, b]) {
       const now = await agentOn(service)('twin-agent');
-      expect({ on: service.name, used: now.used, claims: now.claims.map((c) => c.conversationId).sort() })
-        .toEqual({ on: service.name, used: ids.length, claims: [...ids].sort() });
+      expect({ on: service.name, used: now.used, claims: now.claims.map((c) => c.conversationId).sort() }).toEqual({
+        on: service.name,
+        used: ids.length,
+        claims: [...ids].sort(),
+      });
       for (const id of ids) expect(await conversationOn(service)(id)).toMatchObject({ status: 'active', agentId: 'twin-agent' });
     }
 
@@ -306,7 +365,7 @@ describe('across two service processes over one SQLite DATA_DIR', () => {
    * holder asks again) where the other answers the real state. (Regression test for the fix in
    * handle-conversation-command.ts: an AgentError on a cached state re-reads the stream.)
    */
-  it('a refused pick answers with the conversation\'s real state on either instance, whatever that instance had cached', async () => {
+  it("a refused pick answers with the conversation's real state on either instance, whatever that instance had cached", async () => {
     const [a, b] = services();
     await must(a, '/api/queues', { id: 'stale' });
     await must(a, '/api/agents', { id: 'stale-holder', capacity: 2, queueIds: ['stale'], presence: 'available' });
@@ -318,12 +377,20 @@ describe('across two service processes over one SQLite DATA_DIR', () => {
     for (const service of [b, a]) {
       for (const agentId of ['stale-full', 'stale-holder']) {
         const answer = await service.post('/api/conversations/stale-1/pick', { agentId });
-        expect({ on: service.name, agentId, statusCode: answer.statusCode, code: answer.body?.code, status: answer.body?.status })
-          .toEqual({ on: service.name, agentId, statusCode: 409, code: 'CONVERSATION.TRANSITION_NOT_ALLOWED', status: 'active' });
+        expect({ on: service.name, agentId, statusCode: answer.statusCode, code: answer.body?.code, status: answer.body?.status }).toEqual({
+          on: service.name,
+          agentId,
+          statusCode: 409,
+          code: 'CONVERSATION.TRANSITION_NOT_ALLOWED',
+          status: 'active',
+        });
       }
     }
     for (const service of [a, b]) {
-      expect(await agentOn(service)('stale-holder')).toMatchObject({ used: 1, claims: [expect.objectContaining({ conversationId: 'stale-1' })] });
+      expect(await agentOn(service)('stale-holder')).toMatchObject({
+        used: 1,
+        claims: [expect.objectContaining({ conversationId: 'stale-1' })],
+      });
       expect(await agentOn(service)('stale-full')).toMatchObject({ used: 0, claims: [] });
     }
   }, 30_000);

@@ -48,13 +48,16 @@ const refused = async (conversationId: string, action: string, body: unknown): P
   expect(answer.statusCode).toBeLessThan(500);
   expect(await f.head()).toBe(head);
   const after = await f.conversation(conversationId);
-  expect({ status: after.status, agentId: after.agentId, revision: after.revision })
-    .toEqual({ status: before.status, agentId: before.agentId, revision: before.revision });
+  expect({ status: after.status, agentId: after.agentId, revision: after.revision }).toEqual({
+    status: before.status,
+    agentId: before.agentId,
+    revision: before.revision,
+  });
   return answer;
 };
 
 describe('pick: the conditions the agent must meet', () => {
-  it('an agent who does not serve the queue: 409 AGENT.NOT_IN_QUEUE naming the queue and the agent\'s queues', async () => {
+  it("an agent who does not serve the queue: 409 AGENT.NOT_IN_QUEUE naming the queue and the agent's queues", async () => {
     await f.agent('ann', 3, ['support']);
     await f.open('b1', 'billing');
     const answer = await refused('b1', 'pick', { agentId: 'ann' });
@@ -67,16 +70,23 @@ describe('pick: the conditions the agent must meet', () => {
     expect((await f.pick('b1', 'ann')).status).toBe('active');
   });
 
-  it.each(['away', 'offline'])('an agent who is %s: 409 AGENT.PRESENCE_DOES_NOT_ALLOW_WORK naming the presences that would', async (presence) => {
-    await f.agent('ann', 3, ['support'], presence);
-    await f.open('c1', 'support');
-    const answer = await refused('c1', 'pick', { agentId: 'ann' });
-    expect(answer.statusCode).toBe(409);
-    expect(answer.body).toMatchObject({
-      code: 'AGENT.PRESENCE_DOES_NOT_ALLOW_WORK', agentId: 'ann', presence, purpose: 'pick', allowedPresences: PICK_PRESENCES,
-    });
-    expect(await f.agentNow('ann')).toMatchObject({ used: 0, claims: [] });
-  });
+  it.each(['away', 'offline'])(
+    'an agent who is %s: 409 AGENT.PRESENCE_DOES_NOT_ALLOW_WORK naming the presences that would',
+    async (presence) => {
+      await f.agent('ann', 3, ['support'], presence);
+      await f.open('c1', 'support');
+      const answer = await refused('c1', 'pick', { agentId: 'ann' });
+      expect(answer.statusCode).toBe(409);
+      expect(answer.body).toMatchObject({
+        code: 'AGENT.PRESENCE_DOES_NOT_ALLOW_WORK',
+        agentId: 'ann',
+        presence,
+        purpose: 'pick',
+        allowedPresences: PICK_PRESENCES,
+      });
+      expect(await f.agentNow('ann')).toMatchObject({ used: 0, claims: [] });
+    },
+  );
 
   it.each(PICK_PRESENCES)('an agent who is %s may pick', async (presence) => {
     await f.agent('ann', 3, ['support'], presence);
@@ -94,7 +104,14 @@ describe('pick: the conditions the agent must meet', () => {
     const answer = await refused('c3', 'pick', { agentId: 'ann' });
     expect(answer.statusCode).toBe(409);
     expect(answer.body).toMatchObject({
-      code: 'AGENT.NO_FREE_CAPACITY', agentId: 'ann', capacity: 2, used: 1, blocked: 1, free: 0, needed: 1, channel: 'sms',
+      code: 'AGENT.NO_FREE_CAPACITY',
+      agentId: 'ann',
+      capacity: 2,
+      used: 1,
+      blocked: 1,
+      free: 0,
+      needed: 1,
+      channel: 'sms',
     });
     expect(await f.claimIds('ann')).toEqual(['c1', 'c2']);
   });
@@ -111,7 +128,10 @@ describe('pick: the conditions the agent must meet', () => {
     expect(answer.body).toMatchObject({ code: 'AGENT.NO_FREE_CAPACITY', used: 2, free: 1, needed: 2, channel: 'voice' });
     await f.pick('l1', 'ann');
     expect(await f.usage('ann')).toEqual({ used: 3, blocked: 0, free: 0 });
-    expect((await f.agentNow('ann')).claims.map((c) => [c.conversationId, c.units])).toEqual([['v1', 2], ['l1', 1]]);
+    expect((await f.agentNow('ann')).claims.map((c) => [c.conversationId, c.units])).toEqual([
+      ['v1', 2],
+      ['l1', 1],
+    ]);
   });
 
   it('an agent nobody registered: 404 AGENT.NOT_FOUND, nothing written', async () => {
@@ -127,9 +147,17 @@ describe('pick: the conditions the agent must meet', () => {
     await f.agent('away', 3, ['support'], 'away');
     await f.agent('busy', 3, ['support'], 'busy');
     await f.open('c1', 'support');
-    for (const [agentId, presence] of [['dnd', 'busy_dnd'], ['away', 'away']]) {
+    for (const [agentId, presence] of [
+      ['dnd', 'busy_dnd'],
+      ['away', 'away'],
+    ]) {
       const answer = await refused('c1', 'assign', { agentId });
-      expect(answer.body).toMatchObject({ code: 'AGENT.PRESENCE_DOES_NOT_ALLOW_WORK', presence, purpose: 'push', allowedPresences: PUSH_PRESENCES });
+      expect(answer.body).toMatchObject({
+        code: 'AGENT.PRESENCE_DOES_NOT_ALLOW_WORK',
+        presence,
+        purpose: 'push',
+        allowedPresences: PUSH_PRESENCES,
+      });
     }
     expect(await f.assign('c1', 'busy')).toMatchObject({ status: 'active' });
   });
@@ -214,7 +242,9 @@ describe('what each transition does to capacity', () => {
     await f.endByAgent('v1', 'ann');
     const ended = 10 * SECOND;
     expect(await f.agentNow('ann')).toMatchObject({
-      used: 0, blocked: 2, free: 1,
+      used: 0,
+      blocked: 2,
+      free: 1,
       claims: [expect.objectContaining({ conversationId: 'v1', holding: 'wrap_up', units: 2, blockedUntil: at(ended + 45 * SECOND) })],
     });
     expect(await f.boardRow('ann')).toMatchObject({ blocked: 2, free: 1 });
@@ -236,7 +266,7 @@ describe('what each transition does to capacity', () => {
     expect(await f.claimIds('ann')).toEqual(['v2']);
   });
 
-  it('a fixed block outlives a supervisor\'s force close, and is released once it has run out', async () => {
+  it("a fixed block outlives a supervisor's force close, and is released once it has run out", async () => {
     await f.open('v1', 'support', { channel: 'voice' });
     await f.pick('v1', 'ann');
     await f.endByAgent('v1', 'ann');
@@ -244,7 +274,10 @@ describe('what each transition does to capacity', () => {
     await f.forceClose('v1');
     expect(await f.conversation('v1')).toMatchObject({ status: 'closed' });
     expect(await f.agentNow('ann')).toMatchObject({
-      used: 0, blocked: 2, free: 0, claims: [expect.objectContaining({ conversationId: 'v1', holding: 'wrap_up', blockedUntil: at(45 * SECOND) })],
+      used: 0,
+      blocked: 2,
+      free: 0,
+      claims: [expect.objectContaining({ conversationId: 'v1', holding: 'wrap_up', blockedUntil: at(45 * SECOND) })],
     });
 
     t.clock.set(at(45 * SECOND));
@@ -256,7 +289,7 @@ describe('what each transition does to capacity', () => {
     expect(await f.agentNow('ann')).toMatchObject({ used: 0, blocked: 0, free: 2, claims: [] });
   });
 
-  it('a fixed block is cut short by the agent\'s own close', async () => {
+  it("a fixed block is cut short by the agent's own close", async () => {
     await f.open('v1', 'support', { channel: 'voice' });
     await f.pick('v1', 'ann');
     await f.endByAgent('v1', 'ann');
@@ -301,7 +334,7 @@ describe('what each transition does to capacity', () => {
     expect(await f.agentNow('cy')).toMatchObject({ used: 1, free: 0, claims: [expect.objectContaining({ conversationId: 'c1' })] });
   });
 
-  it('transferring to an agent needs the target\'s room and presence; refused, the conversation and both agents stay as they were', async () => {
+  it("transferring to an agent needs the target's room and presence; refused, the conversation and both agents stay as they were", async () => {
     await f.agent('cy', 1, ['support']);
     await f.agent('dee', 3, ['support'], 'away');
     for (const id of ['c1', 'c2']) await f.open(id, 'support', { channel: 'sms' });
@@ -324,7 +357,7 @@ describe('what each transition does to capacity', () => {
     expect(await f.claimIds('dee')).toEqual([]);
   });
 
-  it('a supervisor\'s forced assignment may go over capacity, presence and queue, and is recorded as forced', async () => {
+  it("a supervisor's forced assignment may go over capacity, presence and queue, and is recorded as forced", async () => {
     await f.agent('ann', 1, ['support']);
     await f.agent('off', 1, [], 'offline');
     for (const id of ['c1', 'c2', 'c3']) await f.open(id, 'support');
@@ -334,8 +367,13 @@ describe('what each transition does to capacity', () => {
     expect(await f.forceAssign('c2', 'ann')).toMatchObject({ status: 'active' });
     expect(await f.conversation('c2')).toMatchObject({ status: 'active', agentId: 'ann', forced: true, assignment: 'accepted' });
     expect(await f.agentNow('ann')).toMatchObject({
-      capacity: 1, used: 2, free: 0,
-      claims: [expect.objectContaining({ conversationId: 'c1', forced: false }), expect.objectContaining({ conversationId: 'c2', forced: true })],
+      capacity: 1,
+      used: 2,
+      free: 0,
+      claims: [
+        expect.objectContaining({ conversationId: 'c1', forced: false }),
+        expect.objectContaining({ conversationId: 'c2', forced: true }),
+      ],
     });
     expect(await f.boardRow('ann')).toMatchObject({ used: 2, free: 0, forcedOver: true });
     const history = (await t.get('/api/conversations/c2/history')).body.events as Array<{ type: string; actor: unknown }>;
@@ -395,7 +433,12 @@ describe('no leak: once everything is finished, nothing is held', () => {
     for (const id of ids) expect({ id, status: (await f.conversation(id)).status }).toEqual({ id, status: 'closed' });
     for (const agentId of ['ann', 'bob', 'cy']) {
       const now = await f.agentNow(agentId);
-      expect({ agentId, used: now.used, blocked: now.blocked, free: now.free }).toEqual({ agentId, used: 0, blocked: 0, free: now.capacity });
+      expect({ agentId, used: now.used, blocked: now.blocked, free: now.free }).toEqual({
+        agentId,
+        used: 0,
+        blocked: 0,
+        free: now.capacity,
+      });
     }
     // Only the voice block that ran out is still listed; the reconciler clears it and nothing else.
     expect(await f.claimIds('ann')).toEqual(['n2']);

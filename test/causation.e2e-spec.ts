@@ -103,7 +103,8 @@ const historyOf = async (id: string): Promise<Entry[]> =>
 /** The one entry of this type (fails when there are none or several). */
 const only = (entries: Entry[], type: string, which?: (entry: Entry) => boolean): Entry => {
   const found = entries.filter((entry) => entry.type === type && (which?.(entry) ?? true));
-  if (found.length !== 1) throw new Error(`expected one ${type} in the history, found ${found.length}: ${entries.map((e) => e.type).join(', ')}`);
+  if (found.length !== 1)
+    throw new Error(`expected one ${type} in the history, found ${found.length}: ${entries.map((e) => e.type).join(', ')}`);
   return found[0];
 };
 
@@ -207,7 +208,11 @@ describe('push routing offers', () => {
     expect(opened.capacityEffects).toBeUndefined();
     expect(pushed.capacityEffects).toEqual([
       expect.objectContaining({
-        agentId: 'ann', type: 'AgentCapacityReserved', causationId: pushed.commandId, correlationId: pushed.correlationId, at: pushed.at,
+        agentId: 'ann',
+        type: 'AgentCapacityReserved',
+        causationId: pushed.commandId,
+        correlationId: pushed.correlationId,
+        at: pushed.at,
       }),
     ]);
   });
@@ -229,7 +234,10 @@ describe('push routing offers', () => {
 
     const history = await historyOf('c1');
     expect(history.map((e) => e.type)).toEqual([
-      'ConversationOpened', 'ConversationPushedToAgent', 'ConversationPushRejected', 'ConversationPushedToAgent',
+      'ConversationOpened',
+      'ConversationPushedToAgent',
+      'ConversationPushRejected',
+      'ConversationPushedToAgent',
     ]);
     const [opened, first, rejected, second] = history;
     expect(first.causationId).toBe(opened.eventId);
@@ -250,10 +258,20 @@ describe('push routing offers', () => {
       ['AgentCapacityReserved', second.correlationId, second.commandId],
     ]);
     expect(rejected.capacityEffects).toEqual([
-      expect.objectContaining({ agentId: 'ann', type: 'AgentCapacityReleased', causationId: rejected.eventId, correlationId: 'req-reject' }),
+      expect.objectContaining({
+        agentId: 'ann',
+        type: 'AgentCapacityReleased',
+        causationId: rejected.eventId,
+        correlationId: 'req-reject',
+      }),
     ]);
     expect(second.capacityEffects).toEqual([
-      expect.objectContaining({ agentId: 'bob', type: 'AgentCapacityReserved', causationId: second.commandId, correlationId: second.correlationId }),
+      expect.objectContaining({
+        agentId: 'bob',
+        type: 'AgentCapacityReserved',
+        causationId: second.commandId,
+        correlationId: second.correlationId,
+      }),
     ]);
   });
 });
@@ -281,7 +299,11 @@ describe('timer expiries', () => {
     expect(chainOf(history, expired)).toEqual(['ConversationPushReservationExpired', 'ConversationPushedToAgent', 'ConversationOpened']);
     expect(expired.capacityEffects).toEqual([
       expect.objectContaining({
-        agentId: 'ann', type: 'AgentCapacityReleased', causationId: expired.eventId, correlationId: expired.correlationId, at: expired.at,
+        agentId: 'ann',
+        type: 'AgentCapacityReleased',
+        causationId: expired.eventId,
+        correlationId: expired.correlationId,
+        at: expired.at,
       }),
     ]);
     await expectConsistentCausation('c1', history, ['ann']);
@@ -294,7 +316,10 @@ describe('timer expiries', () => {
     expect(reoffer).toMatchObject({ type: 'ConversationPushedToAgent', details: expect.objectContaining({ agentId: 'bob' }) });
     expect(reoffer.causationId).toBe(expired.eventId);
     expect(chainOf(again, reoffer)).toEqual([
-      'ConversationPushedToAgent', 'ConversationPushReservationExpired', 'ConversationPushedToAgent', 'ConversationOpened',
+      'ConversationPushedToAgent',
+      'ConversationPushReservationExpired',
+      'ConversationPushedToAgent',
+      'ConversationOpened',
     ]);
     await expectConsistentCausation('c1', again, ['ann', 'bob']);
 
@@ -303,7 +328,9 @@ describe('timer expiries', () => {
       ['AgentCapacityReserved', pushed.commandId],
       ['AgentCapacityReleased', expired.eventId],
     ]);
-    expect((await capacityEventsOf('bob', 'c1')).map((e) => [e.type, e.metadata.causationId])).toEqual([['AgentCapacityReserved', reoffer.commandId]]);
+    expect((await capacityEventsOf('bob', 'c1')).map((e) => [e.type, e.metadata.causationId])).toEqual([
+      ['AgentCapacityReserved', reoffer.commandId],
+    ]);
     expect(opened.capacityEffects).toBeUndefined();
     expect(expired.capacityEffects?.map((effect) => effect.type)).toEqual(['AgentCapacityReleased']);
   });
@@ -385,7 +412,12 @@ describe('timer expiries', () => {
     expect(closed.causationId).toBe(ended.eventId);
     // The wrap-up block it held until then is released because of the auto-close.
     expect(closed.capacityEffects).toEqual([
-      expect.objectContaining({ agentId: 'ann', type: 'AgentCapacityReleased', causationId: closed.eventId, correlationId: closed.correlationId }),
+      expect.objectContaining({
+        agentId: 'ann',
+        type: 'AgentCapacityReleased',
+        causationId: closed.eventId,
+        correlationId: closed.correlationId,
+      }),
     ]);
     await expectConsistentCausation('a1', history, ['ann']);
   });
@@ -482,12 +514,21 @@ describe('request ids and command ids of HTTP commands', () => {
       [
         'malformed JSON',
         (id) =>
-          t.request({ method: 'POST', url: '/api/conversations', payload: '{"id":', headers: { 'content-type': 'application/json', 'X-Request-Id': id } }),
+          t.request({
+            method: 'POST',
+            url: '/api/conversations',
+            payload: '{"id":',
+            headers: { 'content-type': 'application/json', 'X-Request-Id': id },
+          }),
         400,
       ],
       ['no credentials', (id) => t.get('/api/conversations/nope', { authorization: '', 'X-Request-Id': id }), 401],
       // No OpenAPI document describes a route that does not exist: not checked against it.
-      ['unknown route', (id) => t.request({ method: 'GET', url: '/api/no-such-route', headers: { 'X-Request-Id': id }, checkAnswer: false }), 404],
+      [
+        'unknown route',
+        (id) => t.request({ method: 'GET', url: '/api/no-such-route', headers: { 'X-Request-Id': id }, checkAnswer: false }),
+        404,
+      ],
     ];
     for (const [index, [what, send, status]] of cases.entries()) {
       const requestId = `err-${index}`;
@@ -502,7 +543,11 @@ describe('request ids and command ids of HTTP commands', () => {
 
   it('queue and agent commands record their request as both correlation and cause', async () => {
     expectStatus(await t.post('/api/queues', { id: 'sales', mode: 'push' }, { 'X-Request-Id': 'req-queue' }), 201, 'define sales');
-    expectStatus(await t.post('/api/agents', { id: 'ann', capacity: 2, queueIds: ['sales'] }, { 'X-Request-Id': 'req-agent' }), 201, 'register ann');
+    expectStatus(
+      await t.post('/api/agents', { id: 'ann', capacity: 2, queueIds: ['sales'] }, { 'X-Request-Id': 'req-agent' }),
+      201,
+      'register ann',
+    );
     const presence = expectStatus(
       await t.post('/api/agents/ann/presence', { presence: 'available' }, { 'X-Request-Id': 'req-presence' }),
       200,
@@ -527,7 +572,7 @@ describe('request ids and command ids of HTTP commands', () => {
   });
 });
 
-describe('an agent\'s pick, end and close', () => {
+describe("an agent's pick, end and close", () => {
   it('chain the capacity: reserved by the pick command, blocked for wrap-up by the end event, released by the close event', async () => {
     await f.queue('desk');
     await f.agent('ann', 2, ['desk']);
@@ -561,14 +606,32 @@ describe('an agent\'s pick, end and close', () => {
     for (const entry of closing) expect(entry).toMatchObject({ causationId: 'close-1', correlationId: 'req-close' });
 
     expect(picked.capacityEffects).toEqual([
-      expect.objectContaining({ agentId: 'ann', type: 'AgentCapacityReserved', causationId: 'pick-1', correlationId: 'req-pick', at: picked.at }),
+      expect.objectContaining({
+        agentId: 'ann',
+        type: 'AgentCapacityReserved',
+        causationId: 'pick-1',
+        correlationId: 'req-pick',
+        at: picked.at,
+      }),
     ]);
     expect(ended.capacityEffects).toEqual([
-      expect.objectContaining({ agentId: 'ann', type: 'AgentCapacityBlockedForWrapUp', causationId: ended.eventId, correlationId: 'req-end', at: ended.at }),
+      expect.objectContaining({
+        agentId: 'ann',
+        type: 'AgentCapacityBlockedForWrapUp',
+        causationId: ended.eventId,
+        correlationId: 'req-end',
+        at: ended.at,
+      }),
     ]);
     // The release names the last event the close command wrote.
     expect(closed.capacityEffects).toEqual([
-      expect.objectContaining({ agentId: 'ann', type: 'AgentCapacityReleased', causationId: closed.eventId, correlationId: 'req-close', at: closed.at }),
+      expect.objectContaining({
+        agentId: 'ann',
+        type: 'AgentCapacityReleased',
+        causationId: closed.eventId,
+        correlationId: 'req-close',
+        at: closed.at,
+      }),
     ]);
 
     // On the agent's stream, in order, with the same causation.
@@ -583,7 +646,7 @@ describe('an agent\'s pick, end and close', () => {
 });
 
 describe('capacity reconciler repairs', () => {
-  it('name the conversation\'s last event, in a reconciler pass', async () => {
+  it("name the conversation's last event, in a reconciler pass", async () => {
     await f.queue('desk');
     await f.agent('ann', 2, ['desk']);
     await f.open('v1', 'desk', { channel: 'voice' });
@@ -592,7 +655,10 @@ describe('capacity reconciler repairs', () => {
     t.clock.advance(5 * SECOND);
     // A supervisor's close does not cut the 45 s voice block short: nothing is released by it.
     await f.forceClose('v1');
-    expect(await f.agentNow('ann')).toMatchObject({ blocked: 1, claims: [expect.objectContaining({ conversationId: 'v1', holding: 'wrap_up' })] });
+    expect(await f.agentNow('ann')).toMatchObject({
+      blocked: 1,
+      claims: [expect.objectContaining({ conversationId: 'v1', holding: 'wrap_up' })],
+    });
 
     t.clock.set(at(45 * SECOND));
     await f.viewsCaughtUp();
@@ -603,7 +669,12 @@ describe('capacity reconciler repairs', () => {
     const last = history[history.length - 1];
     expect(last.type).toBe('ConversationForceClosed');
     expect(last.capacityEffects).toEqual([
-      expect.objectContaining({ agentId: 'ann', type: 'AgentCapacityReleased', causationId: last.eventId, correlationId: expect.stringMatching(RECONCILER_PASS) }),
+      expect.objectContaining({
+        agentId: 'ann',
+        type: 'AgentCapacityReleased',
+        causationId: last.eventId,
+        correlationId: expect.stringMatching(RECONCILER_PASS),
+      }),
     ]);
     await expectConsistentCausation('v1', history, ['ann']);
   });

@@ -77,7 +77,11 @@ describe('connection limits', () => {
   const oversized = JSON.stringify({ id: 'q'.repeat(2 * 1024 * 1024) });
 
   it('an oversized body with Content-Length: an ordinary client (fetch) reads the 413', async () => {
-    const response = await fetch(`http://127.0.0.1:${port}/api/queues`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: oversized });
+    const response = await fetch(`http://127.0.0.1:${port}/api/queues`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: oversized,
+    });
     expect(response.status).toBe(413);
     expect(await response.json()).toMatchObject({ code: 'REQUEST.BODY_TOO_LARGE' });
   });

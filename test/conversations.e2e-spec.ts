@@ -39,7 +39,13 @@ describe('live_chat', () => {
   it('open -> pick -> end by the agent -> wrap_up -> close-session -> closed; closed refuses everything', async () => {
     const w = newWalk('lc-happy');
     await w.open('live_chat');
-    await w.expectView({ status: 'open', agentId: undefined, allowedActions: allowed.openLiveChat, queueId: 'support', channel: 'live_chat' });
+    await w.expectView({
+      status: 'open',
+      agentId: undefined,
+      allowedActions: allowed.openLiveChat,
+      queueId: 'support',
+      channel: 'live_chat',
+    });
     await w.step('pick', { agentId: 'agent-1' }, 'active', [ev.picked('agent-1')]);
     await w.expectView({ status: 'active', agentId: 'agent-1', allowedActions: allowed.activeLiveChat, assignment: 'accepted' });
     await w.step('end', { by: 'agent', agentId: 'agent-1' }, 'wrap_up', [ev.endedByAgent('agent-1')]);
@@ -48,8 +54,13 @@ describe('live_chat', () => {
     await w.step('close-session', { agentId: 'agent-1' }, 'closed', [ev.wrapUpCompleted('agent-1')]);
 
     await w.expectView({
-      status: 'closed', agentId: undefined, allowedActions: [], lastAgentId: 'agent-1',
-      closedAt, closedBy: { kind: 'agent', id: 'agent-1' }, closeReason: 'agent_closed_session_after_wrap_up',
+      status: 'closed',
+      agentId: undefined,
+      allowedActions: [],
+      lastAgentId: 'agent-1',
+      closedAt,
+      closedBy: { kind: 'agent', id: 'agent-1' },
+      closeReason: 'agent_closed_session_after_wrap_up',
     });
     await w.expectHistory();
     await expectClosedRefusesEverything(t, w, 'agent-1');
@@ -70,7 +81,10 @@ describe('live_chat', () => {
     await w.open('live_chat');
     await w.step('assign', { agentId: 'agent-2', supervisorId: 'sup-1' }, 'active', [ev.pushedBySupervisor('sup-1')]);
     await w.expectView({
-      status: 'active', agentId: 'agent-2', assignment: 'awaiting_acceptance', allowedActions: allowed.awaitingAcceptanceLiveChat,
+      status: 'active',
+      agentId: 'agent-2',
+      assignment: 'awaiting_acceptance',
+      allowedActions: allowed.awaitingAcceptanceLiveChat,
     });
     // The agent's own actions wait for acceptance.
     await w.refused('end', { by: 'agent', agentId: 'agent-2' }, { allowedActions: allowed.awaitingAcceptanceLiveChat });
@@ -86,7 +100,13 @@ describe('live_chat', () => {
     await w.open('live_chat', 'chat-queue');
     await w.step('pick', { agentId: 'agent-3' }, 'active', [ev.picked('agent-3')]);
     await w.step('close-session', { agentId: 'agent-3' }, 'open', [ev.requeuedOnSessionClose('agent-3')]);
-    await w.expectView({ status: 'open', agentId: undefined, lastAgentId: 'agent-3', queueId: 'chat-queue', allowedActions: allowed.openLiveChat });
+    await w.expectView({
+      status: 'open',
+      agentId: undefined,
+      lastAgentId: 'agent-3',
+      queueId: 'chat-queue',
+      allowedActions: allowed.openLiveChat,
+    });
     // Open again: another agent can take it.
     await w.step('pick', { agentId: 'agent-4' }, 'active', [ev.picked('agent-4')]);
     await w.expectView({ status: 'active', agentId: 'agent-4', allowedActions: allowed.activeLiveChat });
@@ -102,7 +122,13 @@ describe('live_chat', () => {
     const whileDisconnected = allowed.activeLiveChat
       .filter((a) => a !== 'customer-disconnect')
       .concat('customer-reconnect', 'time-out-customer-disconnect');
-    await w.expectView({ status: 'active', agentId: 'agent-5', customerConnected: false, customerDisconnectedAt: disconnectedAt, allowedActions: whileDisconnected });
+    await w.expectView({
+      status: 'active',
+      agentId: 'agent-5',
+      customerConnected: false,
+      customerDisconnectedAt: disconnectedAt,
+      allowedActions: whileDisconnected,
+    });
     await w.refused('customer-disconnect', {}, { allowedActions: whileDisconnected });
     await w.step('customer-reconnect', {}, 'active', [ev.customerReconnected(w.customerId)]);
     await w.expectView({ status: 'active', agentId: 'agent-5', customerConnected: true, allowedActions: allowed.activeLiveChat });
@@ -160,7 +186,12 @@ describe('async channels', () => {
     // One request, two events: the message, and the revive it causes.
     await w.step('messages', { from: 'customer' }, 'open', [ev.customerMessage(w.customerId), ev.revivedByCustomer(w.customerId)]);
     await w.expectView({
-      status: 'open', agentId: undefined, lastAgentId: 'agent-c', queueId: 'async-queue', unreadCustomerMessages: 1, allowedActions: allowed.open,
+      status: 'open',
+      agentId: undefined,
+      lastAgentId: 'agent-c',
+      queueId: 'async-queue',
+      unreadCustomerMessages: 1,
+      allowedActions: allowed.open,
     });
     const history = await w.expectHistory();
     expect(history.body.events.at(-1).details).toEqual({ previousAgentId: 'agent-c', queueId: 'async-queue' });
@@ -168,19 +199,22 @@ describe('async channels', () => {
     await w.expectHistory();
   });
 
-  it.each(ASYNC_CHANNELS)('%s: a customer message after the revive window stays waiting (unread) until the owner revives it', async (channel) => {
-    const w = newWalk(`async-late-${channel}`);
-    await w.open(channel);
-    await w.step('pick', { agentId: 'agent-e' }, 'active', [ev.picked('agent-e')]);
-    await w.step('close-session', { agentId: 'agent-e' }, 'waiting', [ev.parked('agent-e')]);
-    w.tick(25 * 60 * 60 * 1000); // default revive window: 24h
-    await w.step('messages', { from: 'customer' }, 'waiting', [ev.customerMessage(w.customerId)]);
-    await w.expectView({ status: 'waiting', agentId: 'agent-e', unreadCustomerMessages: 1, allowedActions: allowed.waiting });
-    await w.step('revive', { agentId: 'agent-e' }, 'active', [ev.revivedByAgent('agent-e')]);
-    await w.step('messages', { from: 'agent', agentId: 'agent-e' }, 'active', [ev.agentMessage('agent-e')]);
-    await w.expectView({ status: 'active', agentId: 'agent-e', unreadCustomerMessages: 0, allowedActions: allowed.activeAsync });
-    await w.expectHistory();
-  });
+  it.each(ASYNC_CHANNELS)(
+    '%s: a customer message after the revive window stays waiting (unread) until the owner revives it',
+    async (channel) => {
+      const w = newWalk(`async-late-${channel}`);
+      await w.open(channel);
+      await w.step('pick', { agentId: 'agent-e' }, 'active', [ev.picked('agent-e')]);
+      await w.step('close-session', { agentId: 'agent-e' }, 'waiting', [ev.parked('agent-e')]);
+      w.tick(25 * 60 * 60 * 1000); // default revive window: 24h
+      await w.step('messages', { from: 'customer' }, 'waiting', [ev.customerMessage(w.customerId)]);
+      await w.expectView({ status: 'waiting', agentId: 'agent-e', unreadCustomerMessages: 1, allowedActions: allowed.waiting });
+      await w.step('revive', { agentId: 'agent-e' }, 'active', [ev.revivedByAgent('agent-e')]);
+      await w.step('messages', { from: 'agent', agentId: 'agent-e' }, 'active', [ev.agentMessage('agent-e')]);
+      await w.expectView({ status: 'active', agentId: 'agent-e', unreadCustomerMessages: 0, allowedActions: allowed.activeAsync });
+      await w.expectHistory();
+    },
+  );
 });
 
 describe('voice', () => {
@@ -188,8 +222,17 @@ describe('voice', () => {
     const w = newWalk('voice-happy');
     await w.open('voice', 'phones');
     await w.step('assign', { agentId: 'agent-v', supervisorId: 'sup-1' }, 'active', [ev.pushedBySupervisor('sup-1')]);
-    await w.expectView({ status: 'active', agentId: 'agent-v', assignment: 'awaiting_acceptance', allowedActions: allowed.awaitingAcceptance });
-    await w.refused('accept', { agentId: 'agent-w' }, { code: 'CONVERSATION.NOT_HELD_BY_AGENT', allowedActions: allowed.awaitingAcceptance });
+    await w.expectView({
+      status: 'active',
+      agentId: 'agent-v',
+      assignment: 'awaiting_acceptance',
+      allowedActions: allowed.awaitingAcceptance,
+    });
+    await w.refused(
+      'accept',
+      { agentId: 'agent-w' },
+      { code: 'CONVERSATION.NOT_HELD_BY_AGENT', allowedActions: allowed.awaitingAcceptance },
+    );
     await w.step('accept', { agentId: 'agent-v' }, 'active', [ev.accepted('agent-v')]);
     await w.expectView({ status: 'active', agentId: 'agent-v', assignment: 'accepted', allowedActions: allowed.activeVoice });
     await w.step('end', { by: 'agent', agentId: 'agent-v' }, 'wrap_up', [ev.endedByAgent('agent-v')]);
@@ -258,16 +301,34 @@ describe.each(ALL_CHANNELS)('%s: shared rows', (channel) => {
     await w.expectView({ status: 'open', agentId: undefined, queueId: 'support', allowedActions: openAllowed(channel) });
 
     await w.step('pick', { agentId: 'agent-2' }, 'active', [ev.picked('agent-2')]);
-    await w.refused('transfer', { agentId: 'agent-2', toQueueId: 'support' }, { code: 'CONVERSATION.INVALID_TRANSFER', allowedActions: activeAllowed(channel) });
+    await w.refused(
+      'transfer',
+      { agentId: 'agent-2', toQueueId: 'support' },
+      { code: 'CONVERSATION.INVALID_TRANSFER', allowedActions: activeAllowed(channel) },
+    );
     await w.step('transfer', { agentId: 'agent-2', toQueueId: 'billing' }, 'open', [ev.transferredToQueue('agent-2')]);
     await w.expectView({ status: 'open', agentId: undefined, queueId: 'billing', allowedActions: openAllowed(channel) });
 
     await w.step('pick', { agentId: 'agent-3' }, 'active', [ev.picked('agent-3')]);
-    await w.refused('transfer', { agentId: 'agent-3', toAgentId: 'agent-3' }, { code: 'CONVERSATION.INVALID_TRANSFER', allowedActions: activeAllowed(channel) });
+    await w.refused(
+      'transfer',
+      { agentId: 'agent-3', toAgentId: 'agent-3' },
+      { code: 'CONVERSATION.INVALID_TRANSFER', allowedActions: activeAllowed(channel) },
+    );
     await w.step('transfer', { agentId: 'agent-3', toAgentId: 'agent-4' }, 'active', [ev.transferredToAgent('agent-3')]);
-    await w.expectView({ status: 'active', agentId: 'agent-4', queueId: 'billing', lastAgentId: 'agent-4', allowedActions: activeAllowed(channel) });
+    await w.expectView({
+      status: 'active',
+      agentId: 'agent-4',
+      queueId: 'billing',
+      lastAgentId: 'agent-4',
+      allowedActions: activeAllowed(channel),
+    });
     // The previous holder no longer acts on it; the new one does.
-    const notHeld = await w.refused('release', { agentId: 'agent-3' }, { code: 'CONVERSATION.NOT_HELD_BY_AGENT', allowedActions: activeAllowed(channel) });
+    const notHeld = await w.refused(
+      'release',
+      { agentId: 'agent-3' },
+      { code: 'CONVERSATION.NOT_HELD_BY_AGENT', allowedActions: activeAllowed(channel) },
+    );
     expect(notHeld.body.agentId).toBe('agent-3');
     await w.step('release', { agentId: 'agent-4' }, 'open', [ev.released('agent-4')]);
     await w.expectView({ status: 'open', agentId: undefined, queueId: 'billing', allowedActions: openAllowed(channel) });
@@ -282,10 +343,14 @@ describe.each(ALL_CHANNELS)('%s: shared rows', (channel) => {
     const w = newWalk(`reject-${channel}`);
     await w.open(channel);
     await w.step('assign', { agentId: 'agent-1', supervisorId: 'sup-1' }, 'active', [ev.pushedBySupervisor('sup-1')]);
-    await w.refused('reject', { agentId: 'agent-9' }, {
-      code: 'CONVERSATION.NOT_HELD_BY_AGENT',
-      allowedActions: [...allowed.awaitingAcceptance, ...liveChatExtras(channel)],
-    });
+    await w.refused(
+      'reject',
+      { agentId: 'agent-9' },
+      {
+        code: 'CONVERSATION.NOT_HELD_BY_AGENT',
+        allowedActions: [...allowed.awaitingAcceptance, ...liveChatExtras(channel)],
+      },
+    );
     await w.step('reject', { agentId: 'agent-1', reason: 'on_break' }, 'open', [ev.rejected('agent-1', 'on_break')]);
     await w.expectView({ status: 'open', agentId: undefined, lastAgentId: 'agent-1', allowedActions: openAllowed(channel) });
     await w.step('assign', { agentId: 'agent-2', supervisorId: 'sup-1' }, 'active', [ev.pushedBySupervisor('sup-1')]);
@@ -298,7 +363,13 @@ describe.each(ALL_CHANNELS)('%s: shared rows', (channel) => {
     const w = newWalk(`force-${channel}`);
     await w.open(channel);
     await w.step('assign', { agentId: 'agent-1', force: true, supervisorId: 'sup-7' }, 'active', [ev.forceAssigned('sup-7')]);
-    await w.expectView({ status: 'active', agentId: 'agent-1', assignment: 'accepted', forced: true, allowedActions: activeAllowed(channel) });
+    await w.expectView({
+      status: 'active',
+      agentId: 'agent-1',
+      assignment: 'accepted',
+      forced: true,
+      allowedActions: activeAllowed(channel),
+    });
     await w.refused('accept', { agentId: 'agent-1' }, { allowedActions: activeAllowed(channel) });
     const history = await w.expectHistory();
     expect(history.body.events[1].details).toEqual({ agentId: 'agent-1', queueId: 'support' });
@@ -311,19 +382,37 @@ describe.each(ALL_CHANNELS)('%s: shared rows', (channel) => {
     await w.step('pick', { agentId: 'agent-1' }, 'active', [ev.picked('agent-1')]);
     await w.step('consult', { agentId: 'agent-1', consultantId: 'agent-2' }, 'active', [ev.consultStarted('agent-1')]);
     await w.expectView({
-      status: 'active', agentId: 'agent-1', consultants: ['agent-2'],
+      status: 'active',
+      agentId: 'agent-1',
+      consultants: ['agent-2'],
       allowedActions: [...activeAllowed(channel), 'consult-end'],
     });
-    await w.refused('consult', { agentId: 'agent-1', consultantId: 'agent-2' }, {
-      code: 'CONVERSATION.CONSULT_CONFLICT', allowedActions: [...activeAllowed(channel), 'consult-end'],
-    });
-    await w.refused('consult', { agentId: 'agent-8', consultantId: 'agent-3' }, {
-      code: 'CONVERSATION.NOT_HELD_BY_AGENT', allowedActions: [...activeAllowed(channel), 'consult-end'],
-    });
+    await w.refused(
+      'consult',
+      { agentId: 'agent-1', consultantId: 'agent-2' },
+      {
+        code: 'CONVERSATION.CONSULT_CONFLICT',
+        allowedActions: [...activeAllowed(channel), 'consult-end'],
+      },
+    );
+    await w.refused(
+      'consult',
+      { agentId: 'agent-8', consultantId: 'agent-3' },
+      {
+        code: 'CONVERSATION.NOT_HELD_BY_AGENT',
+        allowedActions: [...activeAllowed(channel), 'consult-end'],
+      },
+    );
     await w.step('consult-end', { consultantId: 'agent-2' }, 'active', [ev.consultEnded('agent-2')]);
     await w.refused('consult-end', { consultantId: 'agent-2' }, { allowedActions: activeAllowed(channel) });
     await w.step('monitor', { supervisorId: 'sup-2' }, 'active', [ev.monitoringStarted('sup-2')]);
-    await w.expectView({ status: 'active', agentId: 'agent-1', consultants: [], supervisors: ['sup-1', 'sup-2'], allowedActions: activeAllowed(channel) });
+    await w.expectView({
+      status: 'active',
+      agentId: 'agent-1',
+      consultants: [],
+      supervisors: ['sup-1', 'sup-2'],
+      allowedActions: activeAllowed(channel),
+    });
     await w.expectHistory();
   });
 });
@@ -336,9 +425,19 @@ describe.each(NOT_RECORD)('%s: agent connection', (channel) => {
     const at = t.clock.now().toISOString();
     await w.step('agent-disconnect', { agentId: 'agent-1' }, 'active', [ev.agentDisconnected('agent-1')]);
     const whileDisconnected = [...allowed.agentDisconnected, ...liveChatExtras(channel)];
-    await w.expectView({ status: 'active', agentId: 'agent-1', agentConnected: false, agentDisconnectedAt: at, allowedActions: whileDisconnected });
+    await w.expectView({
+      status: 'active',
+      agentId: 'agent-1',
+      agentConnected: false,
+      agentDisconnectedAt: at,
+      allowedActions: whileDisconnected,
+    });
     await w.refused('end', { by: 'agent', agentId: 'agent-1' }, { allowedActions: whileDisconnected });
-    await w.refused('agent-reconnect', { agentId: 'agent-2' }, { code: 'CONVERSATION.NOT_HELD_BY_AGENT', allowedActions: whileDisconnected });
+    await w.refused(
+      'agent-reconnect',
+      { agentId: 'agent-2' },
+      { code: 'CONVERSATION.NOT_HELD_BY_AGENT', allowedActions: whileDisconnected },
+    );
     await w.step('agent-reconnect', { agentId: 'agent-1' }, 'active', [ev.agentReconnected('agent-1')]);
     await w.expectView({ status: 'active', agentId: 'agent-1', agentConnected: true, allowedActions: activeAllowed(channel) });
     await w.step('end', { by: 'agent', agentId: 'agent-1' }, 'wrap_up', [ev.endedByAgent('agent-1')]);
@@ -350,53 +449,84 @@ describe('supervisor force close', () => {
   type Setup = (w: ConversationWalk) => Promise<{ status: string; agentId?: string }>;
   const setups: Array<[string, string, Setup]> = [
     ['open', 'live_chat', async () => ({ status: 'open' })],
-    ['active (picked)', 'sms', async (w) => {
-      await w.step('pick', { agentId: 'agent-1' }, 'active', [ev.picked('agent-1')]);
-      return { status: 'active', agentId: 'agent-1' };
-    }],
-    ['active (awaiting acceptance)', 'voice', async (w) => {
-      await w.step('assign', { agentId: 'agent-1', supervisorId: 'sup-1' }, 'active', [ev.pushedBySupervisor('sup-1')]);
-      return { status: 'active', agentId: 'agent-1' };
-    }],
-    ['active (agent disconnected)', 'teams', async (w) => {
-      await w.step('pick', { agentId: 'agent-1' }, 'active', [ev.picked('agent-1')]);
-      await w.step('agent-disconnect', { agentId: 'agent-1' }, 'active', [ev.agentDisconnected('agent-1')]);
-      return { status: 'active', agentId: 'agent-1' };
-    }],
-    ['active (record)', 'record', async (w) => {
-      await w.step('pick', { agentId: 'agent-1' }, 'active', [ev.picked('agent-1')]);
-      return { status: 'active', agentId: 'agent-1' };
-    }],
-    ['waiting', 'persistent_chat', async (w) => {
-      await w.step('pick', { agentId: 'agent-1' }, 'active', [ev.picked('agent-1')]);
-      await w.step('close-session', { agentId: 'agent-1' }, 'waiting', [ev.parked('agent-1')]);
-      return { status: 'waiting', agentId: 'agent-1' };
-    }],
-    ['wrap_up', 'social', async (w) => {
-      await w.step('pick', { agentId: 'agent-1' }, 'active', [ev.picked('agent-1')]);
-      await w.step('end', { by: 'agent', agentId: 'agent-1' }, 'wrap_up', [ev.endedByAgent('agent-1')]);
-      return { status: 'wrap_up', agentId: 'agent-1' };
-    }],
+    [
+      'active (picked)',
+      'sms',
+      async (w) => {
+        await w.step('pick', { agentId: 'agent-1' }, 'active', [ev.picked('agent-1')]);
+        return { status: 'active', agentId: 'agent-1' };
+      },
+    ],
+    [
+      'active (awaiting acceptance)',
+      'voice',
+      async (w) => {
+        await w.step('assign', { agentId: 'agent-1', supervisorId: 'sup-1' }, 'active', [ev.pushedBySupervisor('sup-1')]);
+        return { status: 'active', agentId: 'agent-1' };
+      },
+    ],
+    [
+      'active (agent disconnected)',
+      'teams',
+      async (w) => {
+        await w.step('pick', { agentId: 'agent-1' }, 'active', [ev.picked('agent-1')]);
+        await w.step('agent-disconnect', { agentId: 'agent-1' }, 'active', [ev.agentDisconnected('agent-1')]);
+        return { status: 'active', agentId: 'agent-1' };
+      },
+    ],
+    [
+      'active (record)',
+      'record',
+      async (w) => {
+        await w.step('pick', { agentId: 'agent-1' }, 'active', [ev.picked('agent-1')]);
+        return { status: 'active', agentId: 'agent-1' };
+      },
+    ],
+    [
+      'waiting',
+      'persistent_chat',
+      async (w) => {
+        await w.step('pick', { agentId: 'agent-1' }, 'active', [ev.picked('agent-1')]);
+        await w.step('close-session', { agentId: 'agent-1' }, 'waiting', [ev.parked('agent-1')]);
+        return { status: 'waiting', agentId: 'agent-1' };
+      },
+    ],
+    [
+      'wrap_up',
+      'social',
+      async (w) => {
+        await w.step('pick', { agentId: 'agent-1' }, 'active', [ev.picked('agent-1')]);
+        await w.step('end', { by: 'agent', agentId: 'agent-1' }, 'wrap_up', [ev.endedByAgent('agent-1')]);
+        return { status: 'wrap_up', agentId: 'agent-1' };
+      },
+    ],
   ];
 
-  it.each(setups)('from %s (%s): closed with the supervisor and reason in the history; then every command is refused', async (_label, channel, setup) => {
-    const w = newWalk(`force-close-${channel}`);
-    await w.open(channel);
-    const before = await setup(w);
-    await w.expectView({ status: before.status as never, agentId: before.agentId });
-    const closedAt = t.clock.now().toISOString();
-    await w.step('close', { supervisorId: 'sup-9', reason: 'customer_request_by_phone' }, 'closed', [
-      ev.forceClosed('sup-9', 'customer_request_by_phone'),
-    ]);
-    await w.expectView({
-      status: 'closed', agentId: undefined, allowedActions: [],
-      closedAt, closedBy: { kind: 'supervisor', id: 'sup-9' }, closeReason: 'customer_request_by_phone',
-    });
-    const history = await w.expectHistory();
-    expect(history.body.events.at(-1).details).toEqual({ supervisorId: 'sup-9' });
-    await expectClosedRefusesEverything(t, w, before.agentId ?? 'agent-1');
-    await w.expectHistory();
-  });
+  it.each(setups)(
+    'from %s (%s): closed with the supervisor and reason in the history; then every command is refused',
+    async (_label, channel, setup) => {
+      const w = newWalk(`force-close-${channel}`);
+      await w.open(channel);
+      const before = await setup(w);
+      await w.expectView({ status: before.status as never, agentId: before.agentId });
+      const closedAt = t.clock.now().toISOString();
+      await w.step('close', { supervisorId: 'sup-9', reason: 'customer_request_by_phone' }, 'closed', [
+        ev.forceClosed('sup-9', 'customer_request_by_phone'),
+      ]);
+      await w.expectView({
+        status: 'closed',
+        agentId: undefined,
+        allowedActions: [],
+        closedAt,
+        closedBy: { kind: 'supervisor', id: 'sup-9' },
+        closeReason: 'customer_request_by_phone',
+      });
+      const history = await w.expectHistory();
+      expect(history.body.events.at(-1).details).toEqual({ supervisorId: 'sup-9' });
+      await expectClosedRefusesEverything(t, w, before.agentId ?? 'agent-1');
+      await w.expectHistory();
+    },
+  );
 });
 
 describe('history', () => {

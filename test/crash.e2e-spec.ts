@@ -124,14 +124,22 @@ describe('crash safety: SIGKILL under load, restarted on the same DATA_DIR', () 
     process.stderr.write(`crash suite: seed=${SEED} (CRASH_SEED), kills=${KILLS} (CRASH_KILLS), DATA_DIR=${dataDir}\n`);
     service = new CrashableService({ ...LOAD_ENV, DATA_DIR: dataDir });
     // Every request signed as the agent or supervisor its body names (the key is the service's own, in DATA_DIR).
-    client = new CrashClient(service, (_method, path, body) => (path.startsWith('/health') ? {} : claimedAuthorization(dataDir, path, body)));
+    client = new CrashClient(service, (_method, path, body) =>
+      path.startsWith('/health') ? {} : claimedAuthorization(dataDir, path, body),
+    );
     load = new Load(
       {
         seed: SEED,
         pickQueue: PICK_QUEUE,
         pushQueue: PUSH_QUEUE,
         agents: AGENTS,
-        channels: [['live_chat', 3], ['sms', 3], ['voice', 2], ['social', 1], ['record', 1]],
+        channels: [
+          ['live_chat', 3],
+          ['sms', 3],
+          ['voice', 2],
+          ['social', 1],
+          ['record', 1],
+        ],
         liveTarget: 24,
         customerWorkers: 3,
         workersPerAgent: 2,
@@ -162,56 +170,80 @@ describe('crash safety: SIGKILL under load, restarted on the same DATA_DIR', () 
     else rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it(`keeps answering under load through ${KILLS} SIGKILLs at random moments, each followed by a restart on the same DATA_DIR`, async () => {
-    await service.start();
-    const setup = async (action: string, path: string, body: unknown, stream: string) => {
-      const outcome = await client.command({ worker: 'setup', action, path, body, stream });
-      if (outcome.kind !== 'answered' || outcome.statusCode >= 300) throw new Error(`${action} ${JSON.stringify(body)}: ${JSON.stringify(outcome)}`);
-    };
-    await setup('define-queue', '/api/queues', { id: PICK_QUEUE, mode: 'pick' }, `queue-${PICK_QUEUE}`);
-    await setup('define-queue', '/api/queues', { id: PUSH_QUEUE, mode: 'push' }, `queue-${PUSH_QUEUE}`);
-    for (const agent of AGENTS) {
-      await setup('register-agent', '/api/agents', { ...agent, presence: 'available' }, `agent-${agent.id}`);
-    }
-
-    const loadBegan = Date.now();
-    load.start();
-    try {
-      for (let kill = 1; kill <= KILLS; kill++) {
-        if (Date.now() - loadBegan > LOAD_PHASE_BUDGET_MS) {
-          throw new Error(`only ${kill - 1} of ${KILLS} kills within ${LOAD_PHASE_BUDGET_MS / 1000} s: process starts took ${(service.startMs / 1000).toFixed(1)} s`);
-        }
-        // Sometimes just after the restart (projector, reconciler and router catching up), sometimes later.
-        await sleep(between(random, kill === 1 ? 1_500 : 200, 3_500));
-        await service.kill();
-        await service.start();
+  it(
+    `keeps answering under load through ${KILLS} SIGKILLs at random moments, each followed by a restart on the same DATA_DIR`,
+    async () => {
+      await service.start();
+      const setup = async (action: string, path: string, body: unknown, stream: string) => {
+        const outcome = await client.command({ worker: 'setup', action, path, body, stream });
+        if (outcome.kind !== 'answered' || outcome.statusCode >= 300)
+          throw new Error(`${action} ${JSON.stringify(body)}: ${JSON.stringify(outcome)}`);
+      };
+      await setup('define-queue', '/api/queues', { id: PICK_QUEUE, mode: 'pick' }, `queue-${PICK_QUEUE}`);
+      await setup('define-queue', '/api/queues', { id: PUSH_QUEUE, mode: 'push' }, `queue-${PUSH_QUEUE}`);
+      for (const agent of AGENTS) {
+        await setup('register-agent', '/api/agents', { ...agent, presence: 'available' }, `agent-${agent.id}`);
       }
-      await sleep(1_500);
-    } catch (error) {
-      service.abort();
-      throw new Error(`${error instanceof Error ? error.message : String(error)}\n${service.outputTail()}`);
-    } finally {
-      await load.stop();
-      loadMs = Date.now() - loadBegan;
-    }
-    loadCompleted = true;
 
-    expect(service.kills).toBe(KILLS);
-    const byAction = new Map<string, number>();
-    for (const ack of client.acks) byAction.set(ack.action, (byAction.get(ack.action) ?? 0) + 1);
-    process.stderr.write(
-      `crash suite: acknowledged by action: ${[...byAction].sort().map(([action, n]) => `${action}=${n}`).join(', ')}\n` +
-        `crash suite: answers: ${[...client.tally].filter(([label]) => !/ 20[01]$/.test(label)).sort().map(([label, n]) => `${label}=${n}`).join(', ')}\n`,
-    );
-    // The load really ran between the kills: commands of every main kind were acknowledged.
-    expect(client.acks.length).toBeGreaterThan(200);
-    for (const action of ['open', 'pick', 'assign-forced', 'accept', 'end-by-agent', 'close-session', 'customer-message', 'monitor', 'presence']) {
-      expect({ action, acknowledged: (byAction.get(action) ?? 0) > 0 }).toEqual({ action, acknowledged: true });
-    }
-    // A 5xx is never the answer to a command (a refusal is 4xx; a cut connection is no answer).
-    const serverErrors = [...client.tally].filter(([label]) => / 5\d\d/.test(label));
-    expect(serverErrors).toEqual([]);
-  }, LOAD_PHASE_BUDGET_MS + 80_000);
+      const loadBegan = Date.now();
+      load.start();
+      try {
+        for (let kill = 1; kill <= KILLS; kill++) {
+          if (Date.now() - loadBegan > LOAD_PHASE_BUDGET_MS) {
+            throw new Error(
+              `only ${kill - 1} of ${KILLS} kills within ${LOAD_PHASE_BUDGET_MS / 1000} s: process starts took ${(service.startMs / 1000).toFixed(1)} s`,
+            );
+          }
+          // Sometimes just after the restart (projector, reconciler and router catching up), sometimes later.
+          await sleep(between(random, kill === 1 ? 1_500 : 200, 3_500));
+          await service.kill();
+          await service.start();
+        }
+        await sleep(1_500);
+      } catch (error) {
+        service.abort();
+        throw new Error(`${error instanceof Error ? error.message : String(error)}\n${service.outputTail()}`);
+      } finally {
+        await load.stop();
+        loadMs = Date.now() - loadBegan;
+      }
+      loadCompleted = true;
+
+      expect(service.kills).toBe(KILLS);
+      const byAction = new Map<string, number>();
+      for (const ack of client.acks) byAction.set(ack.action, (byAction.get(ack.action) ?? 0) + 1);
+      process.stderr.write(
+        `crash suite: acknowledged by action: ${[...byAction]
+          .sort()
+          .map(([action, n]) => `${action}=${n}`)
+          .join(', ')}\n` +
+          `crash suite: answers: ${[...client.tally]
+            .filter(([label]) => !/ 20[01]$/.test(label))
+            .sort()
+            .map(([label, n]) => `${label}=${n}`)
+            .join(', ')}\n`,
+      );
+      // The load really ran between the kills: commands of every main kind were acknowledged.
+      expect(client.acks.length).toBeGreaterThan(200);
+      for (const action of [
+        'open',
+        'pick',
+        'assign-forced',
+        'accept',
+        'end-by-agent',
+        'close-session',
+        'customer-message',
+        'monitor',
+        'presence',
+      ]) {
+        expect({ action, acknowledged: (byAction.get(action) ?? 0) > 0 }).toEqual({ action, acknowledged: true });
+      }
+      // A 5xx is never the answer to a command (a refusal is 4xx; a cut connection is no answer).
+      const serverErrors = [...client.tally].filter(([label]) => / 5\d\d/.test(label));
+      expect(serverErrors).toEqual([]);
+    },
+    LOAD_PHASE_BUDGET_MS + 80_000,
+  );
 
   it('once the reconciler had its grace, every agent holds exactly the capacity of the conversations it holds', async () => {
     requireLoad();
@@ -222,7 +254,11 @@ describe('crash safety: SIGKILL under load, restarted on the same DATA_DIR', () 
     const conversations = [...log.streams]
       .filter(([stream]) => stream.startsWith('conversation-'))
       .map(([stream, events]) => foldConversation(stream, events, POLICY, { customerDisconnectTimeoutMs: CUSTOMER_DISCONNECT_TIMEOUT_MS }));
-    const expected = expectedCapacity(AGENTS.map((a) => a.id), conversations, unitsOf);
+    const expected = expectedCapacity(
+      AGENTS.map((a) => a.id),
+      conversations,
+      unitsOf,
+    );
 
     // Grace (2s) + reconcile interval (1s) + the views following: bounded at 20 s.
     const deadline = Date.now() + 20_000;
@@ -275,7 +311,10 @@ describe('crash safety: SIGKILL under load, restarted on the same DATA_DIR', () 
       conversations = new Map(
         [...log.streams]
           .filter(([stream]) => stream.startsWith('conversation-'))
-          .map(([stream, events]) => [stream, foldConversation(stream, events, POLICY, { customerDisconnectTimeoutMs: CUSTOMER_DISCONNECT_TIMEOUT_MS })]),
+          .map(([stream, events]) => [
+            stream,
+            foldConversation(stream, events, POLICY, { customerDisconnectTimeoutMs: CUSTOMER_DISCONNECT_TIMEOUT_MS }),
+          ]),
       );
       agents = new Map(
         [...log.streams].filter(([stream]) => stream.startsWith('agent-')).map(([stream, events]) => [stream, foldAgent(stream, events)]),
@@ -283,8 +322,12 @@ describe('crash safety: SIGKILL under load, restarted on the same DATA_DIR', () 
       figures.conversations = conversations.size;
       const all = [...log.streams.values()].flat();
       const actorOf = (event: { data: unknown }) => (event.data as { by?: { kind: string; id: string } }).by;
-      figures.orphansReleased = all.filter((event) => (event.data as { reason?: string }).reason === 'orphan_reservation_reconciled').length;
-      figures.timerEvents = all.filter((event) => event.streamName.startsWith('conversation-') && actorOf(event)?.kind === 'system' && actorOf(event)?.id !== 'routing').length;
+      figures.orphansReleased = all.filter(
+        (event) => (event.data as { reason?: string }).reason === 'orphan_reservation_reconciled',
+      ).length;
+      figures.timerEvents = all.filter(
+        (event) => event.streamName.startsWith('conversation-') && actorOf(event)?.kind === 'system' && actorOf(event)?.id !== 'routing',
+      ).length;
       figures.routedPushes = all.filter((event) => event.type === 'ConversationPushedToAgent' && actorOf(event)?.id === 'routing').length;
     });
 
@@ -293,7 +336,10 @@ describe('crash safety: SIGKILL under load, restarted on the same DATA_DIR', () 
       const lost = client.acks
         .map((ack) => ({ ack, problem: whereIsAck(ack, streams, conversations, agents) }))
         .filter((entry) => entry.problem !== undefined)
-        .map(({ ack, problem }) => `${ack.worker} ${ack.action} ${ack.path} (process ${ack.generation}${ack.replayed ? ', replayed' : ''}): ${problem}`);
+        .map(
+          ({ ack, problem }) =>
+            `${ack.worker} ${ack.action} ${ack.path} (process ${ack.generation}${ack.replayed ? ', replayed' : ''}): ${problem}`,
+        );
       figures.lost = lost.length;
       expect(client.acks.length).toBeGreaterThan(0);
       expect(lost.slice(0, 20)).toEqual([]);
@@ -309,7 +355,8 @@ describe('crash safety: SIGKILL under load, restarted on the same DATA_DIR', () 
       const claimedBy = new Map<string, string[]>();
       for (const fold of agents.values()) {
         if (fold.state.status !== 'registered') continue;
-        for (const conversationId of Object.keys(fold.state.claims)) claimedBy.set(conversationId, [...(claimedBy.get(conversationId) ?? []), fold.agentId]);
+        for (const conversationId of Object.keys(fold.state.claims))
+          claimedBy.set(conversationId, [...(claimedBy.get(conversationId) ?? []), fold.agentId]);
       }
       expect([...claimedBy].filter(([, holders]) => holders.length > 1)).toEqual([]);
     });
@@ -341,7 +388,13 @@ async function capacityMismatches(client: CrashClient, expected: ReadonlyMap<str
     if (onBoard !== wanted) mismatches.push(`${agentId}: the board says ${onBoard}, its conversations ${wanted}`);
     const answer = await client.get(`/api/agents/${agentId}`);
     const now = answer?.body;
-    const fromStream = now && JSON.stringify({ used: now.used, blocked: now.blocked, claims: (now.claims as Array<{ conversationId: string }>).map((c) => c.conversationId).sort() });
+    const fromStream =
+      now &&
+      JSON.stringify({
+        used: now.used,
+        blocked: now.blocked,
+        claims: (now.claims as Array<{ conversationId: string }>).map((c) => c.conversationId).sort(),
+      });
     if (fromStream !== wanted) mismatches.push(`${agentId}: its stream says ${fromStream}, its conversations ${wanted}`);
     for (const claim of (now?.claims ?? []) as Array<{ conversationId: string }>) {
       holders.set(claim.conversationId, [...(holders.get(claim.conversationId) ?? []), agentId]);

@@ -127,9 +127,7 @@ if (!probe.reachable && process.env.REQUIRE_POSTGRES === '1') {
       const connectionString = gone.connectionString;
       await gone.stop();
 
-      await expect(startApp({ store: 'eventstoredb', esdbConnectionString: connectionString })).rejects.toThrow(
-        /ESDB_CONNECTION_STRING/,
-      );
+      await expect(startApp({ store: 'eventstoredb', esdbConnectionString: connectionString })).rejects.toThrow(/ESDB_CONNECTION_STRING/);
     });
   });
 }

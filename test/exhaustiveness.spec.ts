@@ -13,11 +13,7 @@ const ROOT = path.resolve(__dirname, '..');
 const COMMANDS = path.join(ROOT, 'libs/domain/src/conversation/conversation.commands.ts');
 const EVENTS = path.join(ROOT, 'libs/domain/src/conversation/conversation.events.ts');
 
-const config = ts.parseJsonConfigFileContent(
-  ts.readConfigFile(path.join(ROOT, 'tsconfig.json'), ts.sys.readFile).config,
-  ts.sys,
-  ROOT,
-);
+const config = ts.parseJsonConfigFileContent(ts.readConfigFile(path.join(ROOT, 'tsconfig.json'), ts.sys.readFile).config, ts.sys, ROOT);
 const productionFiles = config.fileNames.filter(
   (file) => !/\.(spec|int-spec|e2e-spec)\.ts$/.test(file) && !/^(test|bench)[/\\]/.test(path.relative(ROOT, file)),
 );
@@ -33,7 +29,12 @@ const filesFailingWith = (file: string, edit: (text: string) => string): string[
     const edited = edit(ts.sys.readFile(fileName) as string);
     return ts.createSourceFile(fileName, edited, language);
   };
-  const program = ts.createProgram({ rootNames: productionFiles, options: { ...config.options, noEmit: true }, host, oldProgram: previous });
+  const program = ts.createProgram({
+    rootNames: productionFiles,
+    options: { ...config.options, noEmit: true },
+    host,
+    oldProgram: previous,
+  });
   previous = program;
   const failing = new Set<string>();
   for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
@@ -53,12 +54,11 @@ describe('adding to a union does not compile until every place has decided', () 
   });
 
   it('a new conversation command: validation, decision, the acting agent, its action name, capacity and permissions', () => {
-    const failing = filesFailingWith(
-      COMMANDS,
-      (text) =>
-        inserting('export type ConversationCommand =\n', "export type ScratchCommand = Command<'ScratchCommand', { agentId: string }>;\n")(
-          text,
-        ).replace('export type ConversationCommand =\n', 'export type ConversationCommand =\n  | ScratchCommand\n'),
+    const failing = filesFailingWith(COMMANDS, (text) =>
+      inserting(
+        'export type ConversationCommand =\n',
+        "export type ScratchCommand = Command<'ScratchCommand', { agentId: string }>;\n",
+      )(text).replace('export type ConversationCommand =\n', 'export type ConversationCommand =\n  | ScratchCommand\n'),
     );
     expect(failing).toEqual([
       'apps/api/src/auth/permissions.ts',
@@ -70,12 +70,11 @@ describe('adding to a union does not compile until every place has decided', () 
   });
 
   it('a new conversation event: its type registry, evolve, corrections, routing triggers and report measures', () => {
-    const failing = filesFailingWith(
-      EVENTS,
-      (text) =>
-        inserting('export type ConversationEvent =\n', "export type ScratchHappened = Event<'ScratchHappened', { agentId: string }>;\n")(
-          text,
-        ).replace('export type ConversationEvent =\n', 'export type ConversationEvent =\n  | ScratchHappened\n'),
+    const failing = filesFailingWith(EVENTS, (text) =>
+      inserting(
+        'export type ConversationEvent =\n',
+        "export type ScratchHappened = Event<'ScratchHappened', { agentId: string }>;\n",
+      )(text).replace('export type ConversationEvent =\n', 'export type ConversationEvent =\n  | ScratchHappened\n'),
     );
     expect(failing).toEqual([
       'libs/conversation-lifecycle/src/routing/push-routing.process-manager.ts',

@@ -23,7 +23,12 @@ import { FuzzRunner, summarise } from './support/fuzz/runner';
 import { seedWorld, type World } from './support/fuzz/world';
 
 const seedSetting = process.env.FUZZ_SEED;
-const SEED = seedSetting === undefined || seedSetting === '' ? 424242 : seedSetting === 'random' ? (Date.now() ^ Math.floor(Math.random() * 2 ** 31)) >>> 0 : Number(seedSetting);
+const SEED =
+  seedSetting === undefined || seedSetting === ''
+    ? 424242
+    : seedSetting === 'random'
+      ? (Date.now() ^ Math.floor(Math.random() * 2 ** 31)) >>> 0
+      : Number(seedSetting);
 const RUNS = process.env.FUZZ_RUNS === undefined || process.env.FUZZ_RUNS === '' ? 1500 : Number(process.env.FUZZ_RUNS);
 const STORE = process.env.FUZZ_STORE === 'sqlite' ? 'sqlite' : 'memory';
 const MIN_REQUESTS = 2000;
@@ -61,10 +66,15 @@ beforeAll(async () => {
 afterAll(async () => {
   if (runner) {
     const routeCount = routes?.length ?? 0;
-    const statuses = [...runner.statuses.entries()].sort(([a], [b]) => a - b).map(([s, n]) => `${s}:${n}`).join(' ');
+    const statuses = [...runner.statuses.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([s, n]) => `${s}:${n}`)
+      .join(' ');
     const accepted = summarise(runner.acceptedMalformed, 25);
     process.stderr.write(
-      (accepted.length > 0 ? `fuzz suite, accepted although the body breaks the documented schema (not failures):\n  ${accepted.join('\n  ')}\n` : '') +
+      (accepted.length > 0
+        ? `fuzz suite, accepted although the body breaks the documented schema (not failures):\n  ${accepted.join('\n  ')}\n`
+        : '') +
         `fuzz suite: statuses ${statuses}\n` +
         `fuzz suite: seed=${SEED}, store=${STORE}, requests=${runner.requests}, 5xx=${runner.serverErrors.length}, ` +
         `refusals that wrote=${runner.refusalsThatWrote.length}, refusals without code=${runner.refusalsWithoutCode.length}, ` +
@@ -81,10 +91,18 @@ afterAll(async () => {
 describe('fuzz: malformed requests on every route of the OpenAPI document', () => {
   it('reads every route from the OpenAPI document', () => {
     const keys = routes.map((r) => r.key);
-    expect(keys).toEqual(expect.arrayContaining([
-      'POST /api/conversations', 'POST /api/conversations/{id}/pick', 'GET /api/conversations/{id}', 'POST /api/agents',
-      'POST /api/agents/{id}/presence', 'POST /api/queues', 'GET /api/audit', 'GET /health',
-    ]));
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        'POST /api/conversations',
+        'POST /api/conversations/{id}/pick',
+        'GET /api/conversations/{id}',
+        'POST /api/agents',
+        'POST /api/agents/{id}/presence',
+        'POST /api/queues',
+        'GET /api/audit',
+        'GET /health',
+      ]),
+    );
     expect(routes.length).toBeGreaterThanOrEqual(30);
   });
 
@@ -99,15 +117,26 @@ describe('fuzz: malformed requests on every route of the OpenAPI document', () =
     expect(runner.requests).toBe(requests.length);
   }, 120_000);
 
-  it(`sends ${RUNS} random requests (fast-check, seed ${SEED})`, async () => {
-    const perRoute = Math.ceil(RUNS / routes.length);
-    const requests = routes.flatMap((route, index) =>
-      fc.sample(randomRequestArb(route, world), { seed: SEED + index, numRuns: perRoute }),
-    ).slice(0, RUNS);
-    // Interleave the routes, so a world changed by one route's accepted requests meets the others.
-    const order = fc.sample(fc.shuffledSubarray(requests.map((_, i) => i), { minLength: requests.length }), { seed: SEED, numRuns: 1 })[0] ?? [];
-    for (const index of order) await runner.send(requests[index]);
-  }, 60_000 + RUNS * 100);
+  it(
+    `sends ${RUNS} random requests (fast-check, seed ${SEED})`,
+    async () => {
+      const perRoute = Math.ceil(RUNS / routes.length);
+      const requests = routes
+        .flatMap((route, index) => fc.sample(randomRequestArb(route, world), { seed: SEED + index, numRuns: perRoute }))
+        .slice(0, RUNS);
+      // Interleave the routes, so a world changed by one route's accepted requests meets the others.
+      const order =
+        fc.sample(
+          fc.shuffledSubarray(
+            requests.map((_, i) => i),
+            { minLength: requests.length },
+          ),
+          { seed: SEED, numRuns: 1 },
+        )[0] ?? [];
+      for (const index of order) await runner.send(requests[index]);
+    },
+    60_000 + RUNS * 100,
+  );
 
   it('answers no 5xx', () => {
     expect(summarise(runner.serverErrors)).toEqual([]);

@@ -46,7 +46,10 @@ afterAll(async () => {
 });
 
 describe('400 naming the field at fault (REQUEST.INVALID_FIELD)', () => {
-  const open = (body: Record<string, unknown>) => ({ path: '/api/conversations', body: { channel: 'sms', queueId: 'support', customerId: 'cust-1', id: 'new-conv', ...body } });
+  const open = (body: Record<string, unknown>) => ({
+    path: '/api/conversations',
+    body: { channel: 'sms', queueId: 'support', customerId: 'cust-1', id: 'new-conv', ...body },
+  });
   const on = (route: string, body: Record<string, unknown>) => ({ path: `/api/conversations/${SUBJECT}/${route}`, body });
   const tooLong = 'a'.repeat(65);
 
@@ -87,8 +90,16 @@ describe('400 naming the field at fault (REQUEST.INVALID_FIELD)', () => {
     ['assign: force null', on('assign', { agentId: 'agent-2', force: null }), 'force'],
     ['assign: supervisorId null', on('assign', { agentId: 'agent-2', supervisorId: null }), 'supervisorId'],
     ['reject: reason null', on('reject', { agentId: 'agent-1', reason: null }), 'reason'],
-    ['transfer: toQueueId null beside toAgentId', on('transfer', { agentId: 'agent-1', toAgentId: 'agent-2', toQueueId: null }), 'toQueueId'],
-    ['agents: presence null (the reported reproducer)', { path: '/api/agents', body: { id: 'agent-1', capacity: 3, queueIds: ['support'], presence: null } }, 'presence'],
+    [
+      'transfer: toQueueId null beside toAgentId',
+      on('transfer', { agentId: 'agent-1', toAgentId: 'agent-2', toQueueId: null }),
+      'toQueueId',
+    ],
+    [
+      'agents: presence null (the reported reproducer)',
+      { path: '/api/agents', body: { id: 'agent-1', capacity: 3, queueIds: ['support'], presence: null } },
+      'presence',
+    ],
     ['agents: presence change to null', { path: '/api/agents/agent-1/presence', body: { presence: null } }, 'presence'],
     ['queues: mode null', { path: '/api/queues', body: { id: 'support', mode: null } }, 'mode'],
     ['queues: name null', { path: '/api/queues', body: { id: 'support', name: null } }, 'name'],
@@ -102,14 +113,20 @@ describe('400 naming the field at fault (REQUEST.INVALID_FIELD)', () => {
   });
 
   it('consult with a consultant nobody registered: 404 AGENT.NOT_FOUND naming the field', async () => {
-    const answer = await expectNothingWritten(() => t.request({ method: 'POST', url: `/api/conversations/${SUBJECT}/consult`, payload: { agentId: 'agent-1', consultantId: 'ghost-7' } }));
+    const answer = await expectNothingWritten(() =>
+      t.request({ method: 'POST', url: `/api/conversations/${SUBJECT}/consult`, payload: { agentId: 'agent-1', consultantId: 'ghost-7' } }),
+    );
     expect(answer.statusCode).toBe(404);
     expect(answer.body).toMatchObject({ code: 'AGENT.NOT_FOUND', agentId: 'ghost-7', field: 'consultantId' });
   });
 
   it('values at the edges of the rules are accepted', async () => {
     const longest = 'z'.repeat(64);
-    for (const [id, priority] of [[longest, 100], ['t:conv.1_a-b', 0], ['Z9', undefined]] as const) {
+    for (const [id, priority] of [
+      [longest, 100],
+      ['t:conv.1_a-b', 0],
+      ['Z9', undefined],
+    ] as const) {
       const answer = await t.post('/api/conversations', { channel: 'record', queueId: 'q.1:a_b-c', customerId: '7', id, priority });
       expect(answer.statusCode).toBe(201);
       expect(answer.body).toMatchObject({ id, status: 'open', revision: 0 });
@@ -168,7 +185,12 @@ describe('400 naming the field at fault (REQUEST.INVALID_FIELD)', () => {
 
   it('a malformed Idempotency-Key on open creates nothing', async () => {
     const answer = await expectNothingWritten(
-      () => t.post('/api/conversations', { channel: 'sms', queueId: 'support', customerId: 'c', id: 'never-opened' }, { 'idempotency-key': 'k'.repeat(200) }),
+      () =>
+        t.post(
+          '/api/conversations',
+          { channel: 'sms', queueId: 'support', customerId: 'c', id: 'never-opened' },
+          { 'idempotency-key': 'k'.repeat(200) },
+        ),
       'never-opened',
     );
     expect(answer.statusCode).toBe(400);
@@ -196,7 +218,12 @@ describe('malformed requests', () => {
     ['objects', (n: number) => `{"supervisorId":"sup-1","x":${'{"a":'.repeat(n)}1${'}'.repeat(n)}}`],
   ])('a body of %s nested thousands of levels deep answers 400 naming the body, never 500', async (_kind, nested) => {
     const answer = await expectNothingWritten(() =>
-      t.request({ method: 'POST', url: `/api/conversations/${SUBJECT}/monitor`, payload: nested(3000), headers: { 'content-type': 'application/json' } }),
+      t.request({
+        method: 'POST',
+        url: `/api/conversations/${SUBJECT}/monitor`,
+        payload: nested(3000),
+        headers: { 'content-type': 'application/json' },
+      }),
     );
     expect(answer.statusCode).toBe(400);
     expect(answer.body).toMatchObject({ code: 'REQUEST.INVALID_FIELD', field: 'body' });
@@ -204,14 +231,24 @@ describe('malformed requests', () => {
 
   it('a body nested a little (within the limit) is judged by the fields it carries', async () => {
     const answer = await expectNothingWritten(() =>
-      t.request({ method: 'POST', url: `/api/conversations/${SUBJECT}/monitor`, payload: `{"supervisorId":"sup-1","x":${'['.repeat(10)}${']'.repeat(10)}}`, headers: { 'content-type': 'application/json' } }),
+      t.request({
+        method: 'POST',
+        url: `/api/conversations/${SUBJECT}/monitor`,
+        payload: `{"supervisorId":"sup-1","x":${'['.repeat(10)}${']'.repeat(10)}}`,
+        headers: { 'content-type': 'application/json' },
+      }),
     );
     expect(answer.body).toMatchObject({ code: 'REQUEST.INVALID_FIELD', field: 'x' });
   });
 
   it('malformed JSON answers 400 REQUEST.MALFORMED', async () => {
     const answer = await expectNothingWritten(() =>
-      t.request({ method: 'POST', url: `/api/conversations/${SUBJECT}/monitor`, payload: '{"supervisorId": "sup-1"', headers: { 'content-type': 'application/json' } }),
+      t.request({
+        method: 'POST',
+        url: `/api/conversations/${SUBJECT}/monitor`,
+        payload: '{"supervisorId": "sup-1"',
+        headers: { 'content-type': 'application/json' },
+      }),
     );
     expect(answer.statusCode).toBe(400);
     expect(answer.body).toMatchObject({ statusCode: 400, code: 'REQUEST.MALFORMED', message: expect.any(String) });
@@ -219,7 +256,12 @@ describe('malformed requests', () => {
 
   it('an empty body sent as JSON answers 400 REQUEST.MALFORMED', async () => {
     const answer = await expectNothingWritten(() =>
-      t.request({ method: 'POST', url: `/api/conversations/${SUBJECT}/customer-disconnect`, payload: '', headers: { 'content-type': 'application/json' } }),
+      t.request({
+        method: 'POST',
+        url: `/api/conversations/${SUBJECT}/customer-disconnect`,
+        payload: '',
+        headers: { 'content-type': 'application/json' },
+      }),
     );
     expect(answer.statusCode).toBe(400);
     expect(answer.body.code).toBe('REQUEST.MALFORMED');
@@ -228,7 +270,12 @@ describe('malformed requests', () => {
   it('a JSON body that is not an object is refused with 400', async () => {
     for (const payload of ['null', '"sup-1"', '[1,2]', '42']) {
       const answer = await expectNothingWritten(() =>
-        t.request({ method: 'POST', url: `/api/conversations/${SUBJECT}/monitor`, payload, headers: { 'content-type': 'application/json' } }),
+        t.request({
+          method: 'POST',
+          url: `/api/conversations/${SUBJECT}/monitor`,
+          payload,
+          headers: { 'content-type': 'application/json' },
+        }),
       );
       expect(answer.statusCode).toBe(400);
       expect(answer.body.code).toMatch(/^REQUEST\./);
@@ -237,7 +284,12 @@ describe('malformed requests', () => {
 
   it('an unsupported media type answers 415', async () => {
     const answer = await expectNothingWritten(() =>
-      t.request({ method: 'POST', url: `/api/conversations/${SUBJECT}/monitor`, payload: '<supervisorId>sup-1</supervisorId>', headers: { 'content-type': 'application/xml' } }),
+      t.request({
+        method: 'POST',
+        url: `/api/conversations/${SUBJECT}/monitor`,
+        payload: '<supervisorId>sup-1</supervisorId>',
+        headers: { 'content-type': 'application/xml' },
+      }),
     );
     expect(answer.statusCode).toBe(415);
     expect(answer.body.code).toBe('REQUEST.UNSUPPORTED_MEDIA_TYPE');
@@ -251,7 +303,12 @@ describe('malformed requests', () => {
       const head = await small.store.headPosition();
       const payload = JSON.stringify({ supervisorId: 'sup-1', reason: 'x'.repeat(4096) });
       expect(Buffer.byteLength(payload)).toBeGreaterThan(4096);
-      const answer = await small.request({ method: 'POST', url: '/api/conversations/big-1/close', payload, headers: { 'content-type': 'application/json' } });
+      const answer = await small.request({
+        method: 'POST',
+        url: '/api/conversations/big-1/close',
+        payload,
+        headers: { 'content-type': 'application/json' },
+      });
       expect(answer.statusCode).toBe(413);
       expect(answer.body).toMatchObject({ statusCode: 413, code: 'REQUEST.BODY_TOO_LARGE' });
       expect(await small.store.headPosition()).toBe(head);
@@ -277,7 +334,12 @@ describe('404 for an unknown conversation (CONVERSATION.NOT_FOUND)', () => {
   ])('POST %s', async (route, body) => {
     const answer = await expectNothingWritten(() => t.post(`/api/conversations/nobody-knows/${route}`, body), 'nobody-knows');
     expect(answer.statusCode).toBe(404);
-    expect(answer.body).toMatchObject({ statusCode: 404, code: 'CONVERSATION.NOT_FOUND', conversationId: 'nobody-knows', allowedActions: ['open'] });
+    expect(answer.body).toMatchObject({
+      statusCode: 404,
+      code: 'CONVERSATION.NOT_FOUND',
+      conversationId: 'nobody-knows',
+      allowedActions: ['open'],
+    });
   });
 
   it('GET and GET history', async () => {
@@ -317,7 +379,13 @@ describe('409 for what the state does not allow', () => {
     ] as const) {
       const answer = await expectNothingWritten(() => t.post(`/api/conversations/${SUBJECT}/${route}`, body));
       expect(answer.statusCode).toBe(403);
-      expect(answer.body).toMatchObject({ code: 'AUTH.FORBIDDEN', relation: 'holder', status: 'active', agentId: 'agent-2', allowedActions: expect.any(Array) });
+      expect(answer.body).toMatchObject({
+        code: 'AUTH.FORBIDDEN',
+        relation: 'holder',
+        status: 'active',
+        agentId: 'agent-2',
+        allowedActions: expect.any(Array),
+      });
     }
   });
 
@@ -326,7 +394,12 @@ describe('409 for what the state does not allow', () => {
       t.post('/api/conversations', { channel: 'sms', queueId: 'other', customerId: 'cust-2', id: SUBJECT }),
     );
     expect(answer.statusCode).toBe(409);
-    expect(answer.body).toMatchObject({ code: 'CONVERSATION.ALREADY_EXISTS', conversationId: SUBJECT, status: 'active', allowedActions: expect.any(Array) });
+    expect(answer.body).toMatchObject({
+      code: 'CONVERSATION.ALREADY_EXISTS',
+      conversationId: SUBJECT,
+      status: 'active',
+      allowedActions: expect.any(Array),
+    });
     expect((await t.get(`/api/conversations/${SUBJECT}`)).body).toMatchObject({ channel: 'live_chat', queueId: 'support' });
   });
 });
@@ -344,7 +417,12 @@ describe('If-Match (412 CONVERSATION.REVISION_MISMATCH)', () => {
         'pinned-1',
       );
       expect(answer.statusCode).toBe(412);
-      expect(answer.body).toMatchObject({ statusCode: 412, code: 'CONVERSATION.REVISION_MISMATCH', conversationId: 'pinned-1', revision: 1 });
+      expect(answer.body).toMatchObject({
+        statusCode: 412,
+        code: 'CONVERSATION.REVISION_MISMATCH',
+        conversationId: 'pinned-1',
+        revision: 1,
+      });
     }
 
     const ok = await t.post('/api/conversations/pinned-1/release', { agentId: 'agent-1' }, { 'if-match': view.headers.etag as string });
@@ -464,9 +542,25 @@ describe('service routes', () => {
     expect(paths['/api/conversations/{id}']).toHaveProperty('get');
     expect(paths['/api/conversations/{id}/history']).toHaveProperty('get');
     for (const command of [
-      'pick', 'assign', 'accept', 'reject', 'end', 'close-session', 'release', 'transfer', 'resolve', 'revive',
-      'agent-disconnect', 'agent-reconnect', 'customer-disconnect', 'customer-reconnect', 'messages', 'consult',
-      'consult-end', 'monitor', 'close',
+      'pick',
+      'assign',
+      'accept',
+      'reject',
+      'end',
+      'close-session',
+      'release',
+      'transfer',
+      'resolve',
+      'revive',
+      'agent-disconnect',
+      'agent-reconnect',
+      'customer-disconnect',
+      'customer-reconnect',
+      'messages',
+      'consult',
+      'consult-end',
+      'monitor',
+      'close',
     ]) {
       expect(paths).toHaveProperty([`/api/conversations/{id}/${command}`, 'post']);
     }
@@ -474,8 +568,13 @@ describe('service routes', () => {
 
   it('an unknown route answers 404 with a JSON body', async () => {
     // No OpenAPI document describes a route that does not exist: these answers are not checked against it.
-    const unchecked = (method: 'GET' | 'POST', url: string, payload?: object) => () => t.request({ method, url, payload, checkAnswer: false });
-    for (const send of [unchecked('GET', '/api/nothing-here'), unchecked('POST', '/api/conversations/x/fly', { agentId: 'a' }), unchecked('GET', '/')]) {
+    const unchecked = (method: 'GET' | 'POST', url: string, payload?: object) => () =>
+      t.request({ method, url, payload, checkAnswer: false });
+    for (const send of [
+      unchecked('GET', '/api/nothing-here'),
+      unchecked('POST', '/api/conversations/x/fly', { agentId: 'a' }),
+      unchecked('GET', '/'),
+    ]) {
       const answer = await send();
       expect(answer.statusCode).toBe(404);
       expect(answer.headers['content-type']).toMatch(/application\/json/);

@@ -164,7 +164,12 @@ describe('identity from an identity provider (AUTH_JWKS_URL)', () => {
 
   describe('tokens it refuses (401 AUTH.INVALID_TOKEN, nothing written, no fetch)', () => {
     it('another issuer, even signed by a key of the set', async () => {
-      const answer = await expectRefused(t, async () => defineQueue(t, await signed(t, rsa1, { roles: ['admin'] }, { issuer: 'https://evil.test' })), 401, 'AUTH.INVALID_TOKEN');
+      const answer = await expectRefused(
+        t,
+        async () => defineQueue(t, await signed(t, rsa1, { roles: ['admin'] }, { issuer: 'https://evil.test' })),
+        401,
+        'AUTH.INVALID_TOKEN',
+      );
       expect(answer.body.message).toMatch(/issuer/);
       expect(answer.body.reason).toMatch(/issuer this service does not accept/);
       expect(answer.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
@@ -173,7 +178,12 @@ describe('identity from an identity provider (AUTH_JWKS_URL)', () => {
     });
 
     it('another audience', async () => {
-      const answer = await expectRefused(t, async () => defineQueue(t, await signed(t, rsa1, { roles: ['admin'] }, { audience: 'billing' })), 401, 'AUTH.INVALID_TOKEN');
+      const answer = await expectRefused(
+        t,
+        async () => defineQueue(t, await signed(t, rsa1, { roles: ['admin'] }, { audience: 'billing' })),
+        401,
+        'AUTH.INVALID_TOKEN',
+      );
       expect(answer.body.message).toMatch(/another audience/);
     });
 
@@ -201,7 +211,7 @@ describe('identity from an identity provider (AUTH_JWKS_URL)', () => {
       }
     });
 
-    it('expired, on the app\'s clock', async () => {
+    it("expired, on the app's clock", async () => {
       const token = await signed(t, rsa1, { roles: ['admin'] }, { ttlSeconds: 60 });
       // Still valid now…
       const before = await defineQueue(t, token);
@@ -226,11 +236,18 @@ describe('identity from an identity provider (AUTH_JWKS_URL)', () => {
     });
   });
 
-  it('refuses a token of an embedded-style Ed25519 key (generateSigningKey + issueToken): only the IdP\'s keys count', async () => {
+  it("refuses a token of an embedded-style Ed25519 key (generateSigningKey + issueToken): only the IdP's keys count", async () => {
     const { key } = await generateSigningKey();
     const embedded = await issueToken(key, { sub: 'idp-admin', roles: ['admin'], ttlMs: 3_600_000, now: t.clock.now() });
     // Even claiming the IdP's issuer and audience, with EdDSA (an algorithm the IdP may use).
-    const posing = await issueToken(key, { sub: 'idp-admin', roles: ['admin'], ttlMs: 3_600_000, issuer: ISSUER, audience: AUDIENCE, now: t.clock.now() });
+    const posing = await issueToken(key, {
+      sub: 'idp-admin',
+      roles: ['admin'],
+      ttlMs: 3_600_000,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      now: t.clock.now(),
+    });
     for (const token of [embedded, posing]) {
       const answer = await expectRefused(t, () => defineQueue(t, token), 401, 'AUTH.INVALID_TOKEN');
       expect(answer.body.message).toMatch(/key the identity provider does not publish/);
@@ -248,7 +265,12 @@ describe('identity from an identity provider (AUTH_JWKS_URL)', () => {
     it('a key the IdP starts using within the cooldown of the last fetch is refused, without a fetch (jose does not refetch yet)', async () => {
       const fetches = idp.fetches;
       idp.publish([rsa1, ec1, rsa2]);
-      const answer = await expectRefused(t, async () => defineQueue(t, await signed(t, rsa2, { roles: ['admin'] })), 401, 'AUTH.INVALID_TOKEN');
+      const answer = await expectRefused(
+        t,
+        async () => defineQueue(t, await signed(t, rsa2, { roles: ['admin'] })),
+        401,
+        'AUTH.INVALID_TOKEN',
+      );
       expect(answer.body.message).toMatch(/key the identity provider does not publish/);
       expect(idp.fetches).toBe(fetches);
     });
@@ -269,7 +291,12 @@ describe('identity from an identity provider (AUTH_JWKS_URL)', () => {
       // Just after the rotation's fetch: within the cooldown.
       const fetches = idp.fetches;
       for (let i = 0; i < 5; i += 1) {
-        const answer = await expectRefused(t, async () => defineQueue(t, await signed(t, stranger, { roles: ['admin'] })), 401, 'AUTH.INVALID_TOKEN');
+        const answer = await expectRefused(
+          t,
+          async () => defineQueue(t, await signed(t, stranger, { roles: ['admin'] })),
+          401,
+          'AUTH.INVALID_TOKEN',
+        );
         expect(answer.body.message).toMatch(/key the identity provider does not publish/);
       }
       expect(idp.fetches).toBe(fetches);
@@ -299,7 +326,14 @@ describe('identity from an identity provider (AUTH_JWKS_URL)', () => {
       wallSkewMs += PAST_COOLDOWN_MS;
       const fetches = idp.fetches;
       const { key } = await generateSigningKey();
-      const token = await issueToken(key, { sub: 'idp-admin', roles: ['admin'], ttlMs: 3_600_000, issuer: ISSUER, audience: AUDIENCE, now: t.clock.now() });
+      const token = await issueToken(key, {
+        sub: 'idp-admin',
+        roles: ['admin'],
+        ttlMs: 3_600_000,
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        now: t.clock.now(),
+      });
       await expectRefused(t, () => defineQueue(t, token), 401, 'AUTH.INVALID_TOKEN');
       await expectRefused(t, () => defineQueue(t, token), 401, 'AUTH.INVALID_TOKEN');
       expect(idp.fetches).toBe(fetches + 1);
@@ -331,7 +365,10 @@ describe('roles from a nested claim (AUTH_ROLES_CLAIM=realm_access.roles, Keyclo
     const token = await signed(
       t,
       rsa,
-      { realm_access: { roles: ['offline_access', 'uma_authorization', 'supervisor'] }, resource_access: { account: { roles: ['manage-account'] } } },
+      {
+        realm_access: { roles: ['offline_access', 'uma_authorization', 'supervisor'] },
+        resource_access: { account: { roles: ['manage-account'] } },
+      },
       { sub: '5f0c2b1e-7f5a-4c3e-9d2a-8a1b2c3d4e5f', audience: [AUDIENCE, 'account'] },
     );
     const board = await t.get('/api/agents', bearer(token));
@@ -349,7 +386,12 @@ describe('roles from a nested claim (AUTH_ROLES_CLAIM=realm_access.roles, Keyclo
   });
 
   it('a write with top-level roles only is refused the same way, and writes nothing', async () => {
-    await expectRefused(t, async () => defineQueue(t, await signed(t, rsa, { roles: ['admin'] }, { sub: 'top-level-admin' })), 403, 'AUTH.FORBIDDEN');
+    await expectRefused(
+      t,
+      async () => defineQueue(t, await signed(t, rsa, { roles: ['admin'] }, { sub: 'top-level-admin' })),
+      403,
+      'AUTH.FORBIDDEN',
+    );
     // With admin where the claim says, the same write goes through.
     const created = await defineQueue(t, await signed(t, rsa, { realm_access: { roles: ['admin'] } }, { sub: 'nested-admin' }));
     expect(created.statusCode).toBe(201);

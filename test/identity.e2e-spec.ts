@@ -36,7 +36,8 @@ const send = (t: TestApp, method: Method, url: string, token: string | undefined
 /** Sends and requires a 2xx: setting the scene, not what is measured. */
 const must = async (t: TestApp, method: Method, url: string, token: string, body?: object): Promise<Answer> => {
   const answer = await send(t, method, url, token, body);
-  if (answer.statusCode < 200 || answer.statusCode > 299) throw new Error(`${method} ${url} ${JSON.stringify(body)} answered ${answer.statusCode}: ${answer.text}`);
+  if (answer.statusCode < 200 || answer.statusCode > 299)
+    throw new Error(`${method} ${url} ${JSON.stringify(body)} answered ${answer.statusCode}: ${answer.text}`);
   return answer;
 };
 
@@ -47,7 +48,11 @@ const must = async (t: TestApp, method: Method, url: string, token: string, body
 const createWorld = async (t: TestApp): Promise<void> => {
   const admin = await t.token(ADMIN, ['admin']);
   for (const id of ['q1', 'q2']) await must(t, 'POST', '/api/queues', admin, { id });
-  const agents: Array<[string, string[]]> = [[AGENT_A, ['q1']], [AGENT_B, ['q2']], [AGENT_C, ['q2']]];
+  const agents: Array<[string, string[]]> = [
+    [AGENT_A, ['q1']],
+    [AGENT_B, ['q2']],
+    [AGENT_C, ['q2']],
+  ];
   for (const [id, queueIds] of agents) await must(t, 'POST', '/api/agents', admin, { id, capacity: 1000, queueIds, presence: 'available' });
 };
 
@@ -64,7 +69,8 @@ const unsignedToken = (sub: string, now: Date) => {
 // ---------------------------------------------------------------------------------------------
 
 /** The state of the conversation a route is tried on (agent-a holds it when anybody does). */
-type Setup = 'none' | 'open' | 'held' | 'pushed' | 'held-record' | 'waiting' | 'agent-disconnected' | 'customer-disconnected' | 'consulting';
+type Setup =
+  'none' | 'open' | 'held' | 'pushed' | 'held-record' | 'waiting' | 'agent-disconnected' | 'customer-disconnected' | 'consulting';
 
 interface Row {
   action: ApiAction;
@@ -84,14 +90,30 @@ interface Row {
  * added to the API without a row here fails "the OpenAPI document lists exactly these routes".
  */
 const ROUTES: Record<string, Row> = {
-  'POST /api/conversations': { action: 'OpenConversation', setup: 'none', body: () => ({ channel: 'live_chat', queueId: 'q1', customerId: 'cust-new' }) },
-  'POST /api/conversations/{id}/pick': { action: 'PickConversation', setup: 'open', otherAgent: { body: { agentId: AGENT_A }, names: { field: 'agentId' } } },
+  'POST /api/conversations': {
+    action: 'OpenConversation',
+    setup: 'none',
+    body: () => ({ channel: 'live_chat', queueId: 'q1', customerId: 'cust-new' }),
+  },
+  'POST /api/conversations/{id}/pick': {
+    action: 'PickConversation',
+    setup: 'open',
+    otherAgent: { body: { agentId: AGENT_A }, names: { field: 'agentId' } },
+  },
   'POST /api/conversations/{id}/assign': { action: 'AssignConversation', setup: 'open', body: () => ({ agentId: AGENT_A, force: true }) },
   'POST /api/conversations/{id}/accept': { action: 'AcceptAssignment', setup: 'pushed' },
   'POST /api/conversations/{id}/reject': { action: 'RejectAssignment', setup: 'pushed' },
-  'POST /api/conversations/{id}/end': { action: 'EndConversation', setup: 'held', body: (role) => ({ by: role === 'channel' ? 'customer' : 'agent' }) },
+  'POST /api/conversations/{id}/end': {
+    action: 'EndConversation',
+    setup: 'held',
+    body: (role) => ({ by: role === 'channel' ? 'customer' : 'agent' }),
+  },
   'POST /api/conversations/{id}/close-session': { action: 'CloseSession', setup: 'held' },
-  'POST /api/conversations/{id}/release': { action: 'ReleaseConversation', setup: 'held', body: (role) => (role === 'supervisor' ? { agentId: AGENT_A } : {}) },
+  'POST /api/conversations/{id}/release': {
+    action: 'ReleaseConversation',
+    setup: 'held',
+    body: (role) => (role === 'supervisor' ? { agentId: AGENT_A } : {}),
+  },
   'POST /api/conversations/{id}/transfer': {
     action: 'TransferConversation',
     setup: 'held',
@@ -103,7 +125,11 @@ const ROUTES: Record<string, Row> = {
   'POST /api/conversations/{id}/agent-reconnect': { action: 'ReconnectAgent', setup: 'agent-disconnected' },
   'POST /api/conversations/{id}/customer-disconnect': { action: 'DisconnectCustomer', setup: 'held' },
   'POST /api/conversations/{id}/customer-reconnect': { action: 'ReconnectCustomer', setup: 'customer-disconnected' },
-  'POST /api/conversations/{id}/messages': { action: 'RecordMessage', setup: 'held', body: (role) => ({ from: role === 'channel' ? 'customer' : 'agent' }) },
+  'POST /api/conversations/{id}/messages': {
+    action: 'RecordMessage',
+    setup: 'held',
+    body: (role) => ({ from: role === 'channel' ? 'customer' : 'agent' }),
+  },
   'POST /api/conversations/{id}/consult': { action: 'StartConsult', setup: 'held', body: () => ({ consultantId: AGENT_C }) },
   // "another agent": agent-b, no consultant, ends the consult on agent-a's conversation. PERMISSIONS
   // asks for the relation "consultant" (403); the service answers 409 CONVERSATION.CONSULT_CONFLICT,
@@ -181,7 +207,9 @@ describe('permission matrix: every route of the OpenAPI document × credentials 
     const answer = await send(t, 'GET', '/api/docs-json', undefined);
     expect(answer.statusCode).toBe(200);
     doc = answer.body;
-    documented = Object.entries(doc.paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`));
+    documented = Object.entries(doc.paths).flatMap(([path, operations]) =>
+      Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
+    );
   });
   afterAll(async () => {
     await t.close();
@@ -223,13 +251,18 @@ describe('permission matrix: every route of the OpenAPI document × credentials 
   const refused = async (method: Method, url: string, token: string | undefined, body?: object): Promise<Answer> => {
     const head = await t.store.headPosition();
     const answer = await send(t, method, url, token, body);
-    expect({ url, status: answer.statusCode, headAfter: await t.store.headPosition() }).toEqual({ url, status: answer.statusCode, headAfter: head });
+    expect({ url, status: answer.statusCode, headAfter: await t.store.headPosition() }).toEqual({
+      url,
+      status: answer.statusCode,
+      headAfter: head,
+    });
     return answer;
   };
 
   /** Allowed: not refused for who is calling; with the scene set for it, the command or read succeeds (2xx). */
   const expectAllowed = (answer: Answer, what: string) => {
-    if (answer.statusCode < 200 || answer.statusCode > 299) throw new Error(`${what}: expected an allowed (2xx) answer, got ${answer.statusCode}: ${answer.text}`);
+    if (answer.statusCode < 200 || answer.statusCode > 299)
+      throw new Error(`${what}: expected an allowed (2xx) answer, got ${answer.statusCode}: ${answer.text}`);
   };
 
   it('the OpenAPI document lists exactly these routes, each protected one stating bearer auth, 401 and 403', () => {
@@ -243,7 +276,7 @@ describe('permission matrix: every route of the OpenAPI document × credentials 
     }
   });
 
-  it('PERMISSIONS: every action a role may perform has a route, and none of the service\'s own actions has one', () => {
+  it("PERMISSIONS: every action a role may perform has a route, and none of the service's own actions has one", () => {
     const routed = new Set(Object.values(ROUTES).map((row) => row.action));
     for (const [action, rule] of Object.entries(PERMISSIONS)) {
       expect({ action, routed: routed.has(action as ApiAction) }).toEqual({ action, routed: Object.keys(rule).length > 0 });
@@ -290,12 +323,19 @@ describe('permission matrix: every route of the OpenAPI document × credentials 
         }
         const answer = await refused(method, url, tokens.agentB, body);
         expect({ status: answer.statusCode, code: answer.body?.code }).toEqual({ status: 403, code: 'AUTH.FORBIDDEN' });
-        expect(answer.body).toMatchObject(relation === undefined ? { action: row.action, needed: rule } : (row.otherAgent?.names ?? { relation }));
+        expect(answer.body).toMatchObject(
+          relation === undefined ? { action: row.action, needed: rule } : (row.otherAgent?.names ?? { relation }),
+        );
         return;
       }
 
       const role = kase as Role;
-      const subOf: Record<Role, string> = { channel: tokens.channel, agent: row.agent === AGENT_C ? tokens.agentC : tokens.agent, supervisor: tokens.supervisor, admin: tokens.admin };
+      const subOf: Record<Role, string> = {
+        channel: tokens.channel,
+        agent: row.agent === AGENT_C ? tokens.agentC : tokens.agent,
+        supervisor: tokens.supervisor,
+        admin: tokens.admin,
+      };
       if (rule[role] !== undefined) {
         const { method, url, body } = requestOf(route, await fixture(row.setup), role);
         expectAllowed(await send(t, method, url, subOf[role], body), `${route} as ${role}`);
@@ -311,7 +351,7 @@ describe('permission matrix: every route of the OpenAPI document × credentials 
   });
 });
 
-describe('credentials beyond the matrix (on GET /api/audit, a supervisor\'s read)', () => {
+describe("credentials beyond the matrix (on GET /api/audit, a supervisor's read)", () => {
   let t: TestApp;
   let key: SigningKey;
 
@@ -329,10 +369,17 @@ describe('credentials beyond the matrix (on GET /api/audit, a supervisor\'s read
     return jwt.sign(key.privateKey);
   };
   const iat = () => Math.floor(t.clock.now().getTime() / 1000);
-  const good = () => ({ sub: SUPERVISOR, roles: ['supervisor'], iss: EMBEDDED_ISSUER, aud: EMBEDDED_AUDIENCE, iat: iat(), exp: iat() + 3600 });
+  const good = () => ({
+    sub: SUPERVISOR,
+    roles: ['supervisor'],
+    iss: EMBEDDED_ISSUER,
+    aud: EMBEDDED_AUDIENCE,
+    iat: iat(),
+    exp: iat() + 3600,
+  });
   const audit = (authorization: string) => t.request({ method: 'GET', url: '/api/audit', headers: { authorization } });
 
-  it('a well-formed token signed by the app\'s key is let in (the control)', async () => {
+  it("a well-formed token signed by the app's key is let in (the control)", async () => {
     expect((await audit(`Bearer ${await signed(good())}`)).statusCode).toBe(200);
     expect((await audit(`bearer ${await signed(good())}`)).statusCode).toBe(200);
   });
@@ -342,14 +389,22 @@ describe('credentials beyond the matrix (on GET /api/audit, a supervisor\'s read
     ['no sub', () => signed({ ...good(), sub: undefined }), /sub/],
     ['a sub the audit trail cannot record', () => signed({ ...good(), sub: 'sup 1/../x' }), /sub/],
     ['not valid yet (nbf in an hour)', () => signed({ ...good(), nbf: iat() + 3600 }), /not valid yet/],
-    ['HS256 with the public key as the secret', async () => {
-      const publicJwk = await exportJWK(key.publicKey);
-      return new SignJWT(good()).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(JSON.stringify(publicJwk)));
-    }, /algorithm/],
-    ['a tampered payload (roles raised)', async () => {
-      const [header, , signature] = (await t.token('chan-x', ['channel'])).split('.');
-      return `${header}.${base64url({ ...good(), sub: 'chan-x' })}.${signature}`;
-    }, /signature/],
+    [
+      'HS256 with the public key as the secret',
+      async () => {
+        const publicJwk = await exportJWK(key.publicKey);
+        return new SignJWT(good()).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(JSON.stringify(publicJwk)));
+      },
+      /algorithm/,
+    ],
+    [
+      'a tampered payload (roles raised)',
+      async () => {
+        const [header, , signature] = (await t.token('chan-x', ['channel'])).split('.');
+        return `${header}.${base64url({ ...good(), sub: 'chan-x' })}.${signature}`;
+      },
+      /signature/,
+    ],
   ])('%s: 401 AUTH.INVALID_TOKEN', async (_name, make, reason) => {
     const token = await make();
     const answer = await audit(`Bearer ${token}`);
@@ -420,7 +475,8 @@ describe('the actor is the principal', () => {
     await must(t, 'POST', '/api/conversations', tok.channel, { id, channel: 'live_chat', queueId: 'q1', customerId: `cust-${id}` });
     return id;
   };
-  const history = async (id: string): Promise<HistoryEntry[]> => (await must(t, 'GET', `/api/conversations/${id}/history`, tok.sup)).body.events;
+  const history = async (id: string): Promise<HistoryEntry[]> =>
+    (await must(t, 'GET', `/api/conversations/${id}/history`, tok.sup)).body.events;
   const expectRefusedUnwritten = async (url: string, token: string, body: object) => {
     const head = await t.store.headPosition();
     const answer = await send(t, 'POST', url, token, body);
@@ -466,7 +522,7 @@ describe('the actor is the principal', () => {
     ]);
   });
 
-  it('the history names for each event the principal that caused it, and the system for the service\'s own', async () => {
+  it("the history names for each event the principal that caused it, and the system for the service's own", async () => {
     const id = await open();
     const on = (route: string) => `/api/conversations/${id}/${route}`;
     await must(t, 'POST', on('pick'), tok.a, {});
@@ -497,7 +553,7 @@ describe('the actor is the principal', () => {
     ]);
   });
 
-  it('a supervisor releasing on agent-a\'s behalf is recorded as the supervisor, with agent-a as the agent released', async () => {
+  it("a supervisor releasing on agent-a's behalf is recorded as the supervisor, with agent-a as the agent released", async () => {
     const id = await open();
     await must(t, 'POST', `/api/conversations/${id}/pick`, tok.a, {});
     expect((await must(t, 'POST', `/api/conversations/${id}/release`, tok.sup, { agentId: AGENT_A })).body.status).toBe('open');
@@ -532,7 +588,8 @@ describe('read relations of an agent', () => {
     const step = async (url: string, token: string, body: object) => {
       position = (await must(t, 'POST', url, token, body)).body.position;
     };
-    const open = (id: string, queueId: string) => step('/api/conversations', tok.channel, { id, channel: 'live_chat', queueId, customerId: `cust-${id}` });
+    const open = (id: string, queueId: string) =>
+      step('/api/conversations', tok.channel, { id, channel: 'live_chat', queueId, customerId: `cust-${id}` });
     // held-then-closed: in q2 (which agent-a does not serve), given to agent-a by force, ended and closed by it.
     await open('held-then-closed', 'q2');
     await step('/api/conversations/held-then-closed/assign', tok.sup, { agentId: AGENT_A, force: true });
@@ -557,7 +614,12 @@ describe('read relations of an agent', () => {
   const read = (url: string, token: string) => send(t, 'GET', url, token);
   const expectForbidden = async (url: string, token: string, relation: Relation) => {
     const answer = await read(url, token);
-    expect({ url, status: answer.statusCode, code: answer.body?.code, relation: answer.body?.relation }).toEqual({ url, status: 403, code: 'AUTH.FORBIDDEN', relation });
+    expect({ url, status: answer.statusCode, code: answer.body?.code, relation: answer.body?.relation }).toEqual({
+      url,
+      status: 403,
+      code: 'AUTH.FORBIDDEN',
+      relation,
+    });
     return answer;
   };
   const expectOk = async (url: string, token: string) => {
@@ -566,7 +628,7 @@ describe('read relations of an agent', () => {
     return answer;
   };
 
-  it('its own work items, not another agent\'s', async () => {
+  it("its own work items, not another agent's", async () => {
     const mine = await expectOk(`/api/agents/${AGENT_A}/work-items?minPosition=${position}`, tok.a);
     expect(mine.body.items.map((item: { id: string; conversationId?: string }) => item.conversationId ?? item.id)).toContain('held-now');
     await expectOk(`/api/agents/${AGENT_A}/closed-work-items?minPosition=${position}`, tok.a);
@@ -611,9 +673,21 @@ describe('read relations of an agent', () => {
 // ---------------------------------------------------------------------------------------------
 
 /** A request from a given client address (the failure limit is per address). */
-const from = async (t: TestApp, remoteAddress: string, method: 'GET' | 'POST' | 'OPTIONS', url: string, headers: Record<string, string>, payload?: object) => {
+const from = async (
+  t: TestApp,
+  remoteAddress: string,
+  method: 'GET' | 'POST' | 'OPTIONS',
+  url: string,
+  headers: Record<string, string>,
+  payload?: object,
+) => {
   const response: LightMyRequestResponse = await t.app.inject({ method, url, headers, remoteAddress, payload: payload as never });
-  return { statusCode: response.statusCode, headers: response.headers, body: response.body === '' ? undefined : JSON.parse(response.body), text: response.body };
+  return {
+    statusCode: response.statusCode,
+    headers: response.headers,
+    body: response.body === '' ? undefined : JSON.parse(response.body),
+    text: response.body,
+  };
 };
 
 describe('rate limits (AUTH_FAILURES_PER_MINUTE 5, RATE_LIMIT_PER_MINUTE 20)', () => {
@@ -655,7 +729,8 @@ describe('rate limits (AUTH_FAILURES_PER_MINUTE 5, RATE_LIMIT_PER_MINUTE 20)', (
     const channel = await t.token('chan-403', ['channel']);
     const address = '10.0.2.2';
     const statuses: number[] = [];
-    for (let i = 0; i < 7; i++) statuses.push((await from(t, address, 'GET', '/api/audit', { authorization: `Bearer ${channel}` })).statusCode);
+    for (let i = 0; i < 7; i++)
+      statuses.push((await from(t, address, 'GET', '/api/audit', { authorization: `Bearer ${channel}` })).statusCode);
     expect(statuses).toEqual(Array(7).fill(403));
     const supervisor = await t.token('sup-403', ['supervisor']);
     expect((await from(t, address, 'GET', '/api/audit', { authorization: `Bearer ${supervisor}` })).statusCode).toBe(200);
@@ -666,7 +741,8 @@ describe('rate limits (AUTH_FAILURES_PER_MINUTE 5, RATE_LIMIT_PER_MINUTE 20)', (
     const calm = await t.token('sup-calm', ['supervisor']);
     const address = '10.0.1.1';
     const statuses: number[] = [];
-    for (let i = 0; i < 20; i++) statuses.push((await from(t, address, 'GET', '/api/queues', { authorization: `Bearer ${busy}` })).statusCode);
+    for (let i = 0; i < 20; i++)
+      statuses.push((await from(t, address, 'GET', '/api/queues', { authorization: `Bearer ${busy}` })).statusCode);
     expect(statuses).toEqual(Array(20).fill(200));
     const head = await t.store.headPosition();
     const over = await from(t, address, 'POST', '/api/conversations/any/monitor', { authorization: `Bearer ${busy}` }, {});

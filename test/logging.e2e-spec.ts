@@ -18,7 +18,11 @@ describe('access log', () => {
   beforeAll(async () => {
     const capture = new Writable({
       write(chunk: Buffer, _encoding, done) {
-        lines.push(...String(chunk).split('\n').filter((line) => line !== ''));
+        lines.push(
+          ...String(chunk)
+            .split('\n')
+            .filter((line) => line !== ''),
+        );
         done();
       },
     });
@@ -40,7 +44,10 @@ describe('access log', () => {
 
   it('names the route pattern, not the path with its ids', async () => {
     const token = await t.token('sup-log', ['supervisor']);
-    const answer = await t.get('/api/conversations/secret-conversation-42', { authorization: `Bearer ${token}`, 'x-request-id': 'log-test-2' });
+    const answer = await t.get('/api/conversations/secret-conversation-42', {
+      authorization: `Bearer ${token}`,
+      'x-request-id': 'log-test-2',
+    });
     expect(answer.statusCode).toBe(404);
     expect(accessLineOf('log-test-2')).toMatchObject({ method: 'GET', route: '/api/conversations/:id', status: 404 });
     expect(lines.join('\n')).not.toContain('secret-conversation-42');
@@ -48,7 +55,12 @@ describe('access log', () => {
 
   it('logs refused credentials without the credentials, and a generated id when none was sent', async () => {
     const forged = 'eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJtYWxsb3J5In0.c2lnbmF0dXJl';
-    const answer = await t.request({ method: 'POST', url: '/api/conversations', payload: { channel: 'live_chat' }, headers: { authorization: `Bearer ${forged}` } });
+    const answer = await t.request({
+      method: 'POST',
+      url: '/api/conversations',
+      payload: { channel: 'live_chat' },
+      headers: { authorization: `Bearer ${forged}` },
+    });
     expect(answer.statusCode).toBe(401);
     const requestId = answer.headers['x-request-id'] as string;
     expect(requestId).toMatch(/^[0-9a-f-]{36}$/);

@@ -53,17 +53,29 @@ describe('metrics', () => {
     const before = await scrape();
     const opened = value(before, 'commands_total', { family: 'conversation', type: 'OpenConversation', outcome: 'applied' });
     const picked = value(before, 'commands_total', { family: 'conversation', type: 'PickConversation', outcome: 'applied' });
-    const refused = value(before, 'commands_total', { family: 'conversation', type: 'PickConversation', outcome: 'CONVERSATION.TRANSITION_NOT_ALLOWED' });
+    const refused = value(before, 'commands_total', {
+      family: 'conversation',
+      type: 'PickConversation',
+      outcome: 'CONVERSATION.TRANSITION_NOT_ALLOWED',
+    });
     const repeated = value(before, 'commands_total', { family: 'conversation', type: 'OpenConversation', outcome: 'repeated' });
     const routeCount = (samples: Sample[]) =>
       value(samples, 'http_request_duration_seconds_count', { method: 'POST', route: '/api/conversations/:id/pick' });
     const picksAnswered = routeCount(before);
 
     for (const id of ['m-1', 'm-2', 'm-3']) {
-      const open = await t.post('/api/conversations', { id, channel: 'live_chat', queueId: 'metrics-q', customerId: `cust-${id}` }, { 'idempotency-key': `open-${id}` });
+      const open = await t.post(
+        '/api/conversations',
+        { id, channel: 'live_chat', queueId: 'metrics-q', customerId: `cust-${id}` },
+        { 'idempotency-key': `open-${id}` },
+      );
       expect(open.statusCode).toBe(201);
     }
-    const again = await t.post('/api/conversations', { id: 'm-1', channel: 'live_chat', queueId: 'metrics-q', customerId: 'cust-m-1' }, { 'idempotency-key': 'open-m-1' });
+    const again = await t.post(
+      '/api/conversations',
+      { id: 'm-1', channel: 'live_chat', queueId: 'metrics-q', customerId: 'cust-m-1' },
+      { 'idempotency-key': 'open-m-1' },
+    );
     expect(again.statusCode).toBe(201);
     expect((await t.post('/api/conversations/m-1/pick', { agentId: 'metrics-agent-1' })).statusCode).toBe(200);
     expect((await t.post('/api/conversations/m-2/pick', { agentId: 'metrics-agent-2' })).statusCode).toBe(200);
@@ -74,12 +86,17 @@ describe('metrics', () => {
     expect(value(after, 'commands_total', { family: 'conversation', type: 'OpenConversation', outcome: 'repeated' }) - repeated).toBe(1);
     expect(value(after, 'commands_total', { family: 'conversation', type: 'PickConversation', outcome: 'applied' }) - picked).toBe(2);
     expect(
-      value(after, 'commands_total', { family: 'conversation', type: 'PickConversation', outcome: 'CONVERSATION.TRANSITION_NOT_ALLOWED' }) - refused,
+      value(after, 'commands_total', { family: 'conversation', type: 'PickConversation', outcome: 'CONVERSATION.TRANSITION_NOT_ALLOWED' }) -
+        refused,
     ).toBe(1);
     expect(routeCount(after) - picksAnswered).toBe(3);
-    expect(value(after, 'http_request_duration_seconds_count', { route: '/api/conversations/:id/pick', status: '409' })).toBeGreaterThanOrEqual(1);
+    expect(
+      value(after, 'http_request_duration_seconds_count', { route: '/api/conversations/:id/pick', status: '409' }),
+    ).toBeGreaterThanOrEqual(1);
     // Each pick reserved capacity on an agent's stream: appends were timed.
-    expect(value(after, 'event_store_append_duration_seconds_count', { outcome: 'ok' })).toBeGreaterThan(value(before, 'event_store_append_duration_seconds_count', { outcome: 'ok' }));
+    expect(value(after, 'event_store_append_duration_seconds_count', { outcome: 'ok' })).toBeGreaterThan(
+      value(before, 'event_store_append_duration_seconds_count', { outcome: 'ok' }),
+    );
     expect(value(after, 'commands_total', { family: 'agent', type: 'ReserveCapacity', outcome: 'applied' })).toBeGreaterThanOrEqual(2);
   });
 
@@ -94,7 +111,9 @@ describe('metrics', () => {
     await projector.stop();
     try {
       for (const id of ['lag-1', 'lag-2']) {
-        expect((await t.post('/api/conversations', { id, channel: 'sms', queueId: 'metrics-q', customerId: `cust-${id}` })).statusCode).toBe(201);
+        expect(
+          (await t.post('/api/conversations', { id, channel: 'sms', queueId: 'metrics-q', customerId: `cust-${id}` })).statusCode,
+        ).toBe(201);
       }
       t.clock.advance(90_000);
       const behind = await scrape();

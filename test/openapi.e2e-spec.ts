@@ -31,7 +31,11 @@ const validateWithOpenApiSchemaValidator = (document: unknown): { valid: boolean
     import { readFileSync } from 'node:fs';
     const result = await new Validator().validate(JSON.parse(readFileSync(0, 'utf8')));
     process.stdout.write(JSON.stringify(result));`;
-  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { input: JSON.stringify(document), cwd: process.cwd(), encoding: 'utf8' });
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    input: JSON.stringify(document),
+    cwd: process.cwd(),
+    encoding: 'utf8',
+  });
   if (run.status !== 0) throw new Error(`openapi-schema-validator did not run: ${run.stderr}`);
   return JSON.parse(run.stdout) as { valid: boolean; errors?: unknown };
 };
@@ -46,7 +50,9 @@ const controllerRoutes = (): string[] => {
       for (const name of Object.getOwnPropertyNames(metatype.prototype)) {
         const handler = (metatype.prototype as Record<string, unknown>)[name];
         if (name === 'constructor' || typeof handler !== 'function' || Reflect.getMetadata(PATH_METADATA, handler) === undefined) continue;
-        const path = `/${[base, String(Reflect.getMetadata(PATH_METADATA, handler))].join('/')}`.replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
+        const path = `/${[base, String(Reflect.getMetadata(PATH_METADATA, handler))].join('/')}`
+          .replace(/\/+/g, '/')
+          .replace(/(.)\/$/, '$1');
         const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];
         routes.push(`${method} ${path.replace(/:(\w+)/g, '{$1}')}`);
       }
@@ -66,11 +72,13 @@ describe('the OpenAPI document', () => {
   });
 
   it('documents exactly the routes the controllers serve', () => {
-    const documented = Object.entries(doc.paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`));
+    const documented = Object.entries(doc.paths).flatMap(([path, operations]) =>
+      Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
+    );
     expect(documented.sort()).toEqual(controllerRoutes());
   });
 
-  it('gives every route a success body, its headers and its refusals in the error body\'s shape', () => {
+  it("gives every route a success body, its headers and its refusals in the error body's shape", () => {
     const problems: string[] = [];
     for (const [path, operations] of Object.entries(doc.paths)) {
       for (const [method, operation] of Object.entries(operations)) {
@@ -78,20 +86,27 @@ describe('the OpenAPI document', () => {
         const responses = operation.responses ?? {};
         const missing = (what: string) => problems.push(`${route}: ${what}`);
         const successes = Object.keys(responses).filter((status) => /^2\d\d$/.test(status));
-        if (!successes.some((status) => Object.values(responses[status].content ?? {}).some((media) => media.schema !== undefined))) missing('no 2xx answer with a body schema');
+        if (!successes.some((status) => Object.values(responses[status].content ?? {}).some((media) => media.schema !== undefined)))
+          missing('no 2xx answer with a body schema');
         for (const [status, response] of Object.entries(responses)) {
           if (!response.headers?.['X-Request-Id']?.required) missing(`${status} does not document X-Request-Id`);
           const schema = response.content?.['application/json']?.schema;
-          if (/^[45]/.test(status) && !(path.startsWith('/health') && status === '503') && !refersToErrorBody(schema)) missing(`${status} is not an ErrorBody`);
+          if (/^[45]/.test(status) && !(path.startsWith('/health') && status === '503') && !refersToErrorBody(schema))
+            missing(`${status} is not an ErrorBody`);
         }
         if (responses['201'] && !responses['201'].headers?.Location?.required) missing('201 without Location');
-        const refusals = ['500', ...(operation.security ? ['401', '403', '429', '503'] : []), ...(method === 'post' ? ['400', '413', '415'] : [])];
+        const refusals = [
+          '500',
+          ...(operation.security ? ['401', '403', '429', '503'] : []),
+          ...(method === 'post' ? ['400', '413', '415'] : []),
+        ];
         for (const status of refusals) if (!responses[status]) missing(`no ${status}`);
         if (operation.security && !responses['401']?.headers?.['WWW-Authenticate']?.required) missing('401 without WWW-Authenticate');
         if (operation.security && !responses['429']?.headers?.['Retry-After']?.required) missing('429 without Retry-After');
         if (path.startsWith('/api/conversations') && method === 'post') {
           const success = responses['200'] ?? responses['201'];
-          if (!success?.headers?.ETag?.required || !success.headers['Idempotent-Replayed']) missing('a command answer without ETag and Idempotent-Replayed');
+          if (!success?.headers?.ETag?.required || !success.headers['Idempotent-Replayed'])
+            missing('a command answer without ETag and Idempotent-Replayed');
           if (!responses['412'] || !responses['422']) missing('a command without 412 and 422');
         }
       }

@@ -75,7 +75,12 @@ describe('poison events: a stored event no view can apply', () => {
     const before = await world();
     await before.close();
     const badEventId = await appendRaw(dataDir, 'agent-a1', 'AgentPresenceChanged', {
-      agentId: 'a1', at: '2026-03-02T09:00:00.000Z', by: { kind: 'system', id: 'administration' }, reason: 'presence_set', presence: null, previous: 'available',
+      agentId: 'a1',
+      at: '2026-03-02T09:00:00.000Z',
+      by: { kind: 'system', id: 'administration' },
+      reason: 'presence_set',
+      presence: null,
+      previous: 'available',
     });
 
     const t = await startApp({ store: 'sqlite', dataDir, provision: 'none', env: WITH_AUTOMATION });
@@ -86,7 +91,9 @@ describe('poison events: a stored event no view can apply', () => {
       // The agent reads as it was: the null changed nothing.
       expect((await t.get('/api/agents/a1')).body).toMatchObject({ presence: 'available' });
       const board = await t.get(`/api/agents?minPosition=${health.body.checks.eventStore.headPosition}`);
-      expect(board.body.items ?? board.body).toEqual(expect.arrayContaining([expect.objectContaining({ agentId: 'a1', presence: 'available' })]));
+      expect(board.body.items ?? board.body).toEqual(
+        expect.arrayContaining([expect.objectContaining({ agentId: 'a1', presence: 'available' })]),
+      );
       // Routing still pushes to the agent whose stream holds the bad event.
       const opened = await t.post('/api/conversations', { id: 'c1', channel: 'sms', queueId: 'q1', customerId: 'cust-1' });
       expect(opened.statusCode).toBe(201);
@@ -128,12 +135,19 @@ describe('poison events: a stored event no view can apply', () => {
     const before = await world();
     await before.close();
     const badEventId = await appendRaw(dataDir, 'agent-a1', 'AgentCapacityChanged', {
-      agentId: 'a1', at: '2026-03-02T09:00:00.000Z', by: { kind: 'system', id: 'administration' }, reason: 'capacity_changed', capacity: 'lots', previous: 3,
+      agentId: 'a1',
+      at: '2026-03-02T09:00:00.000Z',
+      by: { kind: 'system', id: 'administration' },
+      reason: 'capacity_changed',
+      capacity: 'lots',
+      previous: 3,
     });
 
     const stuck = await startApp({ store: 'sqlite', dataDir, provision: 'none', env: WITH_AUTOMATION });
     try {
-      const health = await healthWhen(stuck, (body) => body.checks.projections.some((p: JsonBody) => p.name === 'agents_and_queues' && p.status === 'failing'));
+      const health = await healthWhen(stuck, (body) =>
+        body.checks.projections.some((p: JsonBody) => p.name === 'agents_and_queues' && p.status === 'failing'),
+      );
       expect(health.statusCode).toBe(503);
       expect(health.body.checks.projections.find((p: JsonBody) => p.name === 'agents_and_queues')).toMatchObject({
         status: 'failing',
@@ -146,14 +160,31 @@ describe('poison events: a stored event no view can apply', () => {
     }
 
     const correctionsFile = join(dataDir, 'event-corrections.json');
-    writeFileSync(correctionsFile, JSON.stringify({
-      corrections: [{
-        eventId: badEventId,
-        reason: 'ticket OPS-17: capacity was typed as text by a script; the agent has 5',
-        data: { agentId: 'a1', at: '2026-03-02T09:00:00.000Z', by: { kind: 'system', id: 'administration' }, reason: 'capacity_changed', capacity: 5, previous: 3 },
-      }],
-    }));
-    const repaired = await startApp({ store: 'sqlite', dataDir, provision: 'none', env: { ...WITH_AUTOMATION, EVENT_CORRECTIONS_FILE: correctionsFile } });
+    writeFileSync(
+      correctionsFile,
+      JSON.stringify({
+        corrections: [
+          {
+            eventId: badEventId,
+            reason: 'ticket OPS-17: capacity was typed as text by a script; the agent has 5',
+            data: {
+              agentId: 'a1',
+              at: '2026-03-02T09:00:00.000Z',
+              by: { kind: 'system', id: 'administration' },
+              reason: 'capacity_changed',
+              capacity: 5,
+              previous: 3,
+            },
+          },
+        ],
+      }),
+    );
+    const repaired = await startApp({
+      store: 'sqlite',
+      dataDir,
+      provision: 'none',
+      env: { ...WITH_AUTOMATION, EVENT_CORRECTIONS_FILE: correctionsFile },
+    });
     try {
       const health = await healthWhen(repaired, (body) => body.status === 'ok' && caughtUp(body));
       expect(health.statusCode).toBe(200);

@@ -52,11 +52,17 @@ describe('projector on its own thread (SQLite store)', () => {
     const thread = (projector as unknown as { worker: Worker }).worker;
     await thread.terminate();
 
-    const unhealthy = await eventually(() => app.get('/health'), (answer) => answer.statusCode === 503);
+    const unhealthy = await eventually(
+      () => app.get('/health'),
+      (answer) => answer.statusCode === 503,
+    );
     expect(JSON.stringify(unhealthy.body.checks.projections)).toContain('projector thread exited');
 
     const position = await open('t-2');
-    await eventually(() => app.get('/health'), (answer) => answer.statusCode === 200);
+    await eventually(
+      () => app.get('/health'),
+      (answer) => answer.statusCode === 200,
+    );
     const queue = await app.get(`/api/queues/support/work-items?minPosition=${position}`);
     expect(queue.body.items.map((item: { conversationId: string }) => item.conversationId).sort()).toEqual(['t-1', 't-2']);
   });

@@ -36,12 +36,15 @@ const routeOnce = async (): Promise<RoutingPassResult> => {
 
 /** Waits (bounded) until routing has pushed the conversation to an agent; answers the conversation. */
 const pushed = (id: string, agentId?: string): Promise<ConversationAnswer> =>
-  eventually(async () => {
-    const conversation = await f.conversation(id);
-    if (conversation.status !== 'active') return undefined;
-    if (agentId !== undefined && conversation.agentId !== agentId) return undefined;
-    return conversation;
-  }, `routing to push ${id}${agentId ? ` to ${agentId}` : ''}`);
+  eventually(
+    async () => {
+      const conversation = await f.conversation(id);
+      if (conversation.status !== 'active') return undefined;
+      if (agentId !== undefined && conversation.agentId !== agentId) return undefined;
+      return conversation;
+    },
+    `routing to push ${id}${agentId ? ` to ${agentId}` : ''}`,
+  );
 
 /** Shows that nothing routes the item now: a pass offers nothing and it is still open. */
 const staysOpen = async (id: string): Promise<void> => {
@@ -296,7 +299,7 @@ describe('routing order and methods (ROUTING off, one pass at a time)', () => {
     expect(await agentOf(ids)).toEqual({ j1: 'r1', j2: 'r2', j3: 'r3', j4: 'r1', j5: 'r3' });
   });
 
-  it('round robin across passes follows the agents\' recorded last assignment, not their free capacity', async () => {
+  it("round robin across passes follows the agents' recorded last assignment, not their free capacity", async () => {
     await f.queue('inbound', { mode: 'push', method: 'round_robin' });
     await f.agent('r1', 5, ['inbound']);
     await f.agent('r2', 2, ['inbound']);

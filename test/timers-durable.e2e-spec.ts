@@ -69,7 +69,7 @@ describe('durable timers', () => {
 
     // Later passes and another restart find nothing left to fire.
     second.clock.advance(10 * MINUTE);
-    expect(await fireDueTimers(second, (await second.store.headPosition()))).toMatchObject({ fired: 0 });
+    expect(await fireDueTimers(second, await second.store.headPosition())).toMatchObject({ fired: 0 });
     const stoppedAgainAt = second.clock.now().getTime();
     await stop(second);
     const third = await start(new Date(stoppedAgainAt + 60 * MINUTE).toISOString());

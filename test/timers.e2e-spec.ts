@@ -127,8 +127,14 @@ describe('timers (fake clock)', () => {
       expect((await fire()).fired).toBe(2);
       expect(await statusOf(t, 'c1')).toBe('closed');
       expect(await statusOf(t, 'c2')).toBe('wrap_up');
-      expect(await lastEvent('c1')).toMatchObject({ type: 'ConversationAbandonedByCustomer', actor: { kind: 'system', id: 'customer-disconnect-timer' } });
-      expect(await lastEvent('c2')).toMatchObject({ type: 'ConversationEndedByCustomer', actor: { kind: 'system', id: 'customer-disconnect-timer' } });
+      expect(await lastEvent('c1')).toMatchObject({
+        type: 'ConversationAbandonedByCustomer',
+        actor: { kind: 'system', id: 'customer-disconnect-timer' },
+      });
+      expect(await lastEvent('c2')).toMatchObject({
+        type: 'ConversationEndedByCustomer',
+        actor: { kind: 'system', id: 'customer-disconnect-timer' },
+      });
     });
 
     it('is cancelled by a reconnect', async () => {
@@ -190,7 +196,9 @@ describe('timers (fake clock)', () => {
     }
 
     const cases: Array<[Channel, LiveStatus, number | null]> = [];
-    for (const [channel, durations] of Object.entries(DEFAULT_TIMER_POLICY.autoClose) as Array<[Channel, Record<LiveStatus, number | null>]>) {
+    for (const [channel, durations] of Object.entries(DEFAULT_TIMER_POLICY.autoClose) as Array<
+      [Channel, Record<LiveStatus, number | null>]
+    >) {
       for (const status of ['open', 'active', 'waiting', 'wrap_up'] as const) {
         const reachable =
           (status !== 'waiting' || ['sms', 'social', 'teams', 'persistent_chat'].includes(channel)) &&
@@ -241,7 +249,11 @@ describe('timers (fake clock)', () => {
 
     it.each([
       ['a supervisor starts monitoring', 'open', (id: string) => drive.monitor(id, 'sup-1')],
-      ['a consult starts', 'active', (id: string) => drive.command(`/api/conversations/${id}/consult`, { agentId: AGENT, consultantId: 'agent-2' })],
+      [
+        'a consult starts',
+        'active',
+        (id: string) => drive.command(`/api/conversations/${id}/consult`, { agentId: AGENT, consultantId: 'agent-2' }),
+      ],
       ['it is transferred to another agent', 'active', (id: string) => drive.transferToAgent(id, AGENT, 'agent-2')],
     ] as const)('restarts when %s', async (_what, status, restart) => {
       // Voice: open 30 days, active 2 hours (to wrap-up).

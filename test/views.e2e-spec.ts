@@ -8,13 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Channel } from '@lib/domain';
-import type {
-  AuditEntry,
-  ClosedWorkItem,
-  MyWorkItem,
-  QueueStatusCounts as QueueCounts,
-  QueueWorkItem,
-} from '@lib/read-models';
+import type { AuditEntry, ClosedWorkItem, MyWorkItem, QueueStatusCounts as QueueCounts, QueueWorkItem } from '@lib/read-models';
 import { startApp, type TestApp } from './support/start-app';
 import { ViewDriver, type CommandAnswer } from './support/view-driver';
 
@@ -65,16 +59,30 @@ describe('queue view GET /api/queues/:id/work-items', () => {
     d.advance(4000); // now = START + 8 s
 
     const item = (id: string, channel: Channel, priority: number, sinceMs: number): QueueWorkItem => ({
-      conversationId: id, queueId: 'sales', channel, customerId: `cust-${id}`, priority,
-      queuedSince: at(sinceMs), waitMs: 8000 - sinceMs, unreadCustomerMessages: 0,
+      conversationId: id,
+      queueId: 'sales',
+      channel,
+      customerId: `cust-${id}`,
+      priority,
+      queuedSince: at(sinceMs),
+      waitMs: 8000 - sinceMs,
+      unreadCustomerMessages: 0,
     });
-    const expected = [item('q-b', 'sms', 5, 1000), item('q-d', 'record', 5, 3000), item('q-a', 'live_chat', 0, 0), item('q-c', 'voice', 0, 2000)];
+    const expected = [
+      item('q-b', 'sms', 5, 1000),
+      item('q-d', 'record', 5, 3000),
+      item('q-a', 'live_chat', 0, 0),
+      item('q-c', 'voice', 0, 2000),
+    ];
     expect(await d.view('/api/queues/sales/work-items')).toEqual({ items: expected });
 
     // waitMs is computed as of the clock at query time.
     d.advance(2500);
     expect((await queueItems('sales')).map((i) => [i.conversationId, i.waitMs])).toEqual([
-      ['q-b', 9500], ['q-d', 7500], ['q-a', 10500], ['q-c', 8500],
+      ['q-b', 9500],
+      ['q-d', 7500],
+      ['q-a', 10500],
+      ['q-c', 8500],
     ]);
 
     // The other queue holds only its own item; an unknown queue is an empty list.
@@ -104,7 +112,13 @@ describe('queue view GET /api/queues/:id/work-items', () => {
   });
 
   it('picked, pushed, waiting and closed items leave; released, rejected and transferred items come back (transfer: in the target queue)', async () => {
-    for (const [id, channel] of [['s1', 'sms'], ['s2', 'sms'], ['s3', 'live_chat'], ['s4', 'persistent_chat'], ['s5', 'sms']]) {
+    for (const [id, channel] of [
+      ['s1', 'sms'],
+      ['s2', 'sms'],
+      ['s3', 'live_chat'],
+      ['s4', 'persistent_chat'],
+      ['s5', 'sms'],
+    ]) {
       await d.open(id, { queueId: 'sales', channel });
       d.advance(1000);
     }
@@ -151,8 +165,14 @@ describe('queue view GET /api/queues/:id/work-items', () => {
     ]);
     expect(await queueItems('billing')).toEqual([
       {
-        conversationId: 's2', queueId: 'billing', channel: 'sms', customerId: 'cust-s2', priority: 0,
-        queuedSince: transferredAt, waitMs: 3000, unreadCustomerMessages: 0,
+        conversationId: 's2',
+        queueId: 'billing',
+        channel: 'sms',
+        customerId: 'cust-s2',
+        priority: 0,
+        queuedSince: transferredAt,
+        waitMs: 3000,
+        unreadCustomerMessages: 0,
       },
     ]);
 
@@ -208,11 +228,13 @@ describe('queue counts GET /api/queues', () => {
     await d.closeSession('a-wrap', 'agent-2', 'closed');
     await d.accept('g-pushed', 'agent-4');
     await d.pick('b-open', 'agent-5');
-    expect(await counts()).toEqual([
-      { queueId: 'alpha', open: 2, active: 0, waiting: 1, wrap_up: 0, closed: 3 },
-      { queueId: 'beta', ...zero, active: 1 },
-      { queueId: 'gamma', ...zero, open: 1, active: 1 },
-    ].map((counts) => expect.objectContaining(counts)));
+    expect(await counts()).toEqual(
+      [
+        { queueId: 'alpha', open: 2, active: 0, waiting: 1, wrap_up: 0, closed: 3 },
+        { queueId: 'beta', ...zero, active: 1 },
+        { queueId: 'gamma', ...zero, open: 1, active: 1 },
+      ].map((counts) => expect.objectContaining(counts)),
+    );
   });
 });
 
@@ -250,7 +272,14 @@ describe('My work items GET /api/agents/:id/work-items', () => {
   it("lists that agent's active, waiting and wrap-up items only, with status, statusSince, channel, customerId and awaitingAcceptance", async () => {
     const since = await scenario();
     const item = (id: string, status: MyWorkItem['status'], channel: Channel, queueId: string, awaitingAcceptance = false): MyWorkItem => ({
-      conversationId: id, status, statusSince: since[id], channel, queueId, customerId: `cust-${id}`, unreadCustomerMessages: 0, awaitingAcceptance,
+      conversationId: id,
+      status,
+      statusSince: since[id],
+      channel,
+      queueId,
+      customerId: `cust-${id}`,
+      unreadCustomerMessages: 0,
+      awaitingAcceptance,
     });
     expect(await d.view('/api/agents/ann/work-items')).toEqual({
       items: [
@@ -304,13 +333,27 @@ describe('My work items GET /api/agents/:id/work-items', () => {
     expect(await myIds('ann')).toEqual(['m2']);
     const bobs = await myItems('bob');
     expect(bobs.map((i) => i.conversationId).sort()).toEqual(['m4', 'm5']);
-    expect(bobs.find((i) => i.conversationId === 'm4')).toMatchObject({ status: 'active', awaitingAcceptance: false, channel: 'voice', queueId: 'phone' });
+    expect(bobs.find((i) => i.conversationId === 'm4')).toMatchObject({
+      status: 'active',
+      awaitingAcceptance: false,
+      channel: 'voice',
+      queueId: 'phone',
+    });
 
     d.advance(1000);
     const revivedAt = d.now;
     await d.revive('m2', 'ann');
     expect(await myItems('ann')).toEqual([
-      { conversationId: 'm2', status: 'active', statusSince: revivedAt, channel: 'persistent_chat', queueId: 'chat', customerId: 'cust-m2', unreadCustomerMessages: 0, awaitingAcceptance: false },
+      {
+        conversationId: 'm2',
+        status: 'active',
+        statusSince: revivedAt,
+        channel: 'persistent_chat',
+        queueId: 'chat',
+        customerId: 'cust-m2',
+        unreadCustomerMessages: 0,
+        awaitingAcceptance: false,
+      },
     ]);
     expect(revivedAt > since.m2).toBe(true);
 
@@ -385,10 +428,46 @@ describe('Closed work items GET /api/agents/:id/closed-work-items', () => {
 
     expect(await d.view('/api/agents/ann/closed-work-items')).toEqual({
       items: [
-        { conversationId: 'c5', agentId: 'ann', channel: 'live_chat', queueId: 'support', customerId: 'cust-c5', closedAt: closedAt.c5, closedBy: { kind: 'customer', id: 'cust-c5' }, closeReason: 'customer_ended' },
-        { conversationId: 'c4', agentId: 'ann', channel: 'record', queueId: 'cases', customerId: 'cust-c4', closedAt: closedAt.c4, closedBy: { kind: 'agent', id: 'ann' }, closeReason: 'agent_resolved_record' },
-        { conversationId: 'c2', agentId: 'ann', channel: 'sms', queueId: 'texts', customerId: 'cust-c2', closedAt: closedAt.c2, closedBy: { kind: 'supervisor', id: 'sup-1' }, closeReason: 'duplicate_request' },
-        { conversationId: 'c1', agentId: 'ann', channel: 'live_chat', queueId: 'support', customerId: 'cust-c1', closedAt: closedAt.c1, closedBy: { kind: 'agent', id: 'ann' }, closeReason: 'agent_closed_session_after_wrap_up' },
+        {
+          conversationId: 'c5',
+          agentId: 'ann',
+          channel: 'live_chat',
+          queueId: 'support',
+          customerId: 'cust-c5',
+          closedAt: closedAt.c5,
+          closedBy: { kind: 'customer', id: 'cust-c5' },
+          closeReason: 'customer_ended',
+        },
+        {
+          conversationId: 'c4',
+          agentId: 'ann',
+          channel: 'record',
+          queueId: 'cases',
+          customerId: 'cust-c4',
+          closedAt: closedAt.c4,
+          closedBy: { kind: 'agent', id: 'ann' },
+          closeReason: 'agent_resolved_record',
+        },
+        {
+          conversationId: 'c2',
+          agentId: 'ann',
+          channel: 'sms',
+          queueId: 'texts',
+          customerId: 'cust-c2',
+          closedAt: closedAt.c2,
+          closedBy: { kind: 'supervisor', id: 'sup-1' },
+          closeReason: 'duplicate_request',
+        },
+        {
+          conversationId: 'c1',
+          agentId: 'ann',
+          channel: 'live_chat',
+          queueId: 'support',
+          customerId: 'cust-c1',
+          closedAt: closedAt.c1,
+          closedBy: { kind: 'agent', id: 'ann' },
+          closeReason: 'agent_closed_session_after_wrap_up',
+        },
       ],
     });
     expect(await closedIds('bob')).toEqual(['c6']);
@@ -474,8 +553,23 @@ describe('audit GET /api/audit', () => {
     return done;
   };
 
-  const entryOf = (e: CommandAnswer & { at: string }, type: string, actorKind: string, actorId: string, reason: string, agentIds: string[]): AuditEntry => ({
-    position: e.position, conversationId: e.id, revision: e.revision, type, at: e.at, actorKind, actorId, reason, agentIds,
+  const entryOf = (
+    e: CommandAnswer & { at: string },
+    type: string,
+    actorKind: string,
+    actorId: string,
+    reason: string,
+    agentIds: string[],
+  ): AuditEntry => ({
+    position: e.position,
+    conversationId: e.id,
+    revision: e.revision,
+    type,
+    at: e.at,
+    actorKind,
+    actorId,
+    reason,
+    agentIds,
   });
 
   it('answers by conversation, by agent (actor or holder), by time window and combined, ordered by position', async () => {
@@ -569,8 +663,18 @@ describe('audit GET /api/audit', () => {
       return pages.length;
     };
     expect(await walk({}, everything)).toBe(6); // 11 = 2+2+2+2+2+1
-    expect(await walk({ agentId: 'bob' }, everything.filter((e) => e.agentIds.includes('bob')))).toBe(3);
-    expect(await walk({ conversationId: 'A' }, everything.filter((e) => e.conversationId === 'A'))).toBe(3); // exactly 2+2+2
+    expect(
+      await walk(
+        { agentId: 'bob' },
+        everything.filter((e) => e.agentIds.includes('bob')),
+      ),
+    ).toBe(3);
+    expect(
+      await walk(
+        { conversationId: 'A' },
+        everything.filter((e) => e.conversationId === 'A'),
+      ),
+    ).toBe(3); // exactly 2+2+2
     expect(await walk({ from: s['B.open'].at, to: s['C.monitor'].at }, everything.slice(1, 10))).toBe(5);
 
     // Exactly one full page: no nextCursor.
@@ -583,12 +687,21 @@ describe('audit GET /api/audit', () => {
     expect(first.items.map((e) => e.type)).toEqual(['ConversationOpened']);
     const late = await d.customerMessage('C', 'open');
     const rest = await d.allPages<AuditEntry>('/api/audit', { conversationId: 'C', limit: 1, cursor: first.nextCursor });
-    expect(rest.items.map((e) => [e.type, e.position])).toEqual([['MonitoringStarted', s['C.monitor'].position], ['CustomerMessageReceived', late.position]]);
+    expect(rest.items.map((e) => [e.type, e.position])).toEqual([
+      ['MonitoringStarted', s['C.monitor'].position],
+      ['CustomerMessageReceived', late.position],
+    ]);
   });
 });
 
 describe('errors', () => {
-  const LISTS = ['/api/queues', '/api/queues/sales/work-items', '/api/agents/ann/work-items', '/api/agents/ann/closed-work-items', '/api/audit'];
+  const LISTS = [
+    '/api/queues',
+    '/api/queues/sales/work-items',
+    '/api/agents/ann/work-items',
+    '/api/agents/ann/closed-work-items',
+    '/api/audit',
+  ];
 
   it('limit 0, 501, 1.5 or not a number answers 400 naming limit on every list', async () => {
     await d.open('e1');
@@ -603,13 +716,19 @@ describe('errors', () => {
 
   it('a garbage cursor answers 400 naming cursor on every list', async () => {
     await d.open('e1');
-    const garbage = ['garbage', '!!!', 'eyJub3QiOiJhIGN1cnNvciJ9', Buffer.from('{"l":"audit","k":["x"]}').toString('base64url'), 'x'.repeat(5000)];
+    const garbage = [
+      'garbage',
+      '!!!',
+      'eyJub3QiOiJhIGN1cnNvciJ9',
+      Buffer.from('{"l":"audit","k":["x"]}').toString('base64url'),
+      'x'.repeat(5000),
+    ];
     for (const path of LISTS) {
       for (const cursor of garbage) await expect400(path, { cursor }, 'cursor');
     }
   });
 
-  it("a cursor from another list answers 400 naming cursor", async () => {
+  it('a cursor from another list answers 400 naming cursor', async () => {
     // sales: two open; other: one open; ann: two active and two closed.
     await d.open('k1', { queueId: 'sales' });
     await d.open('k2', { queueId: 'sales' });
@@ -699,11 +818,27 @@ describe('read your writes', () => {
   it('20 commands in a row: a query with minPosition = the command position sees each effect at once', async () => {
     const checks: Array<[string, () => Promise<CommandAnswer>, () => Promise<void>]> = [
       ['open', () => d.open('r1', { queueId: 'q1' }), async () => expect(await queueIds('q1')).toEqual(['r1'])],
-      ['customer message', () => d.customerMessage('r1', 'open'), async () => expect((await queueItems('q1'))[0].unreadCustomerMessages).toBe(1)],
-      ['assign', () => d.assign('r1', 'ann'), async () => expect(await myItem('ann', 'r1')).toMatchObject({ awaitingAcceptance: true, unreadCustomerMessages: 1 })],
+      [
+        'customer message',
+        () => d.customerMessage('r1', 'open'),
+        async () => expect((await queueItems('q1'))[0].unreadCustomerMessages).toBe(1),
+      ],
+      [
+        'assign',
+        () => d.assign('r1', 'ann'),
+        async () => expect(await myItem('ann', 'r1')).toMatchObject({ awaitingAcceptance: true, unreadCustomerMessages: 1 }),
+      ],
       ['accept', () => d.accept('r1', 'ann'), async () => expect(await myItem('ann', 'r1')).toMatchObject({ awaitingAcceptance: false })],
-      ['customer message', () => d.customerMessage('r1', 'active'), async () => expect(await myItem('ann', 'r1')).toMatchObject({ unreadCustomerMessages: 2 })],
-      ['agent message', () => d.agentMessage('r1', 'ann'), async () => expect(await myItem('ann', 'r1')).toMatchObject({ unreadCustomerMessages: 0 })],
+      [
+        'customer message',
+        () => d.customerMessage('r1', 'active'),
+        async () => expect(await myItem('ann', 'r1')).toMatchObject({ unreadCustomerMessages: 2 }),
+      ],
+      [
+        'agent message',
+        () => d.agentMessage('r1', 'ann'),
+        async () => expect(await myItem('ann', 'r1')).toMatchObject({ unreadCustomerMessages: 0 }),
+      ],
       ['release', () => d.release('r1', 'ann'), async () => expect(await queueIds('q1')).toEqual(['r1'])],
       ['pick', () => d.pick('r1', 'bob'), async () => expect(await myIds('bob')).toEqual(['r1'])],
       ['transfer to queue', () => d.transferToQueue('r1', 'bob', 'q2'), async () => expect(await queueIds('q2')).toEqual(['r1'])],
@@ -711,13 +846,36 @@ describe('read your writes', () => {
       ['transfer to agent', () => d.transferToAgent('r1', 'ann', 'bob'), async () => expect(await myIds('bob')).toEqual(['r1'])],
       ['end', () => d.endByAgent('r1', 'bob'), async () => expect(await myItem('bob', 'r1')).toMatchObject({ status: 'wrap_up' })],
       ['close-session', () => d.closeSession('r1', 'bob', 'closed'), async () => expect(await closedIds('bob')).toEqual(['r1'])],
-      ['open', () => d.open('r2', { queueId: 'q3', channel: 'persistent_chat' }), async () => expect(await counts()).toContainEqual(expect.objectContaining({ queueId: 'q3', open: 1 }))],
+      [
+        'open',
+        () => d.open('r2', { queueId: 'q3', channel: 'persistent_chat' }),
+        async () => expect(await counts()).toContainEqual(expect.objectContaining({ queueId: 'q3', open: 1 })),
+      ],
       ['pick', () => d.pick('r2', 'cid'), async () => expect(await myItem('cid', 'r2')).toMatchObject({ status: 'active' })],
-      ['close-session', () => d.closeSession('r2', 'cid', 'waiting'), async () => expect(await myItem('cid', 'r2')).toMatchObject({ status: 'waiting' })],
-      ['agent message', () => d.agentMessage('r2', 'cid'), async () => expect((await audit({ conversationId: 'r2' })).at(-1)?.type).toBe('AgentMessageSent')],
+      [
+        'close-session',
+        () => d.closeSession('r2', 'cid', 'waiting'),
+        async () => expect(await myItem('cid', 'r2')).toMatchObject({ status: 'waiting' }),
+      ],
+      [
+        'agent message',
+        () => d.agentMessage('r2', 'cid'),
+        async () => expect((await audit({ conversationId: 'r2' })).at(-1)?.type).toBe('AgentMessageSent'),
+      ],
       ['revive', () => d.revive('r2', 'cid'), async () => expect(await myItem('cid', 'r2')).toMatchObject({ status: 'active' })],
-      ['monitor', () => d.monitor('r2', 'sup-1'), async () => expect((await audit({ conversationId: 'r2' })).at(-1)?.type).toBe('MonitoringStarted')],
-      ['force close', () => d.forceClose('r2', 'sup-1', 'test'), async () => expect(await closedItems('cid')).toEqual([expect.objectContaining({ conversationId: 'r2', closedBy: { kind: 'supervisor', id: 'sup-1' } })])],
+      [
+        'monitor',
+        () => d.monitor('r2', 'sup-1'),
+        async () => expect((await audit({ conversationId: 'r2' })).at(-1)?.type).toBe('MonitoringStarted'),
+      ],
+      [
+        'force close',
+        () => d.forceClose('r2', 'sup-1', 'test'),
+        async () =>
+          expect(await closedItems('cid')).toEqual([
+            expect.objectContaining({ conversationId: 'r2', closedBy: { kind: 'supervisor', id: 'sup-1' } }),
+          ]),
+      ],
     ];
     expect(checks).toHaveLength(20);
     for (const [, command, check] of checks) {
@@ -763,7 +921,9 @@ describe('health GET /health', () => {
         routing: { status: 'off' },
       },
     });
-    const projections = [...health.body.checks.projections].sort((a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name));
+    const projections = [...health.body.checks.projections].sort((a: { name: string }, b: { name: string }) =>
+      a.name.localeCompare(b.name),
+    );
     expect(projections).toEqual([
       { name: 'agents_and_queues', status: 'ok', position: head },
       { name: 'audit_index', status: 'ok', position: head },
@@ -799,7 +959,9 @@ describe('with the sqlite store', () => {
       driver.position = head;
       try {
         const before = await driver.allPages<AuditEntry>('/api/audit');
-        const conversationPositions = (await app.store.readAll()).filter((e) => e.streamName.startsWith('conversation-')).map((e) => e.position);
+        const conversationPositions = (await app.store.readAll())
+          .filter((e) => e.streamName.startsWith('conversation-'))
+          .map((e) => e.position);
         expect(before.items.map((e) => e.position)).toEqual(conversationPositions);
         expect(conversationPositions).toHaveLength(3);
         expect((await driver.view<QueueWorkItem>('/api/queues/disk/work-items')).items).toEqual([
@@ -808,7 +970,9 @@ describe('with the sqlite store', () => {
         await driver.release('p2', 'ann');
         expect((await driver.view<QueueWorkItem>('/api/queues/disk/work-items')).items.map((i) => i.conversationId)).toEqual(['p1', 'p2']);
         const conversationEvents = (await app.store.readAll()).filter((e) => e.streamName.startsWith('conversation-'));
-        expect((await driver.allPages<AuditEntry>('/api/audit')).items.map((e) => e.position)).toEqual(conversationEvents.map((e) => e.position));
+        expect((await driver.allPages<AuditEntry>('/api/audit')).items.map((e) => e.position)).toEqual(
+          conversationEvents.map((e) => e.position),
+        );
         expect(conversationEvents).toHaveLength(4);
         // The release also wrote ann's capacity back on her stream: wait for the views to pass it.
         const head = await app.store.headPosition();

@@ -24,35 +24,151 @@ interface AcceptedCommand {
 
 // Builders for the events' actor and reason, as the audit trail records them.
 export const ev = {
-  opened: (customerId: string): ExpectedEvent => ({ type: 'ConversationOpened', actor: { kind: 'customer', id: customerId }, reason: 'customer_started' }),
-  picked: (agentId: string): ExpectedEvent => ({ type: 'ConversationPicked', actor: { kind: 'agent', id: agentId }, reason: 'agent_picked_from_queue' }),
-  pushedByRouting: (): ExpectedEvent => ({ type: 'ConversationPushedToAgent', actor: { kind: 'system', id: 'routing' }, reason: 'routed_to_agent' }),
-  pushedBySupervisor: (supervisorId: string): ExpectedEvent => ({ type: 'ConversationPushedToAgent', actor: { kind: 'supervisor', id: supervisorId }, reason: 'supervisor_offered_to_agent' }),
-  forceAssigned: (supervisorId: string): ExpectedEvent => ({ type: 'ConversationForceAssigned', actor: { kind: 'supervisor', id: supervisorId }, reason: 'supervisor_forced_assignment' }),
-  accepted: (agentId: string): ExpectedEvent => ({ type: 'ConversationPushAccepted', actor: { kind: 'agent', id: agentId }, reason: 'agent_accepted_push' }),
-  rejected: (agentId: string, reason = 'agent_rejected_push'): ExpectedEvent => ({ type: 'ConversationPushRejected', actor: { kind: 'agent', id: agentId }, reason }),
-  endedByAgent: (agentId: string): ExpectedEvent => ({ type: 'ConversationEndedByAgent', actor: { kind: 'agent', id: agentId }, reason: 'agent_pressed_end' }),
-  endedByCustomer: (customerId: string): ExpectedEvent => ({ type: 'ConversationEndedByCustomer', actor: { kind: 'customer', id: customerId }, reason: 'customer_ended' }),
-  abandoned: (customerId: string): ExpectedEvent => ({ type: 'ConversationAbandonedByCustomer', actor: { kind: 'customer', id: customerId }, reason: 'customer_ended' }),
-  wrapUpCompleted: (agentId: string): ExpectedEvent => ({ type: 'ConversationWrapUpCompleted', actor: { kind: 'agent', id: agentId }, reason: 'agent_closed_session_after_wrap_up' }),
-  requeuedOnSessionClose: (agentId: string): ExpectedEvent => ({ type: 'ConversationRequeuedOnSessionClose', actor: { kind: 'agent', id: agentId }, reason: 'agent_closed_active_live_chat_session' }),
-  parked: (agentId: string): ExpectedEvent => ({ type: 'ConversationParked', actor: { kind: 'agent', id: agentId }, reason: 'agent_closed_session_without_ending' }),
-  released: (agentId: string): ExpectedEvent => ({ type: 'ConversationReleasedToQueue', actor: { kind: 'agent', id: agentId }, reason: 'agent_released_to_queue' }),
-  transferredToQueue: (agentId: string): ExpectedEvent => ({ type: 'ConversationTransferredToQueue', actor: { kind: 'agent', id: agentId }, reason: 'agent_transferred_to_queue' }),
-  transferredToAgent: (agentId: string): ExpectedEvent => ({ type: 'ConversationTransferredToAgent', actor: { kind: 'agent', id: agentId }, reason: 'agent_transferred_to_agent' }),
-  resolved: (agentId: string): ExpectedEvent => ({ type: 'ConversationResolved', actor: { kind: 'agent', id: agentId }, reason: 'agent_resolved_record' }),
-  revivedByAgent: (agentId: string): ExpectedEvent => ({ type: 'ConversationRevivedByAgent', actor: { kind: 'agent', id: agentId }, reason: 'agent_revived_from_my_work_items' }),
-  revivedByCustomer: (customerId: string): ExpectedEvent => ({ type: 'ConversationRevivedByCustomer', actor: { kind: 'customer', id: customerId }, reason: 'customer_wrote_within_revive_window' }),
-  agentDisconnected: (agentId: string): ExpectedEvent => ({ type: 'AgentDisconnected', actor: { kind: 'agent', id: agentId }, reason: 'agent_connection_lost' }),
-  agentReconnected: (agentId: string): ExpectedEvent => ({ type: 'AgentReconnected', actor: { kind: 'agent', id: agentId }, reason: 'agent_reconnected' }),
-  customerDisconnected: (customerId: string): ExpectedEvent => ({ type: 'CustomerDisconnected', actor: { kind: 'customer', id: customerId }, reason: 'customer_connection_lost' }),
-  customerReconnected: (customerId: string): ExpectedEvent => ({ type: 'CustomerReconnected', actor: { kind: 'customer', id: customerId }, reason: 'customer_reconnected' }),
-  customerMessage: (customerId: string): ExpectedEvent => ({ type: 'CustomerMessageReceived', actor: { kind: 'customer', id: customerId }, reason: 'customer_wrote' }),
-  agentMessage: (agentId: string): ExpectedEvent => ({ type: 'AgentMessageSent', actor: { kind: 'agent', id: agentId }, reason: 'agent_wrote' }),
-  consultStarted: (agentId: string): ExpectedEvent => ({ type: 'ConsultStarted', actor: { kind: 'agent', id: agentId }, reason: 'agent_started_consult' }),
-  consultEnded: (consultantId: string): ExpectedEvent => ({ type: 'ConsultEnded', actor: { kind: 'agent', id: consultantId }, reason: 'consultant_left' }),
-  monitoringStarted: (supervisorId: string): ExpectedEvent => ({ type: 'MonitoringStarted', actor: { kind: 'supervisor', id: supervisorId }, reason: 'supervisor_started_monitoring' }),
-  forceClosed: (supervisorId: string, reason: string): ExpectedEvent => ({ type: 'ConversationForceClosed', actor: { kind: 'supervisor', id: supervisorId }, reason }),
+  opened: (customerId: string): ExpectedEvent => ({
+    type: 'ConversationOpened',
+    actor: { kind: 'customer', id: customerId },
+    reason: 'customer_started',
+  }),
+  picked: (agentId: string): ExpectedEvent => ({
+    type: 'ConversationPicked',
+    actor: { kind: 'agent', id: agentId },
+    reason: 'agent_picked_from_queue',
+  }),
+  pushedByRouting: (): ExpectedEvent => ({
+    type: 'ConversationPushedToAgent',
+    actor: { kind: 'system', id: 'routing' },
+    reason: 'routed_to_agent',
+  }),
+  pushedBySupervisor: (supervisorId: string): ExpectedEvent => ({
+    type: 'ConversationPushedToAgent',
+    actor: { kind: 'supervisor', id: supervisorId },
+    reason: 'supervisor_offered_to_agent',
+  }),
+  forceAssigned: (supervisorId: string): ExpectedEvent => ({
+    type: 'ConversationForceAssigned',
+    actor: { kind: 'supervisor', id: supervisorId },
+    reason: 'supervisor_forced_assignment',
+  }),
+  accepted: (agentId: string): ExpectedEvent => ({
+    type: 'ConversationPushAccepted',
+    actor: { kind: 'agent', id: agentId },
+    reason: 'agent_accepted_push',
+  }),
+  rejected: (agentId: string, reason = 'agent_rejected_push'): ExpectedEvent => ({
+    type: 'ConversationPushRejected',
+    actor: { kind: 'agent', id: agentId },
+    reason,
+  }),
+  endedByAgent: (agentId: string): ExpectedEvent => ({
+    type: 'ConversationEndedByAgent',
+    actor: { kind: 'agent', id: agentId },
+    reason: 'agent_pressed_end',
+  }),
+  endedByCustomer: (customerId: string): ExpectedEvent => ({
+    type: 'ConversationEndedByCustomer',
+    actor: { kind: 'customer', id: customerId },
+    reason: 'customer_ended',
+  }),
+  abandoned: (customerId: string): ExpectedEvent => ({
+    type: 'ConversationAbandonedByCustomer',
+    actor: { kind: 'customer', id: customerId },
+    reason: 'customer_ended',
+  }),
+  wrapUpCompleted: (agentId: string): ExpectedEvent => ({
+    type: 'ConversationWrapUpCompleted',
+    actor: { kind: 'agent', id: agentId },
+    reason: 'agent_closed_session_after_wrap_up',
+  }),
+  requeuedOnSessionClose: (agentId: string): ExpectedEvent => ({
+    type: 'ConversationRequeuedOnSessionClose',
+    actor: { kind: 'agent', id: agentId },
+    reason: 'agent_closed_active_live_chat_session',
+  }),
+  parked: (agentId: string): ExpectedEvent => ({
+    type: 'ConversationParked',
+    actor: { kind: 'agent', id: agentId },
+    reason: 'agent_closed_session_without_ending',
+  }),
+  released: (agentId: string): ExpectedEvent => ({
+    type: 'ConversationReleasedToQueue',
+    actor: { kind: 'agent', id: agentId },
+    reason: 'agent_released_to_queue',
+  }),
+  transferredToQueue: (agentId: string): ExpectedEvent => ({
+    type: 'ConversationTransferredToQueue',
+    actor: { kind: 'agent', id: agentId },
+    reason: 'agent_transferred_to_queue',
+  }),
+  transferredToAgent: (agentId: string): ExpectedEvent => ({
+    type: 'ConversationTransferredToAgent',
+    actor: { kind: 'agent', id: agentId },
+    reason: 'agent_transferred_to_agent',
+  }),
+  resolved: (agentId: string): ExpectedEvent => ({
+    type: 'ConversationResolved',
+    actor: { kind: 'agent', id: agentId },
+    reason: 'agent_resolved_record',
+  }),
+  revivedByAgent: (agentId: string): ExpectedEvent => ({
+    type: 'ConversationRevivedByAgent',
+    actor: { kind: 'agent', id: agentId },
+    reason: 'agent_revived_from_my_work_items',
+  }),
+  revivedByCustomer: (customerId: string): ExpectedEvent => ({
+    type: 'ConversationRevivedByCustomer',
+    actor: { kind: 'customer', id: customerId },
+    reason: 'customer_wrote_within_revive_window',
+  }),
+  agentDisconnected: (agentId: string): ExpectedEvent => ({
+    type: 'AgentDisconnected',
+    actor: { kind: 'agent', id: agentId },
+    reason: 'agent_connection_lost',
+  }),
+  agentReconnected: (agentId: string): ExpectedEvent => ({
+    type: 'AgentReconnected',
+    actor: { kind: 'agent', id: agentId },
+    reason: 'agent_reconnected',
+  }),
+  customerDisconnected: (customerId: string): ExpectedEvent => ({
+    type: 'CustomerDisconnected',
+    actor: { kind: 'customer', id: customerId },
+    reason: 'customer_connection_lost',
+  }),
+  customerReconnected: (customerId: string): ExpectedEvent => ({
+    type: 'CustomerReconnected',
+    actor: { kind: 'customer', id: customerId },
+    reason: 'customer_reconnected',
+  }),
+  customerMessage: (customerId: string): ExpectedEvent => ({
+    type: 'CustomerMessageReceived',
+    actor: { kind: 'customer', id: customerId },
+    reason: 'customer_wrote',
+  }),
+  agentMessage: (agentId: string): ExpectedEvent => ({
+    type: 'AgentMessageSent',
+    actor: { kind: 'agent', id: agentId },
+    reason: 'agent_wrote',
+  }),
+  consultStarted: (agentId: string): ExpectedEvent => ({
+    type: 'ConsultStarted',
+    actor: { kind: 'agent', id: agentId },
+    reason: 'agent_started_consult',
+  }),
+  consultEnded: (consultantId: string): ExpectedEvent => ({
+    type: 'ConsultEnded',
+    actor: { kind: 'agent', id: consultantId },
+    reason: 'consultant_left',
+  }),
+  monitoringStarted: (supervisorId: string): ExpectedEvent => ({
+    type: 'MonitoringStarted',
+    actor: { kind: 'supervisor', id: supervisorId },
+    reason: 'supervisor_started_monitoring',
+  }),
+  forceClosed: (supervisorId: string, reason: string): ExpectedEvent => ({
+    type: 'ConversationForceClosed',
+    actor: { kind: 'supervisor', id: supervisorId },
+    reason,
+  }),
 };
 
 /** Time between two steps of a walk, so every event has its own, known time. */
@@ -103,11 +219,7 @@ export class ConversationWalk {
    * written. An agent acting on a conversation it does not hold lacks the relation: 403
    * AUTH.FORBIDDEN naming it, still with where it stands.
    */
-  async refused(
-    path: string,
-    body: Record<string, unknown>,
-    expected: { code?: string; allowedActions: string[] },
-  ): Promise<Answer> {
+  async refused(path: string, body: Record<string, unknown>, expected: { code?: string; allowedActions: string[] }): Promise<Answer> {
     await this.t.provision(`/api/conversations/${this.id}/${path}`, body);
     const before = await this.t.store.headPosition();
     const answer = await this.t.post(`/api/conversations/${this.id}/${path}`, body);
@@ -163,7 +275,10 @@ export class ConversationWalk {
     const positions = events.map((e) => e.position as number);
     positions.forEach((position, i) => i > 0 && expect(position).toBeGreaterThan(positions[i - 1]));
     for (const command of this.accepted) {
-      expect({ path: command.path, position: events[command.revision].position }).toEqual({ path: command.path, position: command.position });
+      expect({ path: command.path, position: events[command.revision].position }).toEqual({
+        path: command.path,
+        position: command.position,
+      });
     }
     expect(this.revision).toBe(events.length - 1);
     return answer;
@@ -195,22 +310,57 @@ export const allowed = {
   openLiveChat: ['pick', 'assign', 'end-by-customer', 'customer-disconnect', 'customer-message', 'monitor', 'force-close', 'auto-close'],
   open: ['pick', 'assign', 'customer-message', 'monitor', 'force-close', 'auto-close'],
   activeLiveChat: [
-    'end-by-agent', 'end-by-customer', 'close-session', 'release', 'transfer', 'agent-disconnect', 'customer-disconnect',
-    'customer-message', 'agent-message', 'consult', 'monitor', 'force-close', 'auto-close',
+    'end-by-agent',
+    'end-by-customer',
+    'close-session',
+    'release',
+    'transfer',
+    'agent-disconnect',
+    'customer-disconnect',
+    'customer-message',
+    'agent-message',
+    'consult',
+    'monitor',
+    'force-close',
+    'auto-close',
   ],
   activeAsync: [
-    'end-by-agent', 'close-session', 'release', 'transfer', 'agent-disconnect', 'customer-message', 'agent-message',
-    'consult', 'monitor', 'force-close', 'auto-close',
+    'end-by-agent',
+    'close-session',
+    'release',
+    'transfer',
+    'agent-disconnect',
+    'customer-message',
+    'agent-message',
+    'consult',
+    'monitor',
+    'force-close',
+    'auto-close',
   ],
   activeVoice: [
-    'end-by-agent', 'release', 'transfer', 'agent-disconnect', 'customer-message', 'agent-message', 'consult', 'monitor',
-    'force-close', 'auto-close',
+    'end-by-agent',
+    'release',
+    'transfer',
+    'agent-disconnect',
+    'customer-message',
+    'agent-message',
+    'consult',
+    'monitor',
+    'force-close',
+    'auto-close',
   ],
   activeRecord: ['release', 'transfer', 'resolve', 'customer-message', 'agent-message', 'consult', 'monitor', 'force-close', 'auto-close'],
   awaitingAcceptance: ['accept', 'reject', 'expire-push-reservation', 'customer-message', 'monitor', 'force-close', 'auto-close'],
   awaitingAcceptanceLiveChat: [
-    'accept', 'reject', 'expire-push-reservation', 'end-by-customer', 'customer-disconnect', 'customer-message', 'monitor',
-    'force-close', 'auto-close',
+    'accept',
+    'reject',
+    'expire-push-reservation',
+    'end-by-customer',
+    'customer-disconnect',
+    'customer-message',
+    'monitor',
+    'force-close',
+    'auto-close',
   ],
   agentDisconnected: ['agent-reconnect', 'time-out-agent-disconnect', 'customer-message', 'monitor', 'force-close', 'auto-close'],
   waiting: ['revive', 'customer-message', 'agent-message', 'monitor', 'force-close', 'auto-close', 'close-for-inactivity'],

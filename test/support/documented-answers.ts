@@ -43,7 +43,10 @@ const intoDocument = (value: unknown): unknown => {
   if (Array.isArray(value)) return value.map(intoDocument);
   if (!isObject(value)) return value;
   return Object.fromEntries(
-    Object.entries(value).map(([key, item]) => [key, key === '$ref' && typeof item === 'string' && item.startsWith('#/') ? `${DOCUMENT_ID}${item}` : intoDocument(item)]),
+    Object.entries(value).map(([key, item]) => [
+      key,
+      key === '$ref' && typeof item === 'string' && item.startsWith('#/') ? `${DOCUMENT_ID}${item}` : intoDocument(item),
+    ]),
   );
 };
 
@@ -111,9 +114,11 @@ export class DocumentedAnswers {
     const where = `${route.method} ${route.path}`;
     const status = String(answer.statusCode) in route.responses ? String(answer.statusCode) : 'default';
     const response = route.responses[status];
-    if (response === undefined) return fail(`${where} documents no ${answer.statusCode} answer (it documents ${Object.keys(route.responses).join(', ')})`);
+    if (response === undefined)
+      return fail(`${where} documents no ${answer.statusCode} answer (it documents ${Object.keys(route.responses).join(', ')})`);
     for (const [name, header] of Object.entries(response.headers ?? {})) {
-      if (header.required && answer.headers[name.toLowerCase()] === undefined) fail(`${where} ${status} documents the header ${name}, and it is missing`);
+      if (header.required && answer.headers[name.toLowerCase()] === undefined)
+        fail(`${where} ${status} documents the header ${name}, and it is missing`);
     }
     if (method === 'HEAD') return;
     const content = response.content ?? {};
@@ -121,7 +126,9 @@ export class DocumentedAnswers {
       if (answer.text !== '') fail(`${where} ${status} documents no body, and there is one`);
       return;
     }
-    const mediaType = String(answer.headers['content-type'] ?? '').split(';')[0].trim();
+    const mediaType = String(answer.headers['content-type'] ?? '')
+      .split(';')[0]
+      .trim();
     if (!(mediaType in content)) return fail(`${where} ${status} is documented as ${Object.keys(content).join(', ')}, not "${mediaType}"`);
     let body: unknown = answer.text;
     if (/[/+]json$/.test(mediaType)) {
@@ -132,7 +139,8 @@ export class DocumentedAnswers {
       }
     }
     const validate = this.validatorOf(route, status, mediaType);
-    if (!validate(body)) fail(`${where} ${status}: the body does not match the document: ${this.ajv.errorsText(validate.errors, { separator: '; ' })}`);
+    if (!validate(body))
+      fail(`${where} ${status}: the body does not match the document: ${this.ajv.errorsText(validate.errors, { separator: '; ' })}`);
   }
 }
 

@@ -14,7 +14,10 @@ let destination: DestinationStream | undefined;
 export const e2eLogDestination = (): DestinationStream => {
   if (!destination) {
     mkdirSync(E2E_LOG_DIR, { recursive: true });
-    destination = pino.destination({ dest: join(E2E_LOG_DIR, `worker-${process.env.JEST_WORKER_ID ?? '0'}-${process.pid}.log`), sync: true });
+    destination = pino.destination({
+      dest: join(E2E_LOG_DIR, `worker-${process.env.JEST_WORKER_ID ?? '0'}-${process.pid}.log`),
+      sync: true,
+    });
   }
   return destination;
 };

@@ -111,7 +111,10 @@ export const startServiceProcess = async (
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`service ${name} exited (${child.exitCode ?? child.signalCode}) before answering: ${output}`);
     }
-    const healthy = await request('GET', '/health').then((a) => a.statusCode === 200, () => false);
+    const healthy = await request('GET', '/health').then(
+      (a) => a.statusCode === 200,
+      () => false,
+    );
     if (healthy) break;
     if (Date.now() > deadline) {
       await stop();

@@ -124,7 +124,14 @@ export const startApp = async (options: StartAppOptions = {}): Promise<TestApp> 
   const signingKey = config.authJwksUrl ? undefined : (await generateSigningKey()).key;
   const token: TestApp['token'] = (sub, roles, tokenOptions = {}) => {
     if (!signingKey) throw new Error('This app trusts an identity provider: sign tokens with its key');
-    return issueToken(signingKey, { sub, roles, ttlMs: tokenOptions.ttlMs ?? 3_600_000, issuer: tokenOptions.issuer, audience: tokenOptions.audience, now: tokenOptions.now ?? clock.now() });
+    return issueToken(signingKey, {
+      sub,
+      roles,
+      ttlMs: tokenOptions.ttlMs ?? 3_600_000,
+      issuer: tokenOptions.issuer,
+      audience: tokenOptions.audience,
+      now: tokenOptions.now ?? clock.now(),
+    });
   };
   const logDestination = options.logDestination ?? e2eLogDestination();
   const app = await createApp(config, { clock, eventStore: store, signingKey, logDestination }).catch((error: unknown) => {
@@ -141,10 +148,20 @@ export const startApp = async (options: StartAppOptions = {}): Promise<TestApp> 
   const authorized = async (url: string, payload: unknown, headers: Record<string, string> | undefined) => {
     const given = Object.keys(headers ?? {}).find((name) => name.toLowerCase() === 'authorization');
     // An empty Authorization header asks for a request without credentials.
-    if (given !== undefined && headers?.[given] === '') return Object.fromEntries(Object.entries(headers).filter(([name]) => name !== given));
+    if (given !== undefined && headers?.[given] === '')
+      return Object.fromEntries(Object.entries(headers).filter(([name]) => name !== given));
     if (!signingKey || given !== undefined) return headers;
     const path = url.split('?')[0];
-    const body = typeof payload === 'string' ? (() => { try { return JSON.parse(payload) as unknown; } catch { return undefined; } })() : payload;
+    const body =
+      typeof payload === 'string'
+        ? (() => {
+            try {
+              return JSON.parse(payload) as unknown;
+            } catch {
+              return undefined;
+            }
+          })()
+        : payload;
     const { sub, roles } = principalClaimedBy(path, body);
     return { ...headers, authorization: `Bearer ${await token(sub, roles)}` };
   };

@@ -21,11 +21,13 @@ const AGENT_PATH = /^\/api\/agents\/([^/?]+)\/presence$/;
 export const principalClaimedBy = (path: string, body: unknown): TestPrincipal => {
   const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
   // A malformed id cannot be a token's sub: such a request is signed as the operator, and its body refused as it was.
-  const named = [fields.supervisorId, fields.agentId, fields.consultantId].find((value): value is string => typeof value === 'string' && ENTITY_ID_PATTERN.test(value));
+  const named = [fields.supervisorId, fields.agentId, fields.consultantId].find(
+    (value): value is string => typeof value === 'string' && ENTITY_ID_PATTERN.test(value),
+  );
   const presenceOf = AGENT_PATH.exec(path)?.[1];
   const isOpenOrAgentAdmin = path === '/api/agents' || path === '/api/queues';
   const presenceAgent = presenceOf !== undefined && ENTITY_ID_PATTERN.test(presenceOf) ? presenceOf : undefined;
-  return { sub: presenceAgent ?? (isOpenOrAgentAdmin ? TEST_OPERATOR : named ?? TEST_OPERATOR), roles: ALL_ROLES };
+  return { sub: presenceAgent ?? (isOpenOrAgentAdmin ? TEST_OPERATOR : (named ?? TEST_OPERATOR)), roles: ALL_ROLES };
 };
 
 const keys = new Map<string, Promise<SigningKey | undefined>>();

@@ -56,7 +56,11 @@ export class ViewDriver {
 
   open(id: string, options: { channel?: string; queueId?: string; customerId?: string; priority?: number } = {}) {
     const { channel = 'live_chat', queueId = 'support', customerId = `cust-${id}`, priority } = options;
-    return this.command('/api/conversations', { id, channel, queueId, customerId, ...(priority === undefined ? {} : { priority }) }, 'open');
+    return this.command(
+      '/api/conversations',
+      { id, channel, queueId, customerId, ...(priority === undefined ? {} : { priority }) },
+      'open',
+    );
   }
 
   pick = (id: string, agentId: string) => this.command(`/api/conversations/${id}/pick`, { agentId }, 'active');

@@ -202,7 +202,10 @@ export class Floor {
     let cursor: string | undefined;
     do {
       const query = `minPosition=${minPosition}&limit=100${cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`}`;
-      const page = expectStatus(await this.t.get(`/api/agents?${query}`), 200, 'GET /api/agents').body as { items: BoardRow[]; nextCursor?: string };
+      const page = expectStatus(await this.t.get(`/api/agents?${query}`), 200, 'GET /api/agents').body as {
+        items: BoardRow[];
+        nextCursor?: string;
+      };
       rows.push(...page.items);
       cursor = page.nextCursor;
     } while (cursor !== undefined);

@@ -20,7 +20,12 @@ import { RequestValidationError } from './http/request-validation.error';
 
 /** Builds the HTTP application (not listening yet): shared by main.ts and the e2e tests. */
 export const createApp = async (config: AppConfig, overrides: AppOverrides = {}): Promise<NestFastifyApplication> => {
-  const adapter = new FastifyAdapter({ ...connectionLimits(config), trustProxy: config.trustProxy, requestIdHeader: false, genReqId: requestIdOf });
+  const adapter = new FastifyAdapter({
+    ...connectionLimits(config),
+    trustProxy: config.trustProxy,
+    requestIdHeader: false,
+    genReqId: requestIdOf,
+  });
   const logger = createRootLogger(config.logLevel, overrides.logDestination);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, overrides, logger), adapter, {
     // Lines logged while the modules start wait for the JSON logger.
@@ -36,25 +41,38 @@ export const createApp = async (config: AppConfig, overrides: AppOverrides = {})
   await app.register(rateLimit as never, { global: false });
   await app.register(helmet as never, {
     // JSON for programs and the OpenAPI page: nothing here loads from elsewhere.
-    contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'], scriptSrc: ["'self'"] } },
+    contentSecurityPolicy: {
+      directives: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'], scriptSrc: ["'self'"] },
+    },
   });
-  if (config.corsOrigins.length > 0) app.enableCors({ origin: config.corsOrigins, allowedHeaders: ['Authorization', 'Content-Type', 'If-Match', 'Idempotency-Key', REQUEST_ID_HEADER], exposedHeaders: ['ETag', 'Location', 'Retry-After', 'Idempotent-Replayed', REQUEST_ID_HEADER] });
+  if (config.corsOrigins.length > 0)
+    app.enableCors({
+      origin: config.corsOrigins,
+      allowedHeaders: ['Authorization', 'Content-Type', 'If-Match', 'Idempotency-Key', REQUEST_ID_HEADER],
+      exposedHeaders: ['ETag', 'Location', 'Retry-After', 'Idempotent-Replayed', REQUEST_ID_HEADER],
+    });
   // Every answer names its request, errors included, so a caller can quote it.
-  app.getHttpAdapter().getInstance().addHook('onRequest', async (request, reply) => {
-    void reply.header(REQUEST_ID_HEADER, request.id);
-  });
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', async (request, reply) => {
+      void reply.header(REQUEST_ID_HEADER, request.id);
+    });
   // Runs after Fastify parsed the body and before Nest's pipes: a refusal goes through the filter.
-  app.getHttpAdapter().getInstance().addHook('preValidation', async (request) => {
-    // The API takes JSON only (as its OpenAPI document says); Nest would also parse form bodies.
-    if (/^application\/x-www-form-urlencoded/i.test(request.headers['content-type'] ?? '')) {
-      throw new UnsupportedMediaTypeException('Send the body as application/json');
-    }
-    // Every body this API takes is a JSON object; Nest would turn `null` into an empty one.
-    if (request.body !== undefined && (typeof request.body !== 'object' || request.body === null || Array.isArray(request.body))) {
-      throw new RequestValidationError([{ field: 'body', messages: ['body must be a JSON object'] }]);
-    }
-    assertBodyDepth(request.body);
-  });
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('preValidation', async (request) => {
+      // The API takes JSON only (as its OpenAPI document says); Nest would also parse form bodies.
+      if (/^application\/x-www-form-urlencoded/i.test(request.headers['content-type'] ?? '')) {
+        throw new UnsupportedMediaTypeException('Send the body as application/json');
+      }
+      // Every body this API takes is a JSON object; Nest would turn `null` into an empty one.
+      if (request.body !== undefined && (typeof request.body !== 'object' || request.body === null || Array.isArray(request.body))) {
+        throw new RequestValidationError([{ field: 'body', messages: ['body must be a JSON object'] }]);
+      }
+      assertBodyDepth(request.body);
+    });
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -70,7 +88,12 @@ export const createApp = async (config: AppConfig, overrides: AppOverrides = {})
     .setTitle('Conversation work items')
     .setDescription('Lifecycle of customer-service conversations: queue, pick or push, work, park, wrap up, close; with audit history')
     .setVersion('0.1.0')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'From the identity provider, or `npm run cli -- token` for the embedded issuer' })
+    .addBearerAuth({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description: 'From the identity provider, or `npm run cli -- token` for the embedded issuer',
+    })
     .build();
   SwaggerModule.setup('api/docs', app, () => withErrorBody(SwaggerModule.createDocument(app, openApi)));
   return app;

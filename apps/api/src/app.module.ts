@@ -42,7 +42,11 @@ export interface AppOverrides {
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, overrides: AppOverrides = {}, logger: PinoLogger = createRootLogger(config.logLevel, overrides.logDestination)): DynamicModule {
+  static forRoot(
+    config: AppConfig,
+    overrides: AppOverrides = {},
+    logger: PinoLogger = createRootLogger(config.logLevel, overrides.logDestination),
+  ): DynamicModule {
     const shared = {
       module: class SharedProvidersModule {},
       global: true,
@@ -62,7 +66,13 @@ export class AppModule {
         CqrsModule.forRoot(),
         // Nest's own and every provider's log lines, with the request id of the request they belong to.
         LoggerModule.forRoot({
-          pinoHttp: { logger, autoLogging: false, quietReqLogger: true, genReqId: requestIdOf, customAttributeKeys: { reqId: 'requestId' } },
+          pinoHttp: {
+            logger,
+            autoLogging: false,
+            quietReqLogger: true,
+            genReqId: requestIdOf,
+            customAttributeKeys: { reqId: 'requestId' },
+          },
         }),
         shared,
         EventStoreModule.forConfig(config, overrides.eventStore),

@@ -26,7 +26,8 @@ describe('operator CLI', () => {
     const store = new SqliteEventStore({ filename: join(dataDir, 'events.sqlite'), checkpointIntervalMs: 0 });
     const handler = new HandleConversationCommandHandler(store, DEFAULT_CONVERSATION_POLICY, DEFAULT_COMMAND_RETRY);
     const steps = demoHistory({ conversations: 40, seed: 3, start: '2026-11-20T08:00:00.000Z' });
-    for (const [i, step] of steps.entries()) await handler.execute(new HandleConversationCommand(step.conversationId, step.command, `s-${i}`));
+    for (const [i, step] of steps.entries())
+      await handler.execute(new HandleConversationCommand(step.conversationId, step.command, `s-${i}`));
     await store.close();
   });
 

@@ -21,9 +21,18 @@ describe('demo history (npm run cli -- seed)', () => {
     }
     const types = new Set((await store.readAll()).map((e) => e.type));
     for (const expected of [
-      'ConversationAbandonedByCustomer', 'ConversationPushAccepted', 'ConversationParked', 'ConversationRevivedByAgent',
-      'ConversationRevivedByCustomer', 'ConversationTransferredToQueue', 'ConversationReleasedToQueue', 'ConversationResolved',
-      'ConversationClosedForInactivity', 'ConversationAutoClosed', 'ConversationForceClosed', 'ConversationWrapUpCompleted',
+      'ConversationAbandonedByCustomer',
+      'ConversationPushAccepted',
+      'ConversationParked',
+      'ConversationRevivedByAgent',
+      'ConversationRevivedByCustomer',
+      'ConversationTransferredToQueue',
+      'ConversationReleasedToQueue',
+      'ConversationResolved',
+      'ConversationClosedForInactivity',
+      'ConversationAutoClosed',
+      'ConversationForceClosed',
+      'ConversationWrapUpCompleted',
     ]) {
       expect(types).toContain(expected);
     }

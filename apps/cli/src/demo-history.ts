@@ -25,7 +25,13 @@ export const DEMO_AGENTS = Array.from({ length: 8 }, (_, i) => `agent-${i + 1}`)
 const QUEUES = DEMO_QUEUES;
 const AGENTS = DEMO_AGENTS;
 const CHANNELS: Array<[Channel, number]> = [
-  ['live_chat', 35], ['sms', 15], ['persistent_chat', 15], ['social', 10], ['teams', 5], ['voice', 15], ['record', 5],
+  ['live_chat', 35],
+  ['sms', 15],
+  ['persistent_chat', 15],
+  ['social', 10],
+  ['teams', 5],
+  ['voice', 15],
+  ['record', 5],
 ];
 
 /**
@@ -55,10 +61,17 @@ export const demoHistory = (options: { conversations: number; seed: number; star
     let t = arrival;
     const at = (minutes: number) => (t += Math.round(minutes * MINUTE));
     const push = (command: Omit<ConversationCommand, 'metadata'>) =>
-      steps.push({ at: t, conversationId: id, command: { ...command, metadata: { now: new Date(t).toISOString() } } as ConversationCommand });
+      steps.push({
+        at: t,
+        conversationId: id,
+        command: { ...command, metadata: { now: new Date(t).toISOString() } } as ConversationCommand,
+      });
     const customer = (from = 'customer' as const) => push({ type: 'RecordMessage', data: { from } });
 
-    push({ type: 'OpenConversation', data: { conversationId: id, channel, queueId: queue, customerId: `customer-${n}`, priority: chance(0.2) ? 2 : 0 } });
+    push({
+      type: 'OpenConversation',
+      data: { conversationId: id, channel, queueId: queue, customerId: `customer-${n}`, priority: chance(0.2) ? 2 : 0 },
+    });
     if (channel === 'live_chat' && chance(0.12)) {
       at(between(1, 8));
       push({ type: 'EndConversation', data: { by: 'customer' } });

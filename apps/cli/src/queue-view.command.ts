@@ -27,7 +27,9 @@ export const queueViewCommand = async (options: QueueViewOptions): Promise<void>
       console.log(`\n${queue.queueId} (${queue.items.length} open)`);
       for (const item of queue.items) {
         const wait = `${Math.floor(item.waitSeconds / 60)}m ${String(Math.floor(item.waitSeconds % 60)).padStart(2, '0')}s`;
-        console.log(`  priority ${item.priority}  waiting ${wait.padStart(8)}  ${item.conversationId}  ${item.channel}  ${item.customerId}`);
+        console.log(
+          `  priority ${item.priority}  waiting ${wait.padStart(8)}  ${item.conversationId}  ${item.channel}  ${item.customerId}`,
+        );
       }
     }
   } finally {

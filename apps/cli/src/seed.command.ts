@@ -42,7 +42,8 @@ export const seedCommand = async (options: SeedOptions): Promise<void> => {
     const queues = new QueueDirectory(store);
     const ledger = new AgentLedger(store, config.capacityPolicy);
     const by = system('seed');
-    for (const queueId of DEMO_QUEUES) await queues.define(queueId, { name: queueId, mode: 'pick', priority: 0, method: 'highest_free_capacity' }, by, start);
+    for (const queueId of DEMO_QUEUES)
+      await queues.define(queueId, { name: queueId, mode: 'pick', priority: 0, method: 'highest_free_capacity' }, by, start);
     for (const agentId of DEMO_AGENTS) {
       await ledger.execute(agentId, {
         type: 'RegisterAgent',
@@ -51,7 +52,11 @@ export const seedCommand = async (options: SeedOptions): Promise<void> => {
       });
     }
     const handler = new HandleConversationCommandHandler(
-      store, DEFAULT_CONVERSATION_POLICY, DEFAULT_COMMAND_RETRY, new CapacityCoordinator(ledger), queues,
+      store,
+      DEFAULT_CONVERSATION_POLICY,
+      DEFAULT_COMMAND_RETRY,
+      new CapacityCoordinator(ledger),
+      queues,
     );
     const bar = new ProgressBar('seeding demo conversations');
     let done = 0;

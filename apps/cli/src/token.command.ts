@@ -15,15 +15,29 @@ export interface TokenOptions {
  */
 export const tokenCommand = async (options: TokenOptions): Promise<void> => {
   const config = loadConfig();
-  if (config.authJwksUrl) throw new Error('AUTH_JWKS_URL is set: the service trusts your identity provider, not the embedded key; get tokens from the provider');
+  if (config.authJwksUrl)
+    throw new Error('AUTH_JWKS_URL is set: the service trusts your identity provider, not the embedded key; get tokens from the provider');
   if (options.sub === undefined || !ENTITY_ID_PATTERN.test(options.sub)) {
-    throw new Error('--sub is required: the principal\'s id (an agent\'s id for the agent role), 1-64 letters, digits, _ . : -');
+    throw new Error("--sub is required: the principal's id (an agent's id for the agent role), 1-64 letters, digits, _ . : -");
   }
-  const roles = (options.roles ?? '').split(',').map((role) => role.trim()).filter((role) => role !== '');
+  const roles = (options.roles ?? '')
+    .split(',')
+    .map((role) => role.trim())
+    .filter((role) => role !== '');
   const unknown = roles.filter((role) => !isRole(role));
-  if (roles.length === 0 || unknown.length > 0) throw new Error(`--roles must list roles among ${ROLES.join(', ')}, comma-separated${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}`);
+  if (roles.length === 0 || unknown.length > 0)
+    throw new Error(
+      `--roles must list roles among ${ROLES.join(', ')}, comma-separated${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}`,
+    );
   const key = await readSigningKey(config.dataDir);
-  if (!key) throw new Error(`No signing key in ${config.dataDir}: start the service once with this DATA_DIR (it creates the key), or set DATA_DIR`);
-  const token = await issueToken(key, { sub: options.sub, roles: roles as Role[], ttlMs: parseTokenTtl(options.ttl ?? '8h'), issuer: config.authIssuer, audience: config.authAudience });
+  if (!key)
+    throw new Error(`No signing key in ${config.dataDir}: start the service once with this DATA_DIR (it creates the key), or set DATA_DIR`);
+  const token = await issueToken(key, {
+    sub: options.sub,
+    roles: roles as Role[],
+    ttlMs: parseTokenTtl(options.ttl ?? '8h'),
+    issuer: config.authIssuer,
+    audience: config.authAudience,
+  });
   process.stdout.write(`${token}\n`);
 };

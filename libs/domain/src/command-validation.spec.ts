@@ -20,7 +20,11 @@ const ADMIN = supervisor('supervisor-1');
 
 /** One valid command of every type: a new command type does not compile until it has a row here. */
 const VALID_CONVERSATION_COMMANDS: Record<ConversationCommandType, ConversationCommand> = {
-  OpenConversation: { type: 'OpenConversation', data: { conversationId: 'c-1', channel: 'sms', queueId: 'q-1', customerId: 'cust-1', priority: 0 }, metadata },
+  OpenConversation: {
+    type: 'OpenConversation',
+    data: { conversationId: 'c-1', channel: 'sms', queueId: 'q-1', customerId: 'cust-1', priority: 0 },
+    metadata,
+  },
   PickConversation: { type: 'PickConversation', data: { agentId: 'a-1' }, metadata },
   AssignConversation: { type: 'AssignConversation', data: { agentId: 'a-1', force: false, by: system('routing') }, metadata },
   AcceptAssignment: { type: 'AcceptAssignment', data: { agentId: 'a-1' }, metadata },
@@ -48,15 +52,35 @@ const VALID_CONVERSATION_COMMANDS: Record<ConversationCommandType, ConversationC
 };
 
 const VALID_AGENT_COMMANDS: Record<AgentCommand['type'], AgentCommand> = {
-  RegisterAgent: { type: 'RegisterAgent', data: { agentId: 'a-1', capacity: 3, queueIds: ['q-1'], presence: 'available', by: ADMIN }, metadata },
+  RegisterAgent: {
+    type: 'RegisterAgent',
+    data: { agentId: 'a-1', capacity: 3, queueIds: ['q-1'], presence: 'available', by: ADMIN },
+    metadata,
+  },
   ChangePresence: { type: 'ChangePresence', data: { presence: 'busy', by: ADMIN }, metadata },
   ReserveCapacity: {
     type: 'ReserveCapacity',
-    data: { conversationId: 'c-1', reservationId: 'r-1', channel: 'sms', queueId: 'q-1', purpose: 'pick', conversationRevision: 1, by: ADMIN },
+    data: {
+      conversationId: 'c-1',
+      reservationId: 'r-1',
+      channel: 'sms',
+      queueId: 'q-1',
+      purpose: 'pick',
+      conversationRevision: 1,
+      by: ADMIN,
+    },
     metadata,
   },
-  CancelReservation: { type: 'CancelReservation', data: { conversationId: 'c-1', reservationId: 'r-1', conversationRevision: 1 }, metadata },
-  SettleCapacity: { type: 'SettleCapacity', data: { conversation: { conversationId: 'c-1', revision: 2, status: 'closed', channel: 'sms' } }, metadata },
+  CancelReservation: {
+    type: 'CancelReservation',
+    data: { conversationId: 'c-1', reservationId: 'r-1', conversationRevision: 1 },
+    metadata,
+  },
+  SettleCapacity: {
+    type: 'SettleCapacity',
+    data: { conversation: { conversationId: 'c-1', revision: 2, status: 'closed', channel: 'sms' } },
+    metadata,
+  },
 };
 
 const VALID_QUEUE_COMMAND: DefineQueue = {
@@ -81,11 +105,21 @@ const withField = <C extends { data: unknown }>(command: C, field: string, value
   return { ...command, data } as C;
 };
 
-const OPTIONAL_FIELDS = new Set(['reason:RejectAssignment', 'forStatus:AutoClose', 'presence:RegisterAgent', 'orphanAfterMs:SettleCapacity']);
+const OPTIONAL_FIELDS = new Set([
+  'reason:RejectAssignment',
+  'forStatus:AutoClose',
+  'presence:RegisterAgent',
+  'orphanAfterMs:SettleCapacity',
+]);
 const NO_ITEMS: unknown[] = [];
 const JUNK: unknown[] = [null, {}, NO_ITEMS, '', ' ', 'x'.repeat(600), -1, 1.5, NaN, Infinity, true, '__proto__'];
 /** Free text and flags accept some of the junk: those values are valid there. */
-const VALID_THERE: Record<string, unknown[]> = { force: [true], reason: [' ', '__proto__'], reservationId: [' ', '__proto__'], queueIds: [NO_ITEMS] };
+const VALID_THERE: Record<string, unknown[]> = {
+  force: [true],
+  reason: [' ', '__proto__'],
+  reservationId: [' ', '__proto__'],
+  queueIds: [NO_ITEMS],
+};
 const junkFor = (field: string): unknown[] => JUNK.filter((value) => !(VALID_THERE[field] ?? []).includes(value));
 
 describe('command validation: every field of every command refuses what it cannot record', () => {
@@ -99,13 +133,20 @@ describe('command validation: every field of every command refuses what it canno
 
     const fields = Object.keys(command.data);
     if (fields.length === 0) return;
-    it.each(fields)('when %s holds null, an object, an empty or huge string, a negative or fractional number…, then CONVERSATION.INVALID_COMMAND names it', (field) => {
-      for (const value of junkFor(field)) {
-        const error = refusal(() => decide(withField(command, field, value), conversationState));
-        // A string id field accepts 'x' * 64 at most; some enum fields would take none of these.
-        expect({ value, code: error?.code, field: error?.field.split('.')[0] }).toEqual({ value, code: 'CONVERSATION.INVALID_COMMAND', field });
-      }
-    });
+    it.each(fields)(
+      'when %s holds null, an object, an empty or huge string, a negative or fractional number…, then CONVERSATION.INVALID_COMMAND names it',
+      (field) => {
+        for (const value of junkFor(field)) {
+          const error = refusal(() => decide(withField(command, field, value), conversationState));
+          // A string id field accepts 'x' * 64 at most; some enum fields would take none of these.
+          expect({ value, code: error?.code, field: error?.field.split('.')[0] }).toEqual({
+            value,
+            code: 'CONVERSATION.INVALID_COMMAND',
+            field,
+          });
+        }
+      },
+    );
 
     it.each(fields.filter((field) => !OPTIONAL_FIELDS.has(`${field}:${command.type}`)))('when %s is missing, it is refused', (field) => {
       expect(refusal(() => decide(withField(command, field, undefined), conversationState))?.field.split('.')[0]).toBe(field);
@@ -139,7 +180,10 @@ describe('command validation: every field of every command refuses what it canno
   });
 
   it('a queue definition with a bad setting names the setting', () => {
-    const command = { ...VALID_QUEUE_COMMAND, data: { ...VALID_QUEUE_COMMAND.data, settings: { ...VALID_QUEUE_COMMAND.data.settings, mode: null } } };
+    const command = {
+      ...VALID_QUEUE_COMMAND,
+      data: { ...VALID_QUEUE_COMMAND.data, settings: { ...VALID_QUEUE_COMMAND.data.settings, mode: null } },
+    };
     expect(refusal(() => decideQueue(command as unknown as DefineQueue, initialQueueState()))).toMatchObject({
       code: 'QUEUE.INVALID_COMMAND',
       field: 'settings.mode',
@@ -154,7 +198,13 @@ describe('command validation: every field of every command refuses what it canno
   });
 
   it('property: whatever replaces one field, the decider refuses it with a coded error or decides events whose data is that of a valid command', () => {
-    const junk = fc.oneof(fc.anything(), fc.string(), fc.integer(), fc.double(), fc.constantFrom(null, undefined, '__proto__', 'constructor'));
+    const junk = fc.oneof(
+      fc.anything(),
+      fc.string(),
+      fc.integer(),
+      fc.double(),
+      fc.constantFrom(null, undefined, '__proto__', 'constructor'),
+    );
     const commands = Object.values(VALID_CONVERSATION_COMMANDS);
     fc.assert(
       fc.property(fc.integer({ min: 0, max: commands.length - 1 }), fc.string({ maxLength: 20 }), junk, (index, fieldChoice, value) => {

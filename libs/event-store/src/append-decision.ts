@@ -76,11 +76,7 @@ export function rejectRepeatedIds(stream: StreamName, eventIds: readonly string[
  * revisions in the same order; it is answered with the original write's result. Any other
  * overlap with stored ids cannot be told apart from a conflicting write, so it is refused.
  */
-function recogniseRetry(
-  stream: StreamName,
-  eventIds: readonly string[],
-  lookups: AppendLookups,
-): AppendResult | undefined {
+function recogniseRetry(stream: StreamName, eventIds: readonly string[], lookups: AppendLookups): AppendResult | undefined {
   if (eventIds.length === 0) return undefined;
   const found = eventIds.map((id) => lookups.locateEvent(id));
   const firstStored = found.findIndex((location) => location !== undefined);
@@ -90,10 +86,7 @@ function recogniseRetry(
   for (let i = 0; i < eventIds.length; i++) {
     const location = found[i];
     const inPlace =
-      first !== undefined &&
-      location !== undefined &&
-      location.streamName === stream &&
-      location.revision === first.revision + i;
+      first !== undefined && location !== undefined && location.streamName === stream && location.revision === first.revision + i;
     if (!inPlace) throw new IdempotencyMismatchError(stream, eventIds[location ? i : firstStored]);
   }
   const last = found[found.length - 1] as StoredEventLocation;

@@ -13,7 +13,9 @@ describe('DelegatingEventStore', () => {
   it('forwards every call of the port to the inner store, arguments and result unchanged', async () => {
     const calls: [string, unknown[]][] = [];
     const subscription = { stop: async () => undefined };
-    const recording = <R>(name: keyof EventStore, result: R) => (...args: unknown[]): R => (calls.push([name, args]), result);
+    const recording =
+      <R>(name: keyof EventStore, result: R) =>
+      (...args: unknown[]): R => (calls.push([name, args]), result);
     const inner: EventStore = {
       appendToStream: recording('appendToStream', Promise.resolve({ nextExpectedRevision: 0, position: 1 })),
       readStream: recording('readStream', Promise.resolve([])),
@@ -26,7 +28,10 @@ describe('DelegatingEventStore', () => {
     const events = [{ id: '00000000-0000-4000-8000-000000000001', type: 'Happened', data: {} }];
     const onEvents = () => undefined;
 
-    await expect(store.appendToStream('s-1', events, { expectedRevision: 'no_stream' })).resolves.toEqual({ nextExpectedRevision: 0, position: 1 });
+    await expect(store.appendToStream('s-1', events, { expectedRevision: 'no_stream' })).resolves.toEqual({
+      nextExpectedRevision: 0,
+      position: 1,
+    });
     await expect(store.readStream('s-1', { direction: 'backwards' })).resolves.toEqual([]);
     await expect(store.readAll({ after: 3 })).resolves.toEqual([]);
     expect(store.subscribeToAll({ after: 2, onEvents })).toBe(subscription);

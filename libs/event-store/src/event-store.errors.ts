@@ -20,7 +20,10 @@ export class WrongExpectedRevisionError extends Error {
  */
 export class IdempotencyMismatchError extends Error {
   readonly code = 'EVENT_STORE.IDEMPOTENCY_MISMATCH';
-  constructor(readonly streamName: StreamName, readonly eventId: string) {
+  constructor(
+    readonly streamName: StreamName,
+    readonly eventId: string,
+  ) {
     super(`Event ${eventId} was already written, but not as part of the same append to ${streamName}`);
     this.name = 'IdempotencyMismatchError';
   }
@@ -29,7 +32,10 @@ export class IdempotencyMismatchError extends Error {
 /** The store cannot be reached or has been closed; the caller may retry later (HTTP 503). */
 export class EventStoreUnavailableError extends Error {
   readonly code = 'EVENT_STORE.UNAVAILABLE';
-  constructor(message: string, override readonly cause?: unknown) {
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
     super(message);
     this.name = 'EventStoreUnavailableError';
   }

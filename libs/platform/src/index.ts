@@ -9,7 +9,11 @@ export { ConfigError } from './config/config-error';
 export { parseDuration } from './config/duration';
 export { CONFIG_DEFAULTS, loadConfig, type AppConfig, type EventStoreKind } from './config/app-config';
 export { TIMER_CONFIG_DEFAULTS, readTimerConfig, type TimerConfig } from './config/timer-config';
-export { WORK_DISTRIBUTION_CONFIG_DEFAULTS, readWorkDistributionConfig, type WorkDistributionConfig } from './config/work-distribution-config';
+export {
+  WORK_DISTRIBUTION_CONFIG_DEFAULTS,
+  readWorkDistributionConfig,
+  type WorkDistributionConfig,
+} from './config/work-distribution-config';
 export { OPERATIONS_CONFIG_DEFAULTS, readOperationsConfig, type OperationsConfig } from './config/operations-config';
 export {
   AUTH_CONFIG_DEFAULTS,

@@ -6,9 +6,7 @@ import type { AssignmentMethod, Channel, ConversationStatus, Presence, QueueMode
  */
 
 /** Which SQL database holds the read models. */
-export type ReadModelDatabaseConfig =
-  | { kind: 'sqlite'; filename: string }
-  | { kind: 'postgres'; url: string; schema?: string };
+export type ReadModelDatabaseConfig = { kind: 'sqlite'; filename: string } | { kind: 'postgres'; url: string; schema?: string };
 
 /** A page of results: `nextCursor` is absent on the last page. */
 export interface Page<T> {

@@ -97,10 +97,7 @@ export function aggregateOf(
 const byKey = <T extends { key: string }>(a: T, b: T): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
 /** One aggregate per distinct key, ordered by key. */
-export function groupBy(
-  rows: readonly ConversationReportRow[],
-  keyOf: (row: ConversationReportRow) => string,
-): AggregateRow[] {
+export function groupBy(rows: readonly ConversationReportRow[], keyOf: (row: ConversationReportRow) => string): AggregateRow[] {
   const groups = new Map<string, ConversationReportRow[]>();
   for (const row of rows) {
     const key = keyOf(row);
@@ -117,10 +114,7 @@ export function groupBy(
  * and its time at or over capacity. Agents that only have capacity time (they held
  * conversations opened before `from`) are listed with zero conversations.
  */
-export function groupByAgent(
-  rows: readonly ConversationReportRow[],
-  atOrOverCapacityMs: ReadonlyMap<string, number>,
-): AgentAggregateRow[] {
+export function groupByAgent(rows: readonly ConversationReportRow[], atOrOverCapacityMs: ReadonlyMap<string, number>): AgentAggregateRow[] {
   const held = new Map<string, ConversationReportRow[]>();
   const consulted = new Map<string, number>();
   for (const row of rows) {

@@ -12,21 +12,30 @@ describe('queueViewAsOf', () => {
   });
 
   const item = (fields: Partial<QueueItemAsOf> & Pick<QueueItemAsOf, 'conversationId'>): QueueItemAsOf => ({
-    queueId: QA, channel: 'live_chat', customerId: `customer-${fields.conversationId}`, priority: 0,
-    openedAt: '', queuedSince: '', waitSeconds: 0, unreadCustomerMessages: 0, ...fields,
+    queueId: QA,
+    channel: 'live_chat',
+    customerId: `customer-${fields.conversationId}`,
+    priority: 0,
+    openedAt: '',
+    queuedSince: '',
+    waitSeconds: 0,
+    unreadCustomerMessages: 0,
+    ...fields,
   });
 
   it('minute 5: higher priority first even when it waited less', async () => {
     // c1 active (picked at 2); c3 open since 3; c2 opened at 5 (an event at asOf has happened)
     expect(await queueViewAsOf(store, at(5))).toEqual({
       asOf: at(5),
-      queues: [{
-        queueId: QA,
-        items: [
-          item({ conversationId: 'c2', channel: 'persistent_chat', priority: 1, openedAt: at(5), queuedSince: at(5), waitSeconds: 0 }),
-          item({ conversationId: 'c3', openedAt: at(3), queuedSince: at(3), waitSeconds: 120 }),
-        ],
-      }],
+      queues: [
+        {
+          queueId: QA,
+          items: [
+            item({ conversationId: 'c2', channel: 'persistent_chat', priority: 1, openedAt: at(5), queuedSince: at(5), waitSeconds: 0 }),
+            item({ conversationId: 'c3', openedAt: at(3), queuedSince: at(3), waitSeconds: 120 }),
+          ],
+        },
+      ],
     });
   });
 
@@ -34,21 +43,41 @@ describe('queueViewAsOf', () => {
     // c6 open since 13 (2.5 min); c1 revived by the customer at 15 (0.5 min), with the customer's message unread
     expect(await queueViewAsOf(store, at(15.5))).toEqual({
       asOf: at(15.5),
-      queues: [{
-        queueId: QA,
-        items: [
-          item({ conversationId: 'c6', channel: 'teams', openedAt: at(13), queuedSince: at(13), waitSeconds: 150 }),
-          item({ conversationId: 'c1', channel: 'sms', openedAt: at(0), queuedSince: at(15), waitSeconds: 30, unreadCustomerMessages: 1 }),
-        ],
-      }],
+      queues: [
+        {
+          queueId: QA,
+          items: [
+            item({ conversationId: 'c6', channel: 'teams', openedAt: at(13), queuedSince: at(13), waitSeconds: 150 }),
+            item({
+              conversationId: 'c1',
+              channel: 'sms',
+              openedAt: at(0),
+              queuedSince: at(15),
+              waitSeconds: 30,
+              unreadCustomerMessages: 1,
+            }),
+          ],
+        },
+      ],
     });
   });
 
   it('minute 20: a released one and one transferred to another queue; filtered by queue', async () => {
     // c1 picked by B at 20; c6 released at 19; c2 transferred to queue-b at 18
     const c6 = item({ conversationId: 'c6', channel: 'teams', openedAt: at(13), queuedSince: at(19), waitSeconds: 60 });
-    const c2 = item({ conversationId: 'c2', queueId: QB, channel: 'persistent_chat', priority: 1, openedAt: at(5), queuedSince: at(18), waitSeconds: 120 });
-    expect((await queueViewAsOf(store, at(20))).queues).toEqual([{ queueId: QA, items: [c6] }, { queueId: QB, items: [c2] }]);
+    const c2 = item({
+      conversationId: 'c2',
+      queueId: QB,
+      channel: 'persistent_chat',
+      priority: 1,
+      openedAt: at(5),
+      queuedSince: at(18),
+      waitSeconds: 120,
+    });
+    expect((await queueViewAsOf(store, at(20))).queues).toEqual([
+      { queueId: QA, items: [c6] },
+      { queueId: QB, items: [c2] },
+    ]);
     expect((await queueViewAsOf(store, at(20), QB)).queues).toEqual([{ queueId: QB, items: [c2] }]);
     expect((await queueViewAsOf(store, at(20), 'queue-z')).queues).toEqual([{ queueId: 'queue-z', items: [] }]);
   });

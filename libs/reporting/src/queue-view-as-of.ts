@@ -1,4 +1,11 @@
-import { conversationIdOfStream, evolve, initialConversationState, toConversationEvent, type Channel, type ExistingConversationState } from '@lib/domain';
+import {
+  conversationIdOfStream,
+  evolve,
+  initialConversationState,
+  toConversationEvent,
+  type Channel,
+  type ExistingConversationState,
+} from '@lib/domain';
 import type { EventStore, RecordedEvent } from '@lib/event-store';
 import { secondsOf } from './aggregates';
 import { isoOf, parseTime } from './event-times';

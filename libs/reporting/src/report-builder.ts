@@ -294,12 +294,7 @@ const addOnce = (list: string[], id: string): void => {
   if (!list.includes(id)) list.push(id);
 };
 
-function measure(
-  metrics: ConversationMetricsSnapshot,
-  after: ExistingConversationState,
-  event: ConversationEvent,
-  atMs: number,
-): void {
+function measure(metrics: ConversationMetricsSnapshot, after: ExistingConversationState, event: ConversationEvent, atMs: number): void {
   const bucket = bucketOf(after);
   const agentId = holderOf(after) ?? null;
   if (bucket !== metrics.segment.bucket || agentId !== metrics.segment.agentId) {
@@ -322,8 +317,14 @@ type Measure<T extends ConversationEventType> = (
   after: ExistingConversationState,
 ) => void;
 type CountedMeasure =
-  | 'transfersToQueue' | 'transfersToAgent' | 'releases' | 'revivals' | 'parks'
-  | 'pushesRejected' | 'pushesExpired' | 'requeuedAfterAgentDisconnect';
+  | 'transfersToQueue'
+  | 'transfersToAgent'
+  | 'releases'
+  | 'revivals'
+  | 'parks'
+  | 'pushesRejected'
+  | 'pushesExpired'
+  | 'requeuedAfterAgentDisconnect';
 const counts = (measure: CountedMeasure) => (metrics: ConversationMetricsSnapshot) => {
   metrics[measure] += 1;
 };
@@ -375,7 +376,11 @@ const EVENT_MEASURES: { [T in ConversationEventType]: Measure<T> } = {
 };
 
 const sortedRecord = (record: Record<string, number>): Record<string, number> =>
-  Object.fromEntries(Object.keys(record).sort().map((key) => [key, secondsOf(record[key])]));
+  Object.fromEntries(
+    Object.keys(record)
+      .sort()
+      .map((key) => [key, secondsOf(record[key])]),
+  );
 
 /** The row of a conversation whose segments are accounted up to endMs (its close, or the report's end). */
 function rowOf(
@@ -436,4 +441,12 @@ function rowOf(
 }
 
 const byOpenedAt = (a: ConversationReportRow, b: ConversationReportRow): number =>
-  a.openedAt < b.openedAt ? -1 : a.openedAt > b.openedAt ? 1 : a.conversationId < b.conversationId ? -1 : a.conversationId > b.conversationId ? 1 : 0;
+  a.openedAt < b.openedAt
+    ? -1
+    : a.openedAt > b.openedAt
+      ? 1
+      : a.conversationId < b.conversationId
+        ? -1
+        : a.conversationId > b.conversationId
+          ? 1
+          : 0;

@@ -57,9 +57,19 @@ describe('csv fields (RFC 4180)', () => {
   });
 
   it('ends every record with CRLF and reads back', () => {
-    const text = formatCsv(['a', 'b'], [['x,y', 'he said "no"\r\nthen left'], [null, 3]]);
+    const text = formatCsv(
+      ['a', 'b'],
+      [
+        ['x,y', 'he said "no"\r\nthen left'],
+        [null, 3],
+      ],
+    );
     expect(text).toBe('a,b\r\n"x,y","he said ""no""\r\nthen left"\r\n,3\r\n');
-    expect(parseCsv(text)).toEqual([['a', 'b'], ['x,y', 'he said "no"\r\nthen left'], ['', '3']]);
+    expect(parseCsv(text)).toEqual([
+      ['a', 'b'],
+      ['x,y', 'he said "no"\r\nthen left'],
+      ['', '3'],
+    ]);
   });
 });
 
@@ -72,12 +82,18 @@ describe('toCsv', () => {
     const c5 = Object.fromEntries(records[0].map((column, i) => [column, records[5][i]]));
     // the supervisor's free-text reason holds a comma, quotes and a newline: quoted, and reads back intact
     expect(c5).toMatchObject({
-      conversationId: 'c5', closeReason: FORCE_CLOSE_REASON, closedByKind: 'supervisor', waitBeforeFirstAssignmentSeconds: '120',
-      automaticClose: 'false', firstAcceptedAt: at(14),
+      conversationId: 'c5',
+      closeReason: FORCE_CLOSE_REASON,
+      closedByKind: 'supervisor',
+      waitBeforeFirstAssignmentSeconds: '120',
+      automaticClose: 'false',
+      firstAcceptedAt: at(14),
     });
     const c2 = Object.fromEntries(records[0].map((column, i) => [column, records[3][i]]));
     expect(c2).toMatchObject({
-      conversationId: 'c2', agentsInvolved: `${A};${C};${B}`, handleSecondsByAgent: `${A}=300;${B}=360;${C}=720`,
+      conversationId: 'c2',
+      agentsInvolved: `${A};${C};${B}`,
+      handleSecondsByAgent: `${A}=300;${B}=360;${C}=720`,
     });
     const c3 = Object.fromEntries(records[0].map((column, i) => [column, records[2][i]]));
     expect(c3).toMatchObject({ conversationId: 'c3', waitBeforeFirstAssignmentSeconds: '', handleSeconds: '', abandoned: 'true' });
@@ -89,9 +105,19 @@ describe('toCsv', () => {
     expect(records[0]).toEqual([...AGGREGATE_COLUMNS]);
     const groups = records.slice(1).map((record) => `${record[0]}:${record[1]}`);
     expect(groups).toEqual([
-      'all:all', 'queue:queue-a', 'queue:queue-b', `agent:${A}`, `agent:${B}`, `agent:${C}`,
-      'channel:live_chat', 'channel:persistent_chat', 'channel:record', 'channel:sms', 'channel:teams',
-      'day:2026-03-01', 'day:2026-03-02',
+      'all:all',
+      'queue:queue-a',
+      'queue:queue-b',
+      `agent:${A}`,
+      `agent:${B}`,
+      `agent:${C}`,
+      'channel:live_chat',
+      'channel:persistent_chat',
+      'channel:record',
+      'channel:sms',
+      'channel:teams',
+      'day:2026-03-01',
+      'day:2026-03-02',
     ]);
     const all = Object.fromEntries(records[0].map((column, i) => [column, records[1][i]]));
     expect(all).toMatchObject({ conversations: '9', waitMeanSeconds: '94.286', atOrOverCapacitySeconds: '' });

@@ -28,26 +28,80 @@ export function formatCsv(header: readonly string[], records: readonly (readonly
 }
 
 export const CONVERSATION_COLUMNS = [
-  'conversationId', 'channel', 'queueId', 'openedQueueId', 'customerId', 'priority', 'openedAt', 'openedDay',
-  'status', 'closed', 'closedAt', 'lifetimeSeconds', 'openSeconds', 'activeSeconds', 'awaitingAcceptanceSeconds',
-  'waitingSeconds', 'wrapUpSeconds', 'firstAssignedAt', 'waitBeforeFirstAssignmentSeconds', 'firstAcceptedAt',
-  'handleSeconds', 'handleSecondsByAgent', 'agentsInvolved', 'agentsHeld', 'consultants', 'lastAgentId',
-  'transfers', 'transfersToQueue', 'transfersToAgent', 'releases', 'revivals', 'parks', 'pushesRejected',
-  'pushesExpired', 'requeuedAfterAgentDisconnect', 'abandoned', 'closeEvent', 'closedByKind', 'closedById',
-  'closeReason', 'automaticClose',
+  'conversationId',
+  'channel',
+  'queueId',
+  'openedQueueId',
+  'customerId',
+  'priority',
+  'openedAt',
+  'openedDay',
+  'status',
+  'closed',
+  'closedAt',
+  'lifetimeSeconds',
+  'openSeconds',
+  'activeSeconds',
+  'awaitingAcceptanceSeconds',
+  'waitingSeconds',
+  'wrapUpSeconds',
+  'firstAssignedAt',
+  'waitBeforeFirstAssignmentSeconds',
+  'firstAcceptedAt',
+  'handleSeconds',
+  'handleSecondsByAgent',
+  'agentsInvolved',
+  'agentsHeld',
+  'consultants',
+  'lastAgentId',
+  'transfers',
+  'transfersToQueue',
+  'transfersToAgent',
+  'releases',
+  'revivals',
+  'parks',
+  'pushesRejected',
+  'pushesExpired',
+  'requeuedAfterAgentDisconnect',
+  'abandoned',
+  'closeEvent',
+  'closedByKind',
+  'closedById',
+  'closeReason',
+  'automaticClose',
 ] as const satisfies readonly (keyof ConversationReportRow)[];
 
 export const AGGREGATE_COLUMNS = [
-  'group', 'key', 'conversations', 'closed', 'abandoned', 'abandonmentRate', 'automaticCloses', 'autoCloseRate',
-  'transfers', 'releases', 'revivals', 'waitCount', 'waitMeanSeconds', 'waitP50Seconds', 'waitP90Seconds',
-  'handleCount', 'handleMeanSeconds', 'handleP50Seconds', 'handleP90Seconds', 'consulted', 'handleTotalSeconds',
+  'group',
+  'key',
+  'conversations',
+  'closed',
+  'abandoned',
+  'abandonmentRate',
+  'automaticCloses',
+  'autoCloseRate',
+  'transfers',
+  'releases',
+  'revivals',
+  'waitCount',
+  'waitMeanSeconds',
+  'waitP50Seconds',
+  'waitP90Seconds',
+  'handleCount',
+  'handleMeanSeconds',
+  'handleP50Seconds',
+  'handleP90Seconds',
+  'consulted',
+  'handleTotalSeconds',
   'atOrOverCapacitySeconds',
 ] as const satisfies readonly ('group' | keyof AgentAggregateRow)[];
 
 const cellOf = (value: unknown): CsvCell => {
   if (Array.isArray(value)) return value.join(';');
   if (value !== null && typeof value === 'object') {
-    return Object.entries(value as Record<string, unknown>).map(([key, item]) => `${key}=${String(item)}`).join(';');
+    return Object.entries(value as Record<string, unknown>)
+      .map(([key, item]) => `${key}=${String(item)}`)
+      .join(';');
   }
   return value as CsvCell;
 };

@@ -19,16 +19,31 @@ describe('report window (from inclusive, to exclusive, by openedAt)', () => {
     expect(report).toMatchObject({ from: at(10), to: at(45), asOf: at(45) });
     // c6 still in wrap-up at 45: wrap-up 30-45 = 15 min; lifetime 45 - 13 = 32 min
     expect(report.conversations[2]).toMatchObject({
-      conversationId: 'c6', closed: false, status: 'wrap_up', lifetimeSeconds: 1920,
-      openSeconds: 480, activeSeconds: 540, awaitingAcceptanceSeconds: 60, wrapUpSeconds: 900,
+      conversationId: 'c6',
+      closed: false,
+      status: 'wrap_up',
+      lifetimeSeconds: 1920,
+      openSeconds: 480,
+      activeSeconds: 540,
+      awaitingAcceptanceSeconds: 60,
+      wrapUpSeconds: 900,
       handleSeconds: 1380, // 540 - 60 + 900
       handleSecondsByAgent: { [A]: 1200, [C]: 180 }, // A 25-45; C 16-19
     });
     // c7 at 45: picked at 44, resolved at 50 (ignored): active 41-43 (awaiting) + 44-45
     expect(report.conversations[3]).toMatchObject({
-      conversationId: 'c7', closed: false, status: 'active', closedAt: null, closeEvent: null, lifetimeSeconds: 300,
-      openSeconds: 120, activeSeconds: 180, awaitingAcceptanceSeconds: 120, handleSeconds: 60,
-      handleSecondsByAgent: { [B]: 60 }, pushesExpired: 1,
+      conversationId: 'c7',
+      closed: false,
+      status: 'active',
+      closedAt: null,
+      closeEvent: null,
+      lifetimeSeconds: 300,
+      openSeconds: 120,
+      activeSeconds: 180,
+      awaitingAcceptanceSeconds: 120,
+      handleSeconds: 60,
+      handleSecondsByAgent: { [B]: 60 },
+      pushesExpired: 1,
     });
     // c4 and c5 closed inside the window: complete
     expect(report.conversations[0]).toMatchObject({ conversationId: 'c4', closed: true, lifetimeSeconds: 1500, handleSeconds: 1440 });

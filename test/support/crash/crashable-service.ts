@@ -48,7 +48,9 @@ export class CrashableService {
     if (this.current) throw new Error('a process is already running');
     this.generation += 1;
     const began = Date.now();
-    const started = await startServiceProcess(`crash-${this.generation}`, { ...this.env, ...extraEnv }, START_TIMEOUT_MS, { port: this.port });
+    const started = await startServiceProcess(`crash-${this.generation}`, { ...this.env, ...extraEnv }, START_TIMEOUT_MS, {
+      port: this.port,
+    });
     this.startMs += Date.now() - began;
     this.current = started;
     this.port = started.port;
@@ -62,7 +64,9 @@ export class CrashableService {
   async kill(): Promise<void> {
     const ended = this.current?.exitStatus();
     if (ended) {
-      throw new Error(`process crash-${this.generation} ended on its own (${ended.signal ?? `exit code ${ended.code}`}) before the suite killed it`);
+      throw new Error(
+        `process crash-${this.generation} ended on its own (${ended.signal ?? `exit code ${ended.code}`}) before the suite killed it`,
+      );
     }
     const victim = this.closeGate();
     await victim.kill();
@@ -77,7 +81,9 @@ export class CrashableService {
     const stopped = this.closeGate();
     if (ended) {
       this.earlierOutputs.push(`--- crash-${this.generation} (ended on its own: ${ended.signal ?? ended.code})\n${stopped.output()}`);
-      throw new Error(`process crash-${this.generation} ended on its own (${ended.signal ?? `exit code ${ended.code}`}) before the suite stopped it`);
+      throw new Error(
+        `process crash-${this.generation} ended on its own (${ended.signal ?? `exit code ${ended.code}`}) before the suite stopped it`,
+      );
     }
     await stopped.stop();
     this.earlierOutputs.push(`--- crash-${this.generation} (stopped)\n${stopped.output()}`);
@@ -170,7 +176,10 @@ export class CrashClient {
   /** POST a command; a 2xx answer is recorded as acknowledged. */
   async command(request: CommandRequest, retryAfterUnknown = false): Promise<Outcome> {
     const outcome = await this.request('POST', request.path, request.body, request.idempotencyKey);
-    const label = outcome.kind === 'answered' ? `${request.action} ${outcome.statusCode} ${outcome.body?.code ?? ''}`.trim() : `${request.action} unknown`;
+    const label =
+      outcome.kind === 'answered'
+        ? `${request.action} ${outcome.statusCode} ${outcome.body?.code ?? ''}`.trim()
+        : `${request.action} unknown`;
     this.tally.set(label, (this.tally.get(label) ?? 0) + 1);
     if (outcome.kind === 'answered' && outcome.statusCode >= 200 && outcome.statusCode < 300) {
       const body = outcome.body ?? {};
@@ -221,7 +230,13 @@ export class CrashClient {
       } catch {
         // not JSON: keep the text
       }
-      return { kind: 'answered', statusCode: response.status, body: parsed, replayed: response.headers.get('idempotent-replayed') === 'true', generation };
+      return {
+        kind: 'answered',
+        statusCode: response.status,
+        body: parsed,
+        replayed: response.headers.get('idempotent-replayed') === 'true',
+        generation,
+      };
     } catch (error) {
       return { kind: 'unknown', reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error), generation };
     }

@@ -87,9 +87,13 @@ export class Load {
     if (this.running) throw new Error('the load is already running');
     const workers = [
       ...this.settings.agents.flatMap((agent) =>
-        Array.from({ length: this.settings.workersPerAgent }, (_, tab) => this.worker(`agent:${agent.id}:${tab}`, (random) => this.agentStep(agent.id, random))),
+        Array.from({ length: this.settings.workersPerAgent }, (_, tab) =>
+          this.worker(`agent:${agent.id}:${tab}`, (random) => this.agentStep(agent.id, random)),
+        ),
       ),
-      ...Array.from({ length: this.settings.customerWorkers }, (_, i) => this.worker(`customer:${i}`, (random) => this.customerStep(`customer:${i}`, random))),
+      ...Array.from({ length: this.settings.customerWorkers }, (_, i) =>
+        this.worker(`customer:${i}`, (random) => this.customerStep(`customer:${i}`, random)),
+      ),
     ];
     this.running = Promise.all(workers).then(() => undefined);
   }
@@ -117,7 +121,8 @@ export class Load {
     const outcome = await this.client.command(request);
     if (outcome.kind === 'answered') {
       if (choice.action === 'open' && outcome.statusCode === 201) this.opened.push((choice.body as { id: string }).id);
-      if (choice.action === 'customer-disconnect' && outcome.statusCode === 200) this.customersGone.push(stream.slice('conversation-'.length));
+      if (choice.action === 'customer-disconnect' && outcome.statusCode === 200)
+        this.customersGone.push(stream.slice('conversation-'.length));
       return;
     }
     this.unknownOutcomes += 1;
@@ -150,7 +155,12 @@ export class Load {
   private async agentStep(me: string, random: Random): Promise<void> {
     const roll = random();
     if (roll < 0.04) {
-      const presence = weighted(random, [['available', 6], ['busy', 2], ['busy_dnd', 1], ['away', 1]] as const);
+      const presence = weighted(random, [
+        ['available', 6],
+        ['busy', 2],
+        ['busy_dnd', 1],
+        ['away', 1],
+      ] as const);
       await this.send(`agent:${me}`, random, `agent-${me}`, { action: 'presence', path: `/api/agents/${me}/presence`, body: { presence } });
       return;
     }
@@ -208,7 +218,10 @@ export class Load {
         }
         if (sessionClosable) choices.push([() => ({ action: 'close-session', path: `${at}/close-session`, body: { agentId: me } }), 10]);
         if (consultants.length > 0) {
-          choices.push([() => ({ action: 'consult-end', path: `${at}/consult-end`, body: { consultantId: pickOne(random, consultants) } }), 6]);
+          choices.push([
+            () => ({ action: 'consult-end', path: `${at}/consult-end`, body: { consultantId: pickOne(random, consultants) } }),
+            6,
+          ]);
         }
         return weighted(random, choices)();
       }
@@ -261,7 +274,8 @@ export class Load {
       [() => ({ action: 'monitor', path: `${at}/monitor`, body: { supervisorId } }), 6],
       [() => ({ action: 'force-close', path: `${at}/close`, body: { supervisorId, reason: 'crash_suite_cleanup' } }), 3],
     ];
-    if (now.status !== 'wrap_up') choices.push([() => ({ action: 'customer-message', path: `${at}/messages`, body: { from: 'customer' } }), 18]);
+    if (now.status !== 'wrap_up')
+      choices.push([() => ({ action: 'customer-message', path: `${at}/messages`, body: { from: 'customer' } }), 18]);
     if (now.status === 'open') {
       const agentId = pickOne(random, this.settings.agents).id;
       choices.push([() => ({ action: 'assign-forced', path: `${at}/assign`, body: { agentId, force: true, supervisorId } }), 8]);

@@ -181,7 +181,7 @@ export const foldConversation = (
   recorded.forEach((event, index) => {
     if (event.revision !== index) problems.push(`revision ${event.revision} where ${index} was due`);
   });
-  for (let index = 0; index < recorded.length && problems.length < 5; ) {
+  for (let index = 0; index < recorded.length && problems.length < 5;) {
     const first = recorded[index];
     const metadata = first.metadata as Metadata;
     const commandId = metadata.commandId;
@@ -215,7 +215,9 @@ export const foldConversation = (
         if (want !== got) problems.push(`${where}: decide() on the state before it gives ${want}, the log has ${got}`);
       } catch (error) {
         const code = (error as { code?: string }).code;
-        problems.push(`${where}: decide() refuses it on the state before it (status ${state.status}): ${code ?? ''} ${error instanceof Error ? error.message : String(error)}`);
+        problems.push(
+          `${where}: decide() refuses it on the state before it (status ${state.status}): ${code ?? ''} ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
     }
     for (const event of domainEvents) {
@@ -250,15 +252,22 @@ export const foldAgent = (stream: string, recorded: readonly RecordedEvent[]): A
     const domainEvent = { type: event.type, data: event.data } as AgentEvent;
     const before = state;
     if (before.status === 'registered') {
-      if ((domainEvent.type === 'AgentCapacityReleased' || domainEvent.type === 'AgentCapacityBlockedForWrapUp') && !before.claims[domainEvent.data.conversationId]) {
-        problems.push(`${where}: ${domainEvent.type} for conversation ${domainEvent.data.conversationId}, which the agent held no capacity for`);
+      if (
+        (domainEvent.type === 'AgentCapacityReleased' || domainEvent.type === 'AgentCapacityBlockedForWrapUp') &&
+        !before.claims[domainEvent.data.conversationId]
+      ) {
+        problems.push(
+          `${where}: ${domainEvent.type} for conversation ${domainEvent.data.conversationId}, which the agent held no capacity for`,
+        );
       }
     }
     state = evolveAgent(state, domainEvent);
     if (domainEvent.type === 'AgentCapacityReserved' && !domainEvent.data.forced && state.status === 'registered') {
       const usage = capacityUsage(state, domainEvent.data.at);
       if (usage.used + usage.blocked > usage.capacity) {
-        problems.push(`${where}: a ${domainEvent.data.purpose} reservation for ${domainEvent.data.conversationId} takes the agent to ${usage.used}+${usage.blocked} of ${usage.capacity}`);
+        problems.push(
+          `${where}: a ${domainEvent.data.purpose} reservation for ${domainEvent.data.conversationId} takes the agent to ${usage.used}+${usage.blocked} of ${usage.capacity}`,
+        );
       }
     }
     presenceAt.push(state.status === 'registered' ? state.presence : undefined);
@@ -324,14 +333,17 @@ export const whereIsAck = (
       return `${ack.stream}@${ack.revision} is event ${metadata.eventIndex} of ${metadata.eventCount} of its command, not its last`;
     }
     const types = TYPES_OF[ack.action];
-    if (types && !types.includes(event.type)) return `${ack.stream}@${ack.revision} is ${event.type}; ${ack.action} writes ${types.join(' or ')}`;
+    if (types && !types.includes(event.type))
+      return `${ack.stream}@${ack.revision} is ${event.type}; ${ack.action} writes ${types.join(' or ')}`;
     const status = conversations.get(ack.stream)?.statusAt[ack.revision];
-    if (ack.status !== undefined && status !== ack.status) return `answered status ${ack.status}, the stream is ${status} at revision ${ack.revision}`;
+    if (ack.status !== undefined && status !== ack.status)
+      return `answered status ${ack.status}, the stream is ${status} at revision ${ack.revision}`;
   }
   if (ack.action === 'presence') {
     const presence = agents.get(ack.stream)?.presenceAt[ack.revision];
     if (presence !== ack.status) return `answered presence ${ack.status}, the stream says ${presence} at revision ${ack.revision}`;
-    if (ack.position !== undefined && event.type !== 'AgentPresenceChanged') return `${ack.stream}@${ack.revision} is ${event.type}, not a presence change`;
+    if (ack.position !== undefined && event.type !== 'AgentPresenceChanged')
+      return `${ack.stream}@${ack.revision} is ${event.type}, not a presence change`;
   }
   return undefined;
 };

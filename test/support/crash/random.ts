@@ -51,6 +51,7 @@ export const countFromEnv = (name: string, fallback: number, min = 1, max = 1000
   const text = process.env[name];
   if (text === undefined || text.trim() === '') return fallback;
   const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
+  if (!Number.isSafeInteger(value) || value < min || value > max)
+    throw new Error(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
   return value;
 };

@@ -33,7 +33,10 @@ const diffTable = (table: string, views: Record<string, unknown>[], rebuilt: Rec
   const onlyInViews = onlyIn(left, right);
   const onlyInRebuild = onlyIn(right, left);
   if (onlyInViews.length === 0 && onlyInRebuild.length === 0) return undefined;
-  const examples = [...onlyInViews.slice(0, 2).map((row) => `views:   ${row}`), ...onlyInRebuild.slice(0, 2).map((row) => `rebuild: ${row}`)];
+  const examples = [
+    ...onlyInViews.slice(0, 2).map((row) => `views:   ${row}`),
+    ...onlyInRebuild.slice(0, 2).map((row) => `rebuild: ${row}`),
+  ];
   return { table, onlyInViews: onlyInViews.length, onlyInRebuild: onlyInRebuild.length, examples };
 };
 

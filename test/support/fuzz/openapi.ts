@@ -87,7 +87,10 @@ export const routesOf = (doc: OpenApiDocument): Route[] => {
         pathParameters: parameters.filter((p) => p.in === 'path'),
         query: parameters.filter((p) => p.in === 'query'),
         headers: parameters.filter((p) => p.in === 'header'),
-        body: bodySchema === undefined ? undefined : { ...bodySchema, properties: bodySchema.properties ?? {}, required: bodySchema.required ?? [] },
+        body:
+          bodySchema === undefined
+            ? undefined
+            : { ...bodySchema, properties: bodySchema.properties ?? {}, required: bodySchema.required ?? [] },
       });
     }
   }

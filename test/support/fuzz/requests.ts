@@ -146,7 +146,10 @@ const validFieldsArb = (route: Route, body: ObjectSchema, world: World): fc.Arbi
   const entries = Object.entries(body.properties);
   const fresh = fc.stringMatching(/^fz-[a-z0-9]{10}$/);
   return fc
-    .tuple(...entries.map(([name, schema]) => fc.constantFrom(...candidates(route, name, schema, body.required.includes(name), world))), fresh)
+    .tuple(
+      ...entries.map(([name, schema]) => fc.constantFrom(...candidates(route, name, schema, body.required.includes(name), world))),
+      fresh,
+    )
     .map(([...drawn]) => {
       const id = drawn.pop() as string;
       const fields: Fields = [];
@@ -159,8 +162,7 @@ const validFieldsArb = (route: Route, body: ObjectSchema, world: World): fc.Arbi
 };
 
 /** The URL of the route for a path id (already in URL form) and a query string. */
-const urlOf = (route: Route, id: string, query = ''): string =>
-  `${route.path.replace(/\{[^}]+\}/g, id)}${query === '' ? '' : `?${query}`}`;
+const urlOf = (route: Route, id: string, query = ''): string => `${route.path.replace(/\{[^}]+\}/g, id)}${query === '' ? '' : `?${query}`}`;
 
 /** Cursors the service decodes for the route's list, with keys of the right shape but odd values (and wrong shapes). */
 const cursorsFor = (route: Route, id: string): string[] => {
@@ -203,14 +205,46 @@ const cursorsFor = (route: Route, id: string): string[] => {
 
 /** Values of a query parameter: wrong types, edges, arrays, odd strings; the key, the value, raw. */
 const queryValues = (name: string): string[] => {
-  const common = ['', 'abc', '-1', '0', '1', '1.5', '1e3', '0x10', '%201', '1%20', '999999999999999999999', 'NaN', 'Infinity', 'null', 'true', '%00', '%E0%A4%A'];
+  const common = [
+    '',
+    'abc',
+    '-1',
+    '0',
+    '1',
+    '1.5',
+    '1e3',
+    '0x10',
+    '%201',
+    '1%20',
+    '999999999999999999999',
+    'NaN',
+    'Infinity',
+    'null',
+    'true',
+    '%00',
+    '%E0%A4%A',
+  ];
   const odd = ODD_STRINGS.filter((s) => s.length < 2000).map(encodeLoosely);
   const specific: Record<string, string[]> = {
     limit: ['500', '501', '1', '9007199254740993'],
     minPosition: ['0', '1000000000', '1e2', '-0', '9007199254740993'],
-    from: ['2026-03-02T09:00:00Z', '2026-03-02T09:00:00%2B25:00', '2026-02-30T00:00:00Z', '2026-03-02', '%2B275760-09-13T00:00:00.000Z', '0000-01-01T00:00:00Z'],
+    from: [
+      '2026-03-02T09:00:00Z',
+      '2026-03-02T09:00:00%2B25:00',
+      '2026-02-30T00:00:00Z',
+      '2026-03-02',
+      '%2B275760-09-13T00:00:00.000Z',
+      '0000-01-01T00:00:00Z',
+    ],
     to: ['2026-03-02T09:00:00Z', '2026-03-02T09:00:00.123456789Z', '2026-13-01T00:00:00Z', '1970-01-01T00:00:00-00:00'],
-    asOf: ['2026-03-02T09:00:00Z', '2026-03-02T08:59:59.999Z', '2026-03-02T09:00:00%2B14:00', '1900-01-01T00:00:00Z', '9999-12-31T23:59:59.999Z', '2026-03-02T09:00:00'],
+    asOf: [
+      '2026-03-02T09:00:00Z',
+      '2026-03-02T08:59:59.999Z',
+      '2026-03-02T09:00:00%2B14:00',
+      '1900-01-01T00:00:00Z',
+      '9999-12-31T23:59:59.999Z',
+      '2026-03-02T09:00:00',
+    ],
   };
   return [...common, ...odd, ...(specific[name] ?? [])];
 };
@@ -231,7 +265,10 @@ export const systematicRequests = (route: Route, context: GeneratorContext): Fuz
   let turn = 0;
   const nextId = () => (pool.length === 0 ? '' : encodeURIComponent(pool[turn++ % pool.length]));
   const requests: FuzzRequest[] = [];
-  const add = (kind: string, options: { url?: string; payload?: string | Buffer; headers?: Record<string, string | string[]>; method?: Method }) => {
+  const add = (
+    kind: string,
+    options: { url?: string; payload?: string | Buffer; headers?: Record<string, string | string[]>; method?: Method },
+  ) => {
     const headers = options.headers ?? (options.payload === undefined ? {} : JSON_TYPE);
     const contentType = Object.entries(headers).find(([k]) => k.toLowerCase() === 'content-type')?.[1] as string | undefined;
     requests.push({
@@ -256,7 +293,9 @@ export const systematicRequests = (route: Route, context: GeneratorContext): Fuz
       add(`field:${name}=missing`, { payload: objectText(setField(allFields(), name, undefined)) });
       for (const [label, raw] of ODD_RAW) add(`field:${name}=${label}`, { payload: objectText(setField(allFields(), name, raw)) });
       for (const odd of ODD_STRINGS) {
-        add(`field:${name}="${odd.length > 20 ? `${odd.slice(0, 8)}…(${odd.length})` : odd}"`, { payload: objectText(setField(allFields(), name, JSON.stringify(odd))) });
+        add(`field:${name}="${odd.length > 20 ? `${odd.slice(0, 8)}…(${odd.length})` : odd}"`, {
+          payload: objectText(setField(allFields(), name, JSON.stringify(odd))),
+        });
       }
       if (schema.type === 'number' || schema.type === 'integer') {
         const edges = [schema.minimum, schema.maximum].filter((n): n is number => n !== undefined);
@@ -272,8 +311,12 @@ export const systematicRequests = (route: Route, context: GeneratorContext): Fuz
         }
       }
       if (schema.type === 'array') {
-        add(`field:${name}=101-items`, { payload: objectText(setField(allFields(), name, JSON.stringify(Array.from({ length: 101 }, (_, i) => `q${i}`)))) });
-        add(`field:${name}=100-unknown`, { payload: objectText(setField(allFields(), name, JSON.stringify(Array.from({ length: 100 }, (_, i) => `nobody-${i}`)))) });
+        add(`field:${name}=101-items`, {
+          payload: objectText(setField(allFields(), name, JSON.stringify(Array.from({ length: 101 }, (_, i) => `q${i}`)))),
+        });
+        add(`field:${name}=100-unknown`, {
+          payload: objectText(setField(allFields(), name, JSON.stringify(Array.from({ length: 100 }, (_, i) => `nobody-${i}`)))),
+        });
         add(`field:${name}=duplicates`, { payload: objectText(setField(allFields(), name, JSON.stringify(['support', 'support']))) });
         add(`field:${name}=[odd]`, { payload: objectText(setField(allFields(), name, JSON.stringify(ODD_STRINGS.slice(0, 40)))) });
         add(`field:${name}=[numbers]`, { payload: objectText(setField(allFields(), name, '[1,2,3]')) });
@@ -282,7 +325,13 @@ export const systematicRequests = (route: Route, context: GeneratorContext): Fuz
     // The whole body.
     const base = valid() as string;
     const structural: Array<[string, string]> = [
-      ['{}', '{}'], ['[]', '[]'], ['null', 'null'], ['"string"', '"string"'], ['0', '0'], ['true', 'true'], ['[valid]', `[${base}]`],
+      ['{}', '{}'],
+      ['[]', '[]'],
+      ['null', 'null'],
+      ['"string"', '"string"'],
+      ['0', '0'],
+      ['true', 'true'],
+      ['[valid]', `[${base}]`],
       ['extra-field', objectText([...allFields(), ['extra', '1']])],
       ['extra-empty-key', objectText([...allFields(), ['', '1']])],
       ['__proto__-only', '{"__proto__":{"x":1}}'],
@@ -348,12 +397,20 @@ export const systematicRequests = (route: Route, context: GeneratorContext): Fuz
       ['text/plain', { 'content-type': 'text/plain' }, base],
       ['text/plain-garbage', { 'content-type': 'text/plain' }, 'hello'],
       ['form', { 'content-type': 'application/x-www-form-urlencoded' }, form],
-      ['form-pollution', { 'content-type': 'application/x-www-form-urlencoded' }, `__proto__[x]=1&constructor[prototype][x]=1&__proto__=1&${form}`],
+      [
+        'form-pollution',
+        { 'content-type': 'application/x-www-form-urlencoded' },
+        `__proto__[x]=1&constructor[prototype][x]=1&__proto__=1&${form}`,
+      ],
       ['form-garbage', { 'content-type': 'application/x-www-form-urlencoded' }, '%%%&&&===%E0%A4%A'],
       ['none', {}, base],
       ['none-no-body', {}, undefined],
       ['json-no-body', JSON_TYPE, undefined],
-      ['multipart', { 'content-type': 'multipart/form-data; boundary=x' }, '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--'],
+      [
+        'multipart',
+        { 'content-type': 'multipart/form-data; boundary=x' },
+        '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--',
+      ],
       ['xml', { 'content-type': 'application/xml' }, '<a>1</a>'],
       ['octet-stream', { 'content-type': 'application/octet-stream' }, Buffer.from([0, 1, 2, 255])],
       ['json-utf16-charset', { 'content-type': 'application/json; charset=utf-16' }, base],
@@ -380,9 +437,11 @@ export const systematicRequests = (route: Route, context: GeneratorContext): Fuz
   // Headers: If-Match and Idempotency-Key garbage (on every route; those that do not read them ignore them).
   const payloadFor = () => valid();
   const headersWith = (extra: Record<string, string | string[]>) => (body === undefined ? extra : { ...JSON_TYPE, ...extra });
-  for (const value of IF_MATCH_VALUES) add(`header:if-match=${value.slice(0, 20)}`, { headers: headersWith({ 'if-match': value }), payload: payloadFor() });
+  for (const value of IF_MATCH_VALUES)
+    add(`header:if-match=${value.slice(0, 20)}`, { headers: headersWith({ 'if-match': value }), payload: payloadFor() });
   add('header:if-match=list', { headers: headersWith({ 'if-match': ['"0"', '"1"'] }), payload: payloadFor() });
-  for (const value of IDEMPOTENCY_KEYS) add(`header:idempotency-key=${value.slice(0, 20)}`, { headers: headersWith({ 'idempotency-key': value }), payload: payloadFor() });
+  for (const value of IDEMPOTENCY_KEYS)
+    add(`header:idempotency-key=${value.slice(0, 20)}`, { headers: headersWith({ 'idempotency-key': value }), payload: payloadFor() });
   add('header:idempotency-key=list', { headers: headersWith({ 'idempotency-key': ['a', 'b'] }), payload: payloadFor() });
   add('header:both-garbage', { headers: headersWith({ 'if-match': '"abc"', 'idempotency-key': 'a b' }), payload: payloadFor() });
   add('header:accept-xml', { headers: headersWith({ accept: 'application/xml' }), payload: payloadFor() });
@@ -398,17 +457,40 @@ export const systematicRequests = (route: Route, context: GeneratorContext): Fuz
   // Query strings.
   for (const parameter of route.query) {
     for (const value of queryValues(parameter.name)) {
-      add(`query:${parameter.name}=${value.slice(0, 20)}`, { url: urlOf(route, nextId(), `${parameter.name}=${value}`), payload: payloadFor() });
+      add(`query:${parameter.name}=${value.slice(0, 20)}`, {
+        url: urlOf(route, nextId(), `${parameter.name}=${value}`),
+        payload: payloadFor(),
+      });
     }
-    for (const query of [`${parameter.name}=1&${parameter.name}=2`, `${parameter.name}[]=1`, `${parameter.name}[a]=1`, parameter.name, `${parameter.name}=`]) {
+    for (const query of [
+      `${parameter.name}=1&${parameter.name}=2`,
+      `${parameter.name}[]=1`,
+      `${parameter.name}[a]=1`,
+      parameter.name,
+      `${parameter.name}=`,
+    ]) {
       add(`query:${query}`, { url: urlOf(route, nextId(), query), payload: payloadFor() });
     }
     if (parameter.name === 'cursor') {
       const id = nextId();
-      for (const cursor of cursorsFor(route, decodeURIComponent(id))) add('query:cursor=crafted', { url: urlOf(route, id, `cursor=${cursor}`), payload: payloadFor() });
+      for (const cursor of cursorsFor(route, decodeURIComponent(id)))
+        add('query:cursor=crafted', { url: urlOf(route, id, `cursor=${cursor}`), payload: payloadFor() });
     }
   }
-  for (const query of ['foo=1', '__proto__=1', '__proto__[x]=1', 'constructor[prototype][x]=1', 'toString=1', `a=${'b'.repeat(100_000)}`, '&&&', '=', '%ZZ=1', 'a=%ZZ', '?', '#x']) {
+  for (const query of [
+    'foo=1',
+    '__proto__=1',
+    '__proto__[x]=1',
+    'constructor[prototype][x]=1',
+    'toString=1',
+    `a=${'b'.repeat(100_000)}`,
+    '&&&',
+    '=',
+    '%ZZ=1',
+    'a=%ZZ',
+    '?',
+    '#x',
+  ]) {
     add(`query:${query.slice(0, 24)}`, { url: urlOf(route, nextId(), query), payload: payloadFor() });
   }
   return requests;
@@ -434,7 +516,11 @@ export const otherMethodRequests = (path: string, served: Set<Method>, world: Wo
 
 /** Damage to a JSON text: characters inserted, deleted or replaced at random places. */
 const damageArb = fc.array(
-  fc.record({ op: fc.constantFrom('insert', 'delete', 'replace'), at: fc.nat(), text: fc.string({ unit: 'binary', minLength: 1, maxLength: 3 }) }),
+  fc.record({
+    op: fc.constantFrom('insert', 'delete', 'replace'),
+    at: fc.nat(),
+    text: fc.string({ unit: 'binary', minLength: 1, maxLength: 3 }),
+  }),
   { minLength: 1, maxLength: 4 },
 );
 
@@ -448,7 +534,18 @@ const applyDamage = (text: string, damage: Array<{ op: string; at: number; text:
 
 const contentTypeArb = fc.oneof(
   { weight: 6, arbitrary: fc.constant<string | undefined>('application/json') },
-  { weight: 1, arbitrary: fc.constantFrom<string | undefined>('text/plain', 'application/x-www-form-urlencoded', undefined, 'application/json; charset=utf-8', 'multipart/form-data', 'application/octet-stream', '') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom<string | undefined>(
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      undefined,
+      'application/json; charset=utf-8',
+      'multipart/form-data',
+      'application/octet-stream',
+      '',
+    ),
+  },
 );
 
 /** The random part for one route: one fast-check arbitrary of malformed requests. */
@@ -456,8 +553,14 @@ export const randomRequestArb = (route: Route, world: World): fc.Arbitrary<FuzzR
   const pool = idsOf(world, entityOfPath(route.path));
   const idArb = pool.length > 0 ? fc.constantFrom(...pool).map(encodeURIComponent) : fc.constant('');
   const body = route.body;
-  const validArb: fc.Arbitrary<string | undefined> = body === undefined ? fc.constant(undefined) : validFieldsArb(route, body, world).map(objectText);
-  const make = (kind: string, url: string, payload: string | Buffer | undefined, headers: Record<string, string | string[]>): FuzzRequest => {
+  const validArb: fc.Arbitrary<string | undefined> =
+    body === undefined ? fc.constant(undefined) : validFieldsArb(route, body, world).map(objectText);
+  const make = (
+    kind: string,
+    url: string,
+    payload: string | Buffer | undefined,
+    headers: Record<string, string | string[]>,
+  ): FuzzRequest => {
     const contentType = headers['content-type'] as string | undefined;
     return { route: route.key, kind, method: route.method, url, headers, payload, malformed: breaksSchema(route, payload, contentType) };
   };
@@ -475,21 +578,23 @@ export const randomRequestArb = (route: Route, world: World): fc.Arbitrary<FuzzR
     )
     .map(([id, payload]) => make('random:path-id', urlOf(route, id), payload, jsonHeaders(payload)));
 
-  const headersArb = fc
-    .tuple(idArb, validArb, fc.option(headerValueArb), fc.option(headerValueArb))
-    .map(([id, payload, ifMatch, key]) => {
-      const headers: Record<string, string> = { ...jsonHeaders(payload) };
-      if (ifMatch !== null) headers['if-match'] = ifMatch;
-      if (key !== null) headers['idempotency-key'] = key;
-      return make('random:headers', urlOf(route, id), payload, headers);
-    });
+  const headersArb = fc.tuple(idArb, validArb, fc.option(headerValueArb), fc.option(headerValueArb)).map(([id, payload, ifMatch, key]) => {
+    const headers: Record<string, string> = { ...jsonHeaders(payload) };
+    if (ifMatch !== null) headers['if-match'] = ifMatch;
+    if (key !== null) headers['idempotency-key'] = key;
+    return make('random:headers', urlOf(route, id), payload, headers);
+  });
 
   const names = route.query.map((p) => p.name);
-  const cursorArb = idArb.chain((id) => fc.oneof(
-    fc.constantFrom(...cursorsFor(route, decodeURIComponent(id))),
-    fc.jsonValue({ maxDepth: 2 }).map((k) => cursorOf({ l: 'x', k })),
-    fc.array(fc.oneof(fc.double(), fc.string({ unit: 'binary', maxLength: 20 })), { maxLength: 4 }).map((k) => cursorOf({ l: ['audit', 'queues', 'capacityBoard'][k.length % 3], k })),
-  ));
+  const cursorArb = idArb.chain((id) =>
+    fc.oneof(
+      fc.constantFrom(...cursorsFor(route, decodeURIComponent(id))),
+      fc.jsonValue({ maxDepth: 2 }).map((k) => cursorOf({ l: 'x', k })),
+      fc
+        .array(fc.oneof(fc.double(), fc.string({ unit: 'binary', maxLength: 20 })), { maxLength: 4 })
+        .map((k) => cursorOf({ l: ['audit', 'queues', 'capacityBoard'][k.length % 3], k })),
+    ),
+  );
   const queryStringArb = fc
     .tuple(idArb, validArb, queryArb(names, cursorArb))
     .map(([id, payload, query]) => make('random:query', urlOf(route, id, query), payload, jsonHeaders(payload)));
@@ -497,7 +602,9 @@ export const randomRequestArb = (route: Route, world: World): fc.Arbitrary<FuzzR
   if (body === undefined) {
     const getWithBodyArb = fc
       .tuple(idArb, rawValueArb, contentTypeArb)
-      .map(([id, payload, contentType]) => make('random:get-with-body', urlOf(route, id), payload, contentType === undefined ? {} : { 'content-type': contentType }));
+      .map(([id, payload, contentType]) =>
+        make('random:get-with-body', urlOf(route, id), payload, contentType === undefined ? {} : { 'content-type': contentType }),
+      );
     return fc.oneof(
       { weight: 3, arbitrary: pathIdArb },
       { weight: 1, arbitrary: headersArb },
@@ -511,7 +618,10 @@ export const randomRequestArb = (route: Route, world: World): fc.Arbitrary<FuzzR
     fc.constantFrom('__proto__', 'constructor', 'prototype', 'extra', 'agentId ', 'AGENTID', '', 'toString', 'hasOwnProperty'),
     fc.string({ maxLength: 12 }),
   );
-  const fieldArb = fieldNames.length > 0 ? fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...fieldNames) }, { weight: 1, arbitrary: extraKeyArb }) : extraKeyArb;
+  const fieldArb =
+    fieldNames.length > 0
+      ? fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...fieldNames) }, { weight: 1, arbitrary: extraKeyArb })
+      : extraKeyArb;
 
   // A valid body with one field changed: set to an odd value, or left out.
   const mutateArb = fc
@@ -536,7 +646,12 @@ export const randomRequestArb = (route: Route, world: World): fc.Arbitrary<FuzzR
   const damagedArb = fc
     .tuple(idArb, validArb, damageArb, contentTypeArb)
     .map(([id, valid, damage, contentType]) =>
-      make('random:damaged', urlOf(route, id), applyDamage(valid as string, damage), contentType === undefined ? {} : { 'content-type': contentType }),
+      make(
+        'random:damaged',
+        urlOf(route, id),
+        applyDamage(valid as string, damage),
+        contentType === undefined ? {} : { 'content-type': contentType },
+      ),
     );
 
   // A valid body on an existing id, sometimes pinned to a revision or under a reused key: the

@@ -55,9 +55,7 @@ export const summarise = (findings: Finding[], max = 40): string[] => {
     group.routes.add(finding.request.route);
     groups.set(key, group);
   }
-  const lines = [...groups.values()].map(
-    ({ count, routes, first }) => `${count}× on ${routes.size} route(s), e.g. ${reproducer(first)}`,
-  );
+  const lines = [...groups.values()].map(({ count, routes, first }) => `${count}× on ${routes.size} route(s), e.g. ${reproducer(first)}`);
   return lines.length > max ? [...lines.slice(0, max), `… and ${lines.length - max} more groups`] : lines;
 };
 
@@ -91,7 +89,8 @@ export class FuzzRunner {
     if (Object.keys(request.headers).some((name) => name.toLowerCase() === 'authorization')) return request.headers;
     let body: unknown;
     try {
-      body = typeof request.payload === 'string' ? JSON.parse(request.payload) : Buffer.isBuffer(request.payload) ? undefined : request.payload;
+      body =
+        typeof request.payload === 'string' ? JSON.parse(request.payload) : Buffer.isBuffer(request.payload) ? undefined : request.payload;
     } catch {
       body = undefined;
     }

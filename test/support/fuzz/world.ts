@@ -59,7 +59,17 @@ export const seedWorld = async (t: TestApp): Promise<World> => {
   return {
     queues: ['support', 'sales', 'billing'],
     agents: ['agent-1', 'agent-2', 'agent-3'],
-    conversations: ['conv-open', 'conv-record', 'conv-active', 'conv-pushed', 'conv-waiting', 'conv-wrapup', 'conv-closed', 'conv-consult', ...spare],
+    conversations: [
+      'conv-open',
+      'conv-record',
+      'conv-active',
+      'conv-pushed',
+      'conv-waiting',
+      'conv-wrapup',
+      'conv-closed',
+      'conv-consult',
+      ...spare,
+    ],
     spareConversations: spare,
     supervisors: ['sup-1'],
     customers: ['cust-1'],

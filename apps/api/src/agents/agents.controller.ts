@@ -7,14 +7,7 @@ import { AgentError, admin, agent, supervisor } from '@lib/domain';
 import { Allow, CurrentPrincipal } from '../auth/auth.decorators';
 import { ConversationAccess } from '../auth/conversation-access';
 import type { Principal } from '@lib/platform';
-import {
-  AgentLedger,
-  CLOCK,
-  HandleAgentCommand,
-  QueueDirectory,
-  type AgentCommandResult,
-  type Clock,
-} from '@lib/conversation-lifecycle';
+import { AgentLedger, CLOCK, HandleAgentCommand, QueueDirectory, type AgentCommandResult, type Clock } from '@lib/conversation-lifecycle';
 import { WorkDistributionQueries } from '@lib/read-models';
 import { EntityIdPipe } from '../http/entity-id.pipe';
 import { PageQueryDto } from '../views/views.dto';
@@ -22,7 +15,17 @@ import { ReadYourWrites, badParametersAsRequestErrors } from '../views/read-your
 import { agentAnswer, type AgentAnswer } from './agent-answer';
 import { PresenceDto, RegisterAgentDto } from './agents.dto';
 import { AgentDto, CapacityBoardPageDto } from './agents.responses';
-import { AGENT_COMMAND, ANY_ROUTE, ApiAnswer, ApiErrors, AUTHENTICATED, CHECKED_INPUT, EVENT_LOG, JSON_BODY, READ_YOUR_WRITES } from '../http/api-responses';
+import {
+  AGENT_COMMAND,
+  ANY_ROUTE,
+  ApiAnswer,
+  ApiErrors,
+  AUTHENTICATED,
+  CHECKED_INPUT,
+  EVENT_LOG,
+  JSON_BODY,
+  READ_YOUR_WRITES,
+} from '../http/api-responses';
 
 @ApiTags('agents')
 @Controller('api/agents')
@@ -50,11 +53,15 @@ export class AgentsController {
     @RequestId() requestId: string,
   ): Promise<AgentAnswer> {
     for (const queueId of body.queueIds) await this.queues.requireExisting(queueId, 'queueIds');
-    const result = await this.run(body.id, {
-      type: 'RegisterAgent',
-      data: { agentId: body.id, capacity: body.capacity, queueIds: body.queueIds, presence: body.presence, by: admin(p.id) },
-      metadata: { now: this.now() },
-    }, requestId);
+    const result = await this.run(
+      body.id,
+      {
+        type: 'RegisterAgent',
+        data: { agentId: body.id, capacity: body.capacity, queueIds: body.queueIds, presence: body.presence, by: admin(p.id) },
+        metadata: { now: this.now() },
+      },
+      requestId,
+    );
     const created = result.events.some((event) => event.type === 'AgentRegistered');
     void reply.status(created ? 201 : 200);
     if (created) reply.header('Location', `/api/agents/${body.id}`);
@@ -84,7 +91,7 @@ export class AgentsController {
   @Post(':id/presence')
   @Allow('ChangePresence')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Set the agent\'s presence (available, busy, busy_dnd, away, offline): the agent itself, or a supervisor' })
+  @ApiOperation({ summary: "Set the agent's presence (available, busy, busy_dnd, away, offline): the agent itself, or a supervisor" })
   @ApiAnswer(200, AgentDto, 'The agent with its new presence')
   @ApiErrors(ANY_ROUTE, AUTHENTICATED, JSON_BODY, CHECKED_INPUT, EVENT_LOG, ...AGENT_COMMAND)
   async presence(
@@ -96,16 +103,22 @@ export class AgentsController {
     // The agent itself when it is the one named; otherwise a supervisor, recorded as such.
     const role = p.roles.includes('agent') && agentId === p.id ? 'agent' : this.access.self(p, 'ChangePresence', agentId);
     const by = role === 'agent' ? agent(p.id) : supervisor(p.id);
-    const result = await this.run(agentId, {
-      type: 'ChangePresence',
-      data: { presence: body.presence, by },
-      metadata: { now: this.now() },
-    }, requestId);
+    const result = await this.run(
+      agentId,
+      {
+        type: 'ChangePresence',
+        data: { presence: body.presence, by },
+        metadata: { now: this.now() },
+      },
+      requestId,
+    );
     return this.answer(agentId, result);
   }
 
   private run(agentId: string, command: HandleAgentCommand['command'], requestId: string): Promise<AgentCommandResult> {
-    return this.commandBus.execute<HandleAgentCommand, AgentCommandResult>(new HandleAgentCommand(agentId, command, causedByRequest(requestId)));
+    return this.commandBus.execute<HandleAgentCommand, AgentCommandResult>(
+      new HandleAgentCommand(agentId, command, causedByRequest(requestId)),
+    );
   }
 
   private answer(agentId: string, result: AgentCommandResult): AgentAnswer {

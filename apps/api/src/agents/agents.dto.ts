@@ -8,16 +8,28 @@ export class RegisterAgentDto {
   @IsEntityId('The agent', 'agent-42')
   id!: string;
 
-  @ApiProperty({ description: 'Capacity in units; each conversation costs its channel\'s units (CAPACITY_UNITS)', minimum: 0, maximum: MAX_AGENT_CAPACITY, example: 3 })
+  @ApiProperty({
+    description: "Capacity in units; each conversation costs its channel's units (CAPACITY_UNITS)",
+    minimum: 0,
+    maximum: MAX_AGENT_CAPACITY,
+    example: 3,
+  })
   @IsInt()
   @Min(0)
   @Max(MAX_AGENT_CAPACITY)
   capacity!: number;
 
-  @ApiProperty({ description: 'Queues the agent serves (replaces the previous list on re-registration)', type: [String], example: ['support'] })
+  @ApiProperty({
+    description: 'Queues the agent serves (replaces the previous list on re-registration)',
+    type: [String],
+    example: ['support'],
+  })
   @IsArray()
   @ArrayMaxSize(MAX_QUEUES_PER_AGENT)
-  @Matches(ENTITY_ID_PATTERN, { each: true, message: '$property must hold queue ids of 1-64 characters: letters, digits, and _ . : - (not first)' })
+  @Matches(ENTITY_ID_PATTERN, {
+    each: true,
+    message: '$property must hold queue ids of 1-64 characters: letters, digits, and _ . : - (not first)',
+  })
   queueIds!: string[];
 
   @ApiPropertyOptional({ enum: PRESENCES, description: 'Presence to set; a new agent starts offline', example: 'available' })

@@ -21,7 +21,10 @@ export class AgentClaimDto {
   @ApiProperty(UNITS)
   units!: number;
 
-  @ApiProperty({ enum: ['assigned', 'wrap_up'], description: 'assigned: being assigned or worked; wrap_up: its wrap-up blocks capacity (until blockedUntil, when set)' })
+  @ApiProperty({
+    enum: ['assigned', 'wrap_up'],
+    description: 'assigned: being assigned or worked; wrap_up: its wrap-up blocks capacity (until blockedUntil, when set)',
+  })
   holding!: 'assigned' | 'wrap_up';
 
   @ApiPropertyOptional(TIME)
@@ -72,10 +75,13 @@ export class AgentDto {
   @ApiPropertyOptional({ ...TIME, description: 'When work was last reserved for the agent (the round-robin order)' })
   lastAssignedAt?: string;
 
-  @ApiProperty({ type: 'integer', minimum: 0, description: 'Revision of the agent\'s stream' })
+  @ApiProperty({ type: 'integer', minimum: 0, description: "Revision of the agent's stream" })
   revision!: number;
 
-  @ApiPropertyOptional({ ...UNITS, description: 'Log position of the last event written, for minPosition; absent when nothing was written' })
+  @ApiPropertyOptional({
+    ...UNITS,
+    description: 'Log position of the last event written, for minPosition; absent when nothing was written',
+  })
   position?: number;
 }
 
@@ -105,7 +111,7 @@ export class AgentCapacityDto {
   @ApiProperty({ ...UNITS, description: 'max(0, capacity - used - blocked)' })
   free!: number;
 
-  @ApiProperty({ description: 'used + blocked > capacity (forced assignments, or capacity lowered under the agent\'s load)' })
+  @ApiProperty({ description: "used + blocked > capacity (forced assignments, or capacity lowered under the agent's load)" })
   forcedOver!: boolean;
 
   @ApiPropertyOptional(TIME)

@@ -1,9 +1,5 @@
 export type AuthErrorCode =
-  | 'AUTH.MISSING_CREDENTIALS'
-  | 'AUTH.INVALID_TOKEN'
-  | 'AUTH.FORBIDDEN'
-  | 'AUTH.TOO_MANY_REQUESTS'
-  | 'AUTH.PROVIDER_UNAVAILABLE';
+  'AUTH.MISSING_CREDENTIALS' | 'AUTH.INVALID_TOKEN' | 'AUTH.FORBIDDEN' | 'AUTH.TOO_MANY_REQUESTS' | 'AUTH.PROVIDER_UNAVAILABLE';
 
 /**
  * A request refused for who is calling: 401 (no or bad credentials: answered with

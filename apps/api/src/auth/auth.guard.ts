@@ -45,7 +45,8 @@ export class AuthGuard implements CanActivate {
 
     // Read without counting: an address that used up its failures waits, whatever it sends now.
     const failures = await failuresPerAddress(request, { increment: false });
-    if (!failures.isAllowed && failures.remaining === 0) throw tooMany(failures.ttlInSeconds, 'Too many failed authentications from this address; wait before retrying');
+    if (!failures.isAllowed && failures.remaining === 0)
+      throw tooMany(failures.ttlInSeconds, 'Too many failed authentications from this address; wait before retrying');
     let principal;
     try {
       principal = await this.verifier.verify(request.headers.authorization);

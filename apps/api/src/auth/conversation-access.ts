@@ -88,7 +88,9 @@ export class ConversationAccess {
   async mayReadConversation(principal: Principal, action: ApiAction, conversationId: string): Promise<void> {
     const roles = allowedRoles(principal, action);
     if (roles.some((role) => relationFor(action, role) === 'any')) return;
-    const history = await this.queryBus.execute<GetConversationHistoryQuery, HistoryEntry[]>(new GetConversationHistoryQuery(conversationId));
+    const history = await this.queryBus.execute<GetConversationHistoryQuery, HistoryEntry[]>(
+      new GetConversationHistoryQuery(conversationId),
+    );
     const involved = history.some(
       (entry) =>
         (entry.actor.kind === 'agent' && entry.actor.id === principal.id) ||
@@ -100,6 +102,11 @@ export class ConversationAccess {
       const { state } = await this.ledger.load(principal.id);
       if (state.status === 'registered' && state.queueIds.includes(view.queueId)) return;
     }
-    throw relationNotMet(action, 'agent', 'involved', `agent ${principal.id} has not held or consulted on conversation ${conversationId}, and it is not open in a queue the agent serves`);
+    throw relationNotMet(
+      action,
+      'agent',
+      'involved',
+      `agent ${principal.id} has not held or consulted on conversation ${conversationId}, and it is not open in a queue the agent serves`,
+    );
   }
 }

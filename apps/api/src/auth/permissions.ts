@@ -92,10 +92,13 @@ export const allowedRoles = (principal: Principal, action: ApiAction): Role[] =>
   const rule = PERMISSIONS[action];
   const roles = (Object.keys(rule) as Role[]).filter((role) => principal.roles.includes(role));
   if (roles.length === 0) {
-    throw forbidden(`${action} needs the role ${describeRule(rule)}; the token has ${principal.roles.join(', ') || 'no role this service knows'}`, {
-      action,
-      needed: rule,
-    });
+    throw forbidden(
+      `${action} needs the role ${describeRule(rule)}; the token has ${principal.roles.join(', ') || 'no role this service knows'}`,
+      {
+        action,
+        needed: rule,
+      },
+    );
   }
   return roles;
 };

@@ -26,7 +26,8 @@ const reasonOf = (error: unknown): string => {
   }
   if (error instanceof errors.JOSEAlgNotAllowed) return 'its signing algorithm is not accepted';
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'its signature does not verify';
-  if (error instanceof errors.JWKSNoMatchingKey) return 'it is signed with a key the identity provider does not publish (a newly published key is picked up within 30 s)';
+  if (error instanceof errors.JWKSNoMatchingKey)
+    return 'it is signed with a key the identity provider does not publish (a newly published key is picked up within 30 s)';
   if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid || error instanceof errors.JOSENotSupported) {
     return 'it is not a well-formed signed JWT';
   }
@@ -41,11 +42,17 @@ const providerUnavailable = (error: unknown): boolean =>
   error instanceof errors.JWKSTimeout ||
   error instanceof errors.JWKSInvalid ||
   (error instanceof errors.JOSEError && error.code === 'ERR_JOSE_GENERIC') ||
-  (error instanceof TypeError && /fetch|network|ECONNREFUSED|socket/i.test(`${error.message} ${String((error as { cause?: unknown }).cause ?? '')}`));
+  (error instanceof TypeError &&
+    /fetch|network|ECONNREFUSED|socket/i.test(`${error.message} ${String((error as { cause?: unknown }).cause ?? '')}`));
 
 /** Reads a claim by name or dotted path (`realm_access.roles`). */
 const claimAt = (payload: JWTPayload, path: string): unknown =>
-  path.split('.').reduce<unknown>((value, part) => (value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[part] : undefined), payload);
+  path
+    .split('.')
+    .reduce<unknown>(
+      (value, part) => (value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[part] : undefined),
+      payload,
+    );
 
 /**
  * Verifies bearer tokens: the embedded key by default, the identity provider's JWKS in
@@ -102,7 +109,10 @@ export class TokenVerifier {
 
   async verify(authorization: string | undefined): Promise<Principal> {
     if (authorization === undefined || authorization.trim() === '') {
-      throw new AuthError('AUTH.MISSING_CREDENTIALS', 'Send Authorization: Bearer <token> (npm run cli -- token prints one for the embedded issuer)');
+      throw new AuthError(
+        'AUTH.MISSING_CREDENTIALS',
+        'Send Authorization: Bearer <token> (npm run cli -- token prints one for the embedded issuer)',
+      );
     }
     const match = /^Bearer\s+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(authorization);
     if (!match) throw invalid('the Authorization header must be "Bearer <token>"');
@@ -113,7 +123,9 @@ export class TokenVerifier {
       if (error instanceof errors.JWKSMultipleMatchingKeys) {
         payload = await this.verifyWithEach(match[1], error);
       } else if (providerUnavailable(error)) {
-        throw new AuthError('AUTH.PROVIDER_UNAVAILABLE', "The identity provider's keys could not be fetched; retry shortly", { retryAfterSeconds: 5 });
+        throw new AuthError('AUTH.PROVIDER_UNAVAILABLE', "The identity provider's keys could not be fetched; retry shortly", {
+          retryAfterSeconds: 5,
+        });
       } else {
         throw invalid(reasonOf(error));
       }

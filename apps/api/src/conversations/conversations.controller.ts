@@ -21,7 +21,17 @@ import { forbidden } from '../auth/auth.errors';
 import { ConversationAccess } from '../auth/conversation-access';
 import type { ApiAction } from '../auth/permissions';
 import type { Principal } from '@lib/platform';
-import { ANY_ROUTE, ApiAnswer, ApiCommandHeaders, ApiErrors, AUTHENTICATED, CHECKED_INPUT, CONVERSATION_COMMAND, EVENT_LOG, JSON_BODY } from '../http/api-responses';
+import {
+  ANY_ROUTE,
+  ApiAnswer,
+  ApiCommandHeaders,
+  ApiErrors,
+  AUTHENTICATED,
+  CHECKED_INPUT,
+  CONVERSATION_COMMAND,
+  EVENT_LOG,
+  JSON_BODY,
+} from '../http/api-responses';
 import { commandIdFrom, etagOf, expectedRevisionFrom } from '../http/command-headers';
 import { EntityIdPipe } from '../http/entity-id.pipe';
 import { RequestValidationError } from '../http/request-validation.error';
@@ -56,7 +66,11 @@ export interface CommandAnswer {
 const CommandAnswers = (status: 200 | 201 = 200) =>
   applyDecorators(
     ApiCommandHeaders(),
-    ApiAnswer(status, CommandAnswerDto, 'Where the conversation stands now; ETag is its revision', [...(status === 201 ? ['Location' as const] : []), 'ETag', 'Idempotent-Replayed?']),
+    ApiAnswer(status, CommandAnswerDto, 'Where the conversation stands now; ETag is its revision', [
+      ...(status === 201 ? ['Location' as const] : []),
+      'ETag',
+      'Idempotent-Replayed?',
+    ]),
     ApiErrors(ANY_ROUTE, AUTHENTICATED, JSON_BODY, CHECKED_INPUT, EVENT_LOG, ...CONVERSATION_COMMAND),
   );
 
@@ -78,7 +92,12 @@ export class ConversationsController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Open a conversation in a queue' })
   @CommandAnswers(201)
-  async open(@CurrentPrincipal() p: Principal, @Body() body: OpenConversationDto, @Headers() headers: CommandHeaders, @Res({ passthrough: true }) reply: FastifyReply) {
+  async open(
+    @CurrentPrincipal() p: Principal,
+    @Body() body: OpenConversationDto,
+    @Headers() headers: CommandHeaders,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
     // With an Idempotency-Key and no id, the id derives from the key, so a retried open finds its conversation.
     const key = headers['idempotency-key'];
     const id = body.id ?? (key === undefined ? randomUUID() : deterministicUuid('conversation', commandIdFrom(key)));
@@ -97,7 +116,13 @@ export class ConversationsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'The agent takes it from the queue' })
   @CommandAnswers()
-  pick(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  pick(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', EntityIdPipe) id: string,
+    @Body() body: AgentActionDto,
+    @Headers() h: CommandHeaders,
+    @Res({ passthrough: true }) r: FastifyReply,
+  ) {
     const agentId = this.access.ownAgentId(p, 'PickConversation', body.agentId);
     return this.send(id, h, r, { id: agentId, role: 'agent' }, { type: 'PickConversation', data: { agentId }, metadata: this.now() });
   }
@@ -107,7 +132,13 @@ export class ConversationsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Push it to an agent (routing or supervisor); force skips acceptance and capacity' })
   @CommandAnswers()
-  assign(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: AssignDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  assign(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', EntityIdPipe) id: string,
+    @Body() body: AssignDto,
+    @Headers() h: CommandHeaders,
+    @Res({ passthrough: true }) r: FastifyReply,
+  ) {
     const acting = this.access.as(p, 'AssignConversation', 'supervisor');
     this.access.ownSupervisorId(p, 'AssignConversation', body.supervisorId);
     return this.send(id, h, r, acting.principal, {
@@ -122,7 +153,13 @@ export class ConversationsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'The agent accepts a push' })
   @CommandAnswers()
-  accept(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  accept(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', EntityIdPipe) id: string,
+    @Body() body: AgentActionDto,
+    @Headers() h: CommandHeaders,
+    @Res({ passthrough: true }) r: FastifyReply,
+  ) {
     const agentId = this.access.ownAgentId(p, 'AcceptAssignment', body.agentId);
     return this.send(id, h, r, { id: agentId, role: 'agent' }, { type: 'AcceptAssignment', data: { agentId }, metadata: this.now() });
   }
@@ -132,9 +169,21 @@ export class ConversationsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'The agent declines a push; it goes back to its queue' })
   @CommandAnswers()
-  reject(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: RejectDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  reject(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', EntityIdPipe) id: string,
+    @Body() body: RejectDto,
+    @Headers() h: CommandHeaders,
+    @Res({ passthrough: true }) r: FastifyReply,
+  ) {
     const agentId = this.access.ownAgentId(p, 'RejectAssignment', body.agentId);
-    return this.send(id, h, r, { id: agentId, role: 'agent' }, { type: 'RejectAssignment', data: { agentId, reason: body.reason }, metadata: this.now() });
+    return this.send(
+      id,
+      h,
+      r,
+      { id: agentId, role: 'agent' },
+      { type: 'RejectAssignment', data: { agentId, reason: body.reason }, metadata: this.now() },
+    );
   }
 
   @Post(':id/end')
@@ -142,13 +191,25 @@ export class ConversationsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'End button, by the agent or (live chat) the customer' })
   @CommandAnswers()
-  end(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: EndDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  end(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', EntityIdPipe) id: string,
+    @Body() body: EndDto,
+    @Headers() h: CommandHeaders,
+    @Res({ passthrough: true }) r: FastifyReply,
+  ) {
     if (body.by === 'customer') {
       const acting = this.access.as(p, 'EndConversation', 'channel');
       return this.send(id, h, r, acting.principal, { type: 'EndConversation', data: { by: 'customer' }, metadata: this.now() });
     }
     const agentId = this.access.ownAgentId(p, 'EndConversation', body.agentId);
-    return this.send(id, h, r, { id: agentId, role: 'agent' }, { type: 'EndConversation', data: { by: 'agent', agentId }, metadata: this.now() });
+    return this.send(
+      id,
+      h,
+      r,
+      { id: agentId, role: 'agent' },
+      { type: 'EndConversation', data: { by: 'agent', agentId }, metadata: this.now() },
+    );
   }
 
   @Post(':id/close-session')
@@ -156,7 +217,13 @@ export class ConversationsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'The agent closes the session (X)' })
   @CommandAnswers()
-  closeSession(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  closeSession(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', EntityIdPipe) id: string,
+    @Body() body: AgentActionDto,
+    @Headers() h: CommandHeaders,
+    @Res({ passthrough: true }) r: FastifyReply,
+  ) {
     const agentId = this.access.ownAgentId(p, 'CloseSession', body.agentId);
     return this.send(id, h, r, { id: agentId, role: 'agent' }, { type: 'CloseSession', data: { agentId }, metadata: this.now() });
   }
@@ -166,7 +233,13 @@ export class ConversationsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Back to its queue' })
   @CommandAnswers()
-  release(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  release(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', EntityIdPipe) id: string,
+    @Body() body: AgentActionDto,
+    @Headers() h: CommandHeaders,
+    @Res({ passthrough: true }) r: FastifyReply,
+  ) {
     const { agentId, principal, by } = this.holderOrSupervisor(p, 'ReleaseConversation', body.agentId);
     return this.send(id, h, r, principal, { type: 'ReleaseConversation', data: { agentId, ...by }, metadata: this.now() });
   }
@@ -176,11 +249,18 @@ export class ConversationsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'To another queue (toQueueId) or agent (toAgentId)' })
   @CommandAnswers()
-  transfer(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: TransferDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  transfer(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', EntityIdPipe) id: string,
+    @Body() body: TransferDto,
+    @Headers() h: CommandHeaders,
+    @Res({ passthrough: true }) r: FastifyReply,
+  ) {
     const { agentId, principal, by } = this.holderOrSupervisor(p, 'TransferConversation', body.agentId);
-    const data = body.toQueueId !== undefined
-      ? { agentId, toQueueId: body.toQueueId, ...by }
-      : { agentId, toAgentId: body.toAgentId as string, ...by };
+    const data =
+      body.toQueueId !== undefined
+        ? { agentId, toQueueId: body.toQueueId, ...by }
+        : { agentId, toAgentId: body.toAgentId as string, ...by };
     return this.send(id, h, r, principal, { type: 'TransferConversation', data, metadata: this.now() });
   }
 
@@ -189,7 +269,13 @@ export class ConversationsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'The record is resolved and its session closed' })
   @CommandAnswers()
-  resolve(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  resolve(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', EntityIdPipe) id: string,
+    @Body() body: AgentActionDto,
+    @Headers() h: CommandHeaders,
+    @Res({ passthrough: true }) r: FastifyReply,
+  ) {
     const agentId = this.access.ownAgentId(p, 'ResolveRecord', body.agentId);
     return this.send(id, h, r, { id: agentId, role: 'agent' }, { type: 'ResolveRecord', data: { agentId }, metadata: this.now() });
   }
@@ -199,7 +285,13 @@ export class ConversationsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'The agent revives a waiting conversation from My work items' })
   @CommandAnswers()
-  revive(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  revive(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', EntityIdPipe) id: string,
+    @Body() body: AgentActionDto,
+    @Headers() h: CommandHeaders,
+    @Res({ passthrough: true }) r: FastifyReply,
+  ) {
     const agentId = this.access.ownAgentId(p, 'ReviveConversation', body.agentId);
     return this.send(id, h, r, { id: agentId, role: 'agent' }, { type: 'ReviveConversation', data: { agentId }, metadata: this.now() });
   }
@@ -209,7 +301,13 @@ export class ConversationsController {
   @HttpCode(200)
   @ApiOperation({ summary: "The agent's connection dropped" })
   @CommandAnswers()
-  agentDisconnect(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  agentDisconnect(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', EntityIdPipe) id: string,
+    @Body() body: AgentActionDto,
+    @Headers() h: CommandHeaders,
+    @Res({ passthrough: true }) r: FastifyReply,
+  ) {
     const agentId = this.access.ownAgentId(p, 'DisconnectAgent', body.agentId);
     return this.send(id, h, r, { id: agentId, role: 'agent' }, { type: 'DisconnectAgent', data: { agentId }, metadata: this.now() });
   }
@@ -219,7 +317,13 @@ export class ConversationsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'The agent is back' })
   @CommandAnswers()
-  agentReconnect(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: AgentActionDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  agentReconnect(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', EntityIdPipe) id: string,
+    @Body() body: AgentActionDto,
+    @Headers() h: CommandHeaders,
+    @Res({ passthrough: true }) r: FastifyReply,
+  ) {
     const agentId = this.access.ownAgentId(p, 'ReconnectAgent', body.agentId);
     return this.send(id, h, r, { id: agentId, role: 'agent' }, { type: 'ReconnectAgent', data: { agentId }, metadata: this.now() });
   }
@@ -229,8 +333,18 @@ export class ConversationsController {
   @HttpCode(200)
   @ApiOperation({ summary: "The live-chat customer's connection dropped" })
   @CommandAnswers()
-  customerDisconnect(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() _body: EmptyDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
-    return this.send(id, h, r, this.access.as(p, 'DisconnectCustomer', 'channel').principal, { type: 'DisconnectCustomer', data: {}, metadata: this.now() });
+  customerDisconnect(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', EntityIdPipe) id: string,
+    @Body() _body: EmptyDto,
+    @Headers() h: CommandHeaders,
+    @Res({ passthrough: true }) r: FastifyReply,
+  ) {
+    return this.send(id, h, r, this.access.as(p, 'DisconnectCustomer', 'channel').principal, {
+      type: 'DisconnectCustomer',
+      data: {},
+      metadata: this.now(),
+    });
   }
 
   @Post(':id/customer-reconnect')
@@ -238,8 +352,18 @@ export class ConversationsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'The live-chat customer is back' })
   @CommandAnswers()
-  customerReconnect(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() _body: EmptyDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
-    return this.send(id, h, r, this.access.as(p, 'ReconnectCustomer', 'channel').principal, { type: 'ReconnectCustomer', data: {}, metadata: this.now() });
+  customerReconnect(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', EntityIdPipe) id: string,
+    @Body() _body: EmptyDto,
+    @Headers() h: CommandHeaders,
+    @Res({ passthrough: true }) r: FastifyReply,
+  ) {
+    return this.send(id, h, r, this.access.as(p, 'ReconnectCustomer', 'channel').principal, {
+      type: 'ReconnectCustomer',
+      data: {},
+      metadata: this.now(),
+    });
   }
 
   @Post(':id/messages')
@@ -247,13 +371,25 @@ export class ConversationsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'A message from the customer or the agent (activity, unread counts, revive)' })
   @CommandAnswers()
-  message(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: MessageDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  message(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', EntityIdPipe) id: string,
+    @Body() body: MessageDto,
+    @Headers() h: CommandHeaders,
+    @Res({ passthrough: true }) r: FastifyReply,
+  ) {
     if (body.from === 'customer') {
       const acting = this.access.as(p, 'RecordMessage', 'channel');
       return this.send(id, h, r, acting.principal, { type: 'RecordMessage', data: { from: 'customer' }, metadata: this.now() });
     }
     const agentId = this.access.ownAgentId(p, 'RecordMessage', body.agentId);
-    return this.send(id, h, r, { id: agentId, role: 'agent' }, { type: 'RecordMessage', data: { from: 'agent', agentId }, metadata: this.now() });
+    return this.send(
+      id,
+      h,
+      r,
+      { id: agentId, role: 'agent' },
+      { type: 'RecordMessage', data: { from: 'agent', agentId }, metadata: this.now() },
+    );
   }
 
   @Post(':id/consult')
@@ -261,9 +397,21 @@ export class ConversationsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Another agent joins to help; state and capacity unchanged' })
   @CommandAnswers()
-  consult(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: ConsultDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  consult(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', EntityIdPipe) id: string,
+    @Body() body: ConsultDto,
+    @Headers() h: CommandHeaders,
+    @Res({ passthrough: true }) r: FastifyReply,
+  ) {
     const agentId = this.access.ownAgentId(p, 'StartConsult', body.agentId);
-    return this.send(id, h, r, { id: agentId, role: 'agent' }, { type: 'StartConsult', data: { agentId, consultantId: body.consultantId }, metadata: this.now() });
+    return this.send(
+      id,
+      h,
+      r,
+      { id: agentId, role: 'agent' },
+      { type: 'StartConsult', data: { agentId, consultantId: body.consultantId }, metadata: this.now() },
+    );
   }
 
   @Post(':id/consult-end')
@@ -271,16 +419,28 @@ export class ConversationsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'The consulting agent leaves' })
   @CommandAnswers()
-  consultEnd(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: ConsultEndDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  consultEnd(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', EntityIdPipe) id: string,
+    @Body() body: ConsultEndDto,
+    @Headers() h: CommandHeaders,
+    @Res({ passthrough: true }) r: FastifyReply,
+  ) {
     if (p.roles.includes('agent') && (body.consultantId === undefined || body.consultantId === p.id)) {
       const consultantId = this.access.ownAgentId(p, 'EndConsult', body.consultantId, 'consultantId');
       return this.send(id, h, r, { id: consultantId, role: 'agent' }, { type: 'EndConsult', data: { consultantId }, metadata: this.now() });
     }
     const acting = this.access.as(p, 'EndConsult', 'supervisor');
     if (body.consultantId === undefined) {
-      throw new RequestValidationError([{ field: 'consultantId', messages: ['a supervisor ending a consult names the consultant in consultantId'] }]);
+      throw new RequestValidationError([
+        { field: 'consultantId', messages: ['a supervisor ending a consult names the consultant in consultantId'] },
+      ]);
     }
-    return this.send(id, h, r, acting.principal, { type: 'EndConsult', data: { consultantId: body.consultantId, by: acting.actor }, metadata: this.now() });
+    return this.send(id, h, r, acting.principal, {
+      type: 'EndConsult',
+      data: { consultantId: body.consultantId, by: acting.actor },
+      metadata: this.now(),
+    });
   }
 
   @Post(':id/monitor')
@@ -288,9 +448,21 @@ export class ConversationsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'A supervisor starts watching; state unchanged' })
   @CommandAnswers()
-  monitor(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: MonitorDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  monitor(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', EntityIdPipe) id: string,
+    @Body() body: MonitorDto,
+    @Headers() h: CommandHeaders,
+    @Res({ passthrough: true }) r: FastifyReply,
+  ) {
     const supervisorId = this.access.ownSupervisorId(p, 'StartMonitoring', body.supervisorId);
-    return this.send(id, h, r, { id: supervisorId, role: 'supervisor' }, { type: 'StartMonitoring', data: { supervisorId }, metadata: this.now() });
+    return this.send(
+      id,
+      h,
+      r,
+      { id: supervisorId, role: 'supervisor' },
+      { type: 'StartMonitoring', data: { supervisorId }, metadata: this.now() },
+    );
   }
 
   @Post(':id/close')
@@ -298,9 +470,21 @@ export class ConversationsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Supervisor force close, with a reason' })
   @CommandAnswers()
-  forceClose(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string, @Body() body: ForceCloseDto, @Headers() h: CommandHeaders, @Res({ passthrough: true }) r: FastifyReply) {
+  forceClose(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', EntityIdPipe) id: string,
+    @Body() body: ForceCloseDto,
+    @Headers() h: CommandHeaders,
+    @Res({ passthrough: true }) r: FastifyReply,
+  ) {
     const supervisorId = this.access.ownSupervisorId(p, 'ForceClose', body.supervisorId);
-    return this.send(id, h, r, { id: supervisorId, role: 'supervisor' }, { type: 'ForceClose', data: { supervisorId, reason: body.reason }, metadata: this.now() });
+    return this.send(
+      id,
+      h,
+      r,
+      { id: supervisorId, role: 'supervisor' },
+      { type: 'ForceClose', data: { supervisorId, reason: body.reason }, metadata: this.now() },
+    );
   }
 
   @Get(':id')
@@ -347,12 +531,20 @@ export class ConversationsController {
     }
     const acting = this.access.as(p, action, 'supervisor');
     if (named === undefined) {
-      throw new RequestValidationError([{ field: 'agentId', messages: ["a supervisor acting on an agent's behalf names the agent holding it in agentId"] }]);
+      throw new RequestValidationError([
+        { field: 'agentId', messages: ["a supervisor acting on an agent's behalf names the agent holding it in agentId"] },
+      ]);
     }
     return { agentId: named, principal: acting.principal, by: { by: acting.actor } };
   }
 
-  private async send(id: string, headers: CommandHeaders, reply: FastifyReply, principal: CommandPrincipal, command: ConversationCommand): Promise<CommandAnswer> {
+  private async send(
+    id: string,
+    headers: CommandHeaders,
+    reply: FastifyReply,
+    principal: CommandPrincipal,
+    command: ConversationCommand,
+  ): Promise<CommandAnswer> {
     const envelope = new HandleConversationCommand(
       id,
       command,
@@ -368,14 +560,28 @@ export class ConversationsController {
       // An agent acting on a conversation it does not hold lacks the relation, not the right state.
       if (principal.role === 'agent' && error instanceof ConversationError && error.code === 'CONVERSATION.NOT_HELD_BY_AGENT') {
         throw forbidden(`${command.type} as agent needs the relation "holder": ${error.message}`, {
-          ...error.details, action: command.type, relation: 'holder', conversationId: error.conversationId, status: error.status, allowedActions: error.allowedActions,
+          ...error.details,
+          action: command.type,
+          relation: 'holder',
+          conversationId: error.conversationId,
+          status: error.status,
+          allowedActions: error.allowedActions,
         });
       }
       // An agent ending a consult it is not on lacks the relation; it learns nothing more of the conversation.
-      if (principal.role === 'agent' && command.type === 'EndConsult' && error instanceof ConversationError && error.code === 'CONVERSATION.CONSULT_CONFLICT') {
-        throw forbidden(`EndConsult as agent needs the relation "consultant": agent ${principal.id} is not consulting on this conversation`, {
-          action: command.type, relation: 'consultant',
-        });
+      if (
+        principal.role === 'agent' &&
+        command.type === 'EndConsult' &&
+        error instanceof ConversationError &&
+        error.code === 'CONVERSATION.CONSULT_CONFLICT'
+      ) {
+        throw forbidden(
+          `EndConsult as agent needs the relation "consultant": agent ${principal.id} is not consulting on this conversation`,
+          {
+            action: command.type,
+            relation: 'consultant',
+          },
+        );
       }
       throw error;
     }

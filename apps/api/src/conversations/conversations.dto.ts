@@ -33,7 +33,12 @@ export class OpenConversationDto {
   @IsOptionalEntityId('Id to use; generated when absent', 'conv-1')
   id?: string;
 
-  @ApiPropertyOptional({ description: 'Higher is routed first within its queue', minimum: 0, maximum: MAX_CONVERSATION_PRIORITY, default: 0 })
+  @ApiPropertyOptional({
+    description: 'Higher is routed first within its queue',
+    minimum: 0,
+    maximum: MAX_CONVERSATION_PRIORITY,
+    default: 0,
+  })
   @IsOmittable()
   @IsInt()
   @Min(0)
@@ -42,8 +47,10 @@ export class OpenConversationDto {
 }
 
 export class AgentActionDto {
-  @IsOptionalEntityId('The acting agent: the caller itself (the token\'s sub). Optional; when given it must be the caller. ' +
-    'On release and transfer a supervisor names here the agent holding it, acting on its behalf')
+  @IsOptionalEntityId(
+    "The acting agent: the caller itself (the token's sub). Optional; when given it must be the caller. " +
+      'On release and transfer a supervisor names here the agent holding it, acting on its behalf',
+  )
   agentId?: string;
 }
 
@@ -147,7 +154,10 @@ export class ForceCloseDto {
 export class EmptyDto {}
 
 export class AsOfQueryDto {
-  @ApiPropertyOptional({ description: 'The state at this time (ISO-8601 with a UTC offset), replayed from the stream', example: '2026-11-21T09:30:00Z' })
+  @ApiPropertyOptional({
+    description: 'The state at this time (ISO-8601 with a UTC offset), replayed from the stream',
+    example: '2026-11-21T09:30:00Z',
+  })
   @IsOmittable()
   @IsISO8601({ strict: true })
   @Matches(/(Z|[+-]\d{2}:?\d{2})$/i, { message: '$property must end with a UTC offset (Z or +hh:mm)' })

@@ -26,7 +26,11 @@ export class CommandAnswerDto {
   @ApiProperty({ enum: CONVERSATION_STATUSES, description: 'Where the conversation stands after the command' })
   status!: ConversationStatus;
 
-  @ApiProperty({ type: 'integer', minimum: 0, description: 'Revision of the conversation\'s stream: the ETag, and the If-Match of the next command' })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    description: "Revision of the conversation's stream: the ETag, and the If-Match of the next command",
+  })
   revision!: number;
 
   @ApiProperty({ ...COUNT, description: 'Log position of the last event written: pass it as minPosition to read your write in the views' })
@@ -88,7 +92,7 @@ export class ConversationViewDto {
   @ApiPropertyOptional({ enum: ['awaiting_acceptance', 'accepted'], description: 'active only' })
   assignment?: 'awaiting_acceptance' | 'accepted';
 
-  @ApiPropertyOptional({ description: 'active only: a supervisor assigned it over the agent\'s capacity' })
+  @ApiPropertyOptional({ description: "active only: a supervisor assigned it over the agent's capacity" })
   forced?: boolean;
 
   @ApiPropertyOptional({ description: 'active only' })
@@ -174,7 +178,10 @@ export class HistoryEntryDto {
   @ApiProperty({ example: 'agent_picked' })
   reason!: string;
 
-  @ApiPropertyOptional({ type: () => CommandPrincipalDto, description: 'The authenticated caller whose request wrote it, or the system component' })
+  @ApiPropertyOptional({
+    type: () => CommandPrincipalDto,
+    description: 'The authenticated caller whose request wrote it, or the system component',
+  })
   principal?: CommandPrincipalDto;
 
   @ApiPropertyOptional({ description: 'The command (Idempotency-Key or generated id) that wrote it' })
@@ -183,13 +190,13 @@ export class HistoryEntryDto {
   @ApiPropertyOptional({ description: 'The request, timer pass or routing pass it belongs to' })
   correlationId?: string;
 
-  @ApiPropertyOptional({ description: 'What caused it: the command\'s id, or the event that started a timer or routing' })
+  @ApiPropertyOptional({ description: "What caused it: the command's id, or the event that started a timer or routing" })
   causationId?: string;
 
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The event\'s own facts, without the fields above' })
+  @ApiProperty({ type: 'object', additionalProperties: true, description: "The event's own facts, without the fields above" })
   details!: Record<string, unknown>;
 
-  @ApiPropertyOptional({ type: () => [CapacityEffectDto], description: 'What it did to agents\' capacity' })
+  @ApiPropertyOptional({ type: () => [CapacityEffectDto], description: "What it did to agents' capacity" })
   capacityEffects?: CapacityEffectDto[];
 }
 

@@ -31,7 +31,11 @@ const VIEWS_READ_BY = {
 
 type ProcessCheck = { status: 'ok' | 'off' | 'failing' };
 
-const withStoppedViews = <C extends ProcessCheck>(check: C, needed: readonly string[], stopped: ReadonlySet<string>): C | (C & { stoppedViews: string[]; reason: string }) => {
+const withStoppedViews = <C extends ProcessCheck>(
+  check: C,
+  needed: readonly string[],
+  stopped: ReadonlySet<string>,
+): C | (C & { stoppedViews: string[]; reason: string }) => {
   const stoppedViews = needed.filter((name) => stopped.has(name));
   if (check.status === 'off' || stoppedViews.length === 0) return check;
   return { ...check, status: 'failing', stoppedViews, reason: `reads views that are stopped: ${stoppedViews.join(', ')}` };
@@ -65,7 +69,7 @@ export class HealthController {
   @ApiOperation({
     summary:
       'Readiness: 200 when this instance should get traffic: the event store answers, the read-model database answers with every migration ' +
-      'applied, and every view is within HEALTH_READY_MAX_LAG events of the log\'s head; 503 with the reasons otherwise, and from the ' +
+      "applied, and every view is within HEALTH_READY_MAX_LAG events of the log's head; 503 with the reasons otherwise, and from the " +
       'moment the process begins to stop (SIGTERM) while requests in flight finish.',
   })
   @ApiAnswer(200, ReadinessDto, 'Ready for traffic')

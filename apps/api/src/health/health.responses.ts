@@ -26,7 +26,9 @@ export class ProjectionFailureDto {
   @ApiProperty()
   message!: string;
 
-  @ApiPropertyOptional({ description: 'true: a database or event-store error the view retries by itself; absent: the view is stopped at this event' })
+  @ApiPropertyOptional({
+    description: 'true: a database or event-store error the view retries by itself; absent: the view is stopped at this event',
+  })
   transient?: boolean;
 }
 
@@ -37,7 +39,11 @@ export class ProjectionCheckDto {
   @ApiProperty({ enum: ['ok', 'failing'] })
   status!: 'ok' | 'failing';
 
-  @ApiProperty({ type: 'integer', minimum: -1, description: 'The last log position the view applied; -1 when the views were built from another log (rebuild them)' })
+  @ApiProperty({
+    type: 'integer',
+    minimum: -1,
+    description: 'The last log position the view applied; -1 when the views were built from another log (rebuild them)',
+  })
   position!: number;
 
   @ApiPropertyOptional({ type: () => ProjectionFailureDto })
@@ -91,7 +97,7 @@ export class RoutingPassDto {
   @ApiProperty({ ...COUNT, description: 'Items offered to an agent' })
   offered!: number;
 
-  @ApiProperty({ ...COUNT, description: 'Offers refused by the agent\'s or the conversation\'s stream (the views were behind)' })
+  @ApiProperty({ ...COUNT, description: "Offers refused by the agent's or the conversation's stream (the views were behind)" })
   refused!: number;
 
   @ApiProperty({ ...COUNT, description: 'Open items looked at' })

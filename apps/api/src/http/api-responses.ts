@@ -11,14 +11,22 @@ import type { AgentErrorCode, ConversationErrorCode, InvalidCommandCode } from '
 /** The refusals a route can answer with: status, and the codes an answer of that status may carry. */
 export type ErrorCodes = Partial<Record<number, readonly string[]>>;
 
-const header = (description: string, required = true, schema: SchemaObject = { type: 'string' }): HeaderObject => ({ description, required, schema });
+const header = (description: string, required = true, schema: SchemaObject = { type: 'string' }): HeaderObject => ({
+  description,
+  required,
+  schema,
+});
 
 /** The response headers this API sets, named once. */
 export const HEADERS = {
-  'X-Request-Id': header('The request\'s id (the caller\'s X-Request-Id when acceptable, otherwise generated); on every answer'),
+  'X-Request-Id': header("The request's id (the caller's X-Request-Id when acceptable, otherwise generated); on every answer"),
   ETag: header('The conversation\'s revision, for If-Match: `"3"`'),
   Location: header('Where the created resource is read'),
-  'Idempotent-Replayed': header('`true` when this answer repeats an earlier command with the same Idempotency-Key: nothing was written', false, { type: 'string', enum: ['true'] }),
+  'Idempotent-Replayed': header(
+    '`true` when this answer repeats an earlier command with the same Idempotency-Key: nothing was written',
+    false,
+    { type: 'string', enum: ['true'] },
+  ),
   'Retry-After': header('Seconds to wait before retrying', true, { type: 'string', pattern: '^\\d+$' }),
   'WWW-Authenticate': header('`Bearer`, or `Bearer error="invalid_token"`'),
 } satisfies Record<string, HeaderObject>;
@@ -43,13 +51,21 @@ export const ERROR_BODY_SCHEMA: SchemaObject = {
   required: ['statusCode', 'code', 'message'],
   properties: {
     statusCode: { type: 'integer', description: 'The HTTP status, repeated' },
-    code: { type: 'string', description: 'Stable code, such as CONVERSATION.TRANSITION_NOT_ALLOWED; each response lists the codes it can carry', example: 'REQUEST.INVALID_FIELD' },
+    code: {
+      type: 'string',
+      description: 'Stable code, such as CONVERSATION.TRANSITION_NOT_ALLOWED; each response lists the codes it can carry',
+      example: 'REQUEST.INVALID_FIELD',
+    },
     message: { type: 'string', description: 'What went wrong and what would make it pass' },
     field: { type: 'string', description: 'The body field, query parameter, header or path parameter at fault' },
     errors: {
       type: 'array',
       description: 'REQUEST.INVALID_FIELD: every field at fault and what it must look like',
-      items: { type: 'object', required: ['field', 'messages'], properties: { field: { type: 'string' }, messages: { type: 'array', items: { type: 'string' } } } },
+      items: {
+        type: 'object',
+        required: ['field', 'messages'],
+        properties: { field: { type: 'string' }, messages: { type: 'array', items: { type: 'string' } } },
+      },
     },
     conversationId: { type: 'string' },
     status: { type: 'string', description: 'Conversation refusals: where the conversation stands (`none` when it does not exist)' },
@@ -174,11 +190,19 @@ export const CONVERSATION_COMMAND: ErrorCodes[] = [
   byStatus(CONVERSATION_REFUSALS),
   byStatus(AGENT_REFUSALS),
   invalidCommand('CONVERSATION.INVALID_COMMAND'),
-  { 404: ['QUEUE.NOT_FOUND'], 409: ['CONVERSATION.CONCURRENT_UPDATE', 'AGENT.CONCURRENT_UPDATE'], 412: ['CONVERSATION.REVISION_MISMATCH'], 422: ['REQUEST.IDEMPOTENCY_KEY_REUSED'] },
+  {
+    404: ['QUEUE.NOT_FOUND'],
+    409: ['CONVERSATION.CONCURRENT_UPDATE', 'AGENT.CONCURRENT_UPDATE'],
+    412: ['CONVERSATION.REVISION_MISMATCH'],
+    422: ['REQUEST.IDEMPOTENCY_KEY_REUSED'],
+  },
 ];
 
 /** Agent commands (registration, presence). */
-export const AGENT_COMMAND: ErrorCodes[] = [invalidCommand('AGENT.INVALID_COMMAND'), { 404: ['AGENT.NOT_FOUND'], 409: ['AGENT.CONCURRENT_UPDATE'] }];
+export const AGENT_COMMAND: ErrorCodes[] = [
+  invalidCommand('AGENT.INVALID_COMMAND'),
+  { 404: ['AGENT.NOT_FOUND'], 409: ['AGENT.CONCURRENT_UPDATE'] },
+];
 
 /** Defining a queue. */
 export const QUEUE_COMMAND: ErrorCodes[] = [invalidCommand('QUEUE.INVALID_COMMAND'), { 409: ['QUEUE.CONCURRENT_UPDATE'] }];
@@ -186,6 +210,10 @@ export const QUEUE_COMMAND: ErrorCodes[] = [invalidCommand('QUEUE.INVALID_COMMAN
 /** The headers a conversation command reads. */
 export const ApiCommandHeaders = () =>
   applyDecorators(
-    ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Repeat a command safely: the same key answers the same result (1-128 visible ASCII characters)' }),
+    ApiHeader({
+      name: 'Idempotency-Key',
+      required: false,
+      description: 'Repeat a command safely: the same key answers the same result (1-128 visible ASCII characters)',
+    }),
     ApiHeader({ name: 'If-Match', required: false, description: 'Pin the revision (ETag) you last saw; 412 if it moved' }),
   );

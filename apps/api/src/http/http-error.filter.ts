@@ -59,7 +59,13 @@ export const toErrorBody = (error: unknown): ErrorBody => {
   }
   if (error instanceof AgentError) {
     // The agent named does not exist: 404; it cannot take this work now: 409 naming the condition.
-    return { statusCode: error.code === 'AGENT.NOT_FOUND' ? 404 : 409, code: error.code, message: error.message, agentId: error.agentId, ...error.details };
+    return {
+      statusCode: error.code === 'AGENT.NOT_FOUND' ? 404 : 409,
+      code: error.code,
+      message: error.message,
+      agentId: error.agentId,
+      ...error.details,
+    };
   }
   if (error instanceof QueueNotFoundError) {
     return { statusCode: 404, code: error.code, message: error.message, queueId: error.queueId, field: error.field };
@@ -72,8 +78,12 @@ export const toErrorBody = (error: unknown): ErrorBody => {
   }
   if (error instanceof RevisionMismatchError) {
     return {
-      statusCode: 412, code: error.code, message: error.message,
-      conversationId: error.conversationId, expectedRevision: error.expectedRevision, revision: error.actualRevision,
+      statusCode: 412,
+      code: error.code,
+      message: error.message,
+      conversationId: error.conversationId,
+      expectedRevision: error.expectedRevision,
+      revision: error.actualRevision,
     };
   }
   if (error instanceof IdempotencyKeyReusedError) {
@@ -105,10 +115,11 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): void {
     const body = toErrorBody(error);
-    if (body.statusCode === 500) this.logger.error(error instanceof Error ? error.stack ?? error.message : String(error));
+    if (body.statusCode === 500) this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     if (body.statusCode === 503) reply.header('Retry-After', String(body.retryAfterSeconds ?? 1));
-    if (body.statusCode === 401) reply.header('WWW-Authenticate', body.code === 'AUTH.MISSING_CREDENTIALS' ? 'Bearer' : 'Bearer error="invalid_token"');
+    if (body.statusCode === 401)
+      reply.header('WWW-Authenticate', body.code === 'AUTH.MISSING_CREDENTIALS' ? 'Bearer' : 'Bearer error="invalid_token"');
     if (body.statusCode === 429) reply.header('Retry-After', String(body.retryAfterSeconds ?? 60));
     if (body.statusCode === 413) {
       const request = host.switchToHttp().getRequest<FastifyRequest>();

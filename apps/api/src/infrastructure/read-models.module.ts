@@ -99,7 +99,11 @@ export class ReadModelsModule implements OnApplicationBootstrap, BeforeApplicati
             return projector instanceof WorkerProjector ? projector : pruneOn(database);
           },
         },
-        { provide: ReadModelQueries, inject: [READ_MODEL_DATABASE], useFactory: (database: ReadModelDatabase) => new ReadModelQueries(database) },
+        {
+          provide: ReadModelQueries,
+          inject: [READ_MODEL_DATABASE],
+          useFactory: (database: ReadModelDatabase) => new ReadModelQueries(database),
+        },
       ],
       exports: [READ_MODEL_DATABASE, PROJECTOR, ReadModelQueries],
     };

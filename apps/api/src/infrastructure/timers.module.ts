@@ -1,6 +1,13 @@
 import { Inject, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { CLOCK, DEFAULT_TIMER_SCHEDULE, LIFECYCLE_OBSERVER, TimerScheduler, type Clock, type LifecycleObserver } from '@lib/conversation-lifecycle';
+import {
+  CLOCK,
+  DEFAULT_TIMER_SCHEDULE,
+  LIFECYCLE_OBSERVER,
+  TimerScheduler,
+  type Clock,
+  type LifecycleObserver,
+} from '@lib/conversation-lifecycle';
 import { TimerQueries, type ReadModelDatabase } from '@lib/read-models';
 import type { AppConfig } from '@lib/platform';
 import { APP_CONFIG } from '../config/app-config';
@@ -25,7 +32,13 @@ export class TimersModule implements OnApplicationBootstrap, OnModuleDestroy {
         {
           provide: TimerScheduler,
           inject: [CommandBus, CLOCK, APP_CONFIG, READ_MODEL_DATABASE, LIFECYCLE_OBSERVER],
-          useFactory: (commandBus: CommandBus, clock: Clock, config: AppConfig, database: ReadModelDatabase, observer: LifecycleObserver) => {
+          useFactory: (
+            commandBus: CommandBus,
+            clock: Clock,
+            config: AppConfig,
+            database: ReadModelDatabase,
+            observer: LifecycleObserver,
+          ) => {
             const logger = new Logger('Timers');
             return new TimerScheduler(
               commandBus,

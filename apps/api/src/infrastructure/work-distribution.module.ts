@@ -115,15 +115,21 @@ export class WorkDistributionModule implements OnApplicationBootstrap, OnModuleD
           provide: PushRoutingProcessManager,
           inject: [EVENT_STORE, PushRouter, PROJECTOR, APP_CONFIG],
           useFactory: (store: EventStore, router: PushRouter, projector: ProjectorHost, config: AppConfig) =>
-            new PushRoutingProcessManager(
-              store,
-              router,
-              (position, timeoutMs) => projector.waitForPosition(position, timeoutMs),
-              { intervalMs: config.routingIntervalMs, viewsWaitMs: config.readYourWritesTimeoutMs },
-            ),
+            new PushRoutingProcessManager(store, router, (position, timeoutMs) => projector.waitForPosition(position, timeoutMs), {
+              intervalMs: config.routingIntervalMs,
+              viewsWaitMs: config.readYourWritesTimeoutMs,
+            }),
         },
       ],
-      exports: [AgentLedger, QueueDirectory, CAPACITY_COORDINATOR, WorkDistributionQueries, CapacityReconciler, PushRouter, PushRoutingProcessManager],
+      exports: [
+        AgentLedger,
+        QueueDirectory,
+        CAPACITY_COORDINATOR,
+        WorkDistributionQueries,
+        CapacityReconciler,
+        PushRouter,
+        PushRoutingProcessManager,
+      ],
     };
   }
 

@@ -6,14 +6,31 @@ import type { FastifyReply } from 'fastify';
 import { admin } from '@lib/domain';
 import { Allow, CurrentPrincipal } from '../auth/auth.decorators';
 import type { Principal } from '@lib/platform';
-import { CLOCK, DefineQueueCommand, QueueDirectory, QueueNotFoundError, type Clock, type QueueDefinitionResult } from '@lib/conversation-lifecycle';
+import {
+  CLOCK,
+  DefineQueueCommand,
+  QueueDirectory,
+  QueueNotFoundError,
+  type Clock,
+  type QueueDefinitionResult,
+} from '@lib/conversation-lifecycle';
 import { WorkDistributionQueries } from '@lib/read-models';
 import { EntityIdPipe } from '../http/entity-id.pipe';
 import { PageQueryDto } from '../views/views.dto';
 import { ReadYourWrites, badParametersAsRequestErrors } from '../views/read-your-writes';
 import { DefineQueueDto } from './queues.dto';
 import { QueueDefinitionDto, QueueDto, QueuePageDto } from './queues.responses';
-import { ANY_ROUTE, ApiAnswer, ApiErrors, AUTHENTICATED, CHECKED_INPUT, EVENT_LOG, JSON_BODY, QUEUE_COMMAND, READ_YOUR_WRITES } from '../http/api-responses';
+import {
+  ANY_ROUTE,
+  ApiAnswer,
+  ApiErrors,
+  AUTHENTICATED,
+  CHECKED_INPUT,
+  EVENT_LOG,
+  JSON_BODY,
+  QUEUE_COMMAND,
+  READ_YOUR_WRITES,
+} from '../http/api-responses';
 
 @ApiTags('queues')
 @Controller('api/queues')
@@ -69,7 +86,7 @@ export class QueuesController {
 
   @Get(':id')
   @Allow('GetQueue')
-  @ApiOperation({ summary: 'One queue\'s settings, as its stream says now' })
+  @ApiOperation({ summary: "One queue's settings, as its stream says now" })
   @ApiAnswer(200, QueueDto, 'The queue')
   @ApiErrors(ANY_ROUTE, AUTHENTICATED, CHECKED_INPUT, EVENT_LOG, { 404: ['QUEUE.NOT_FOUND'] })
   async get(@Param('id', EntityIdPipe) queueId: string) {

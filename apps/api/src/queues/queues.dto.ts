@@ -1,6 +1,13 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsString, Length, Max, Min } from 'class-validator';
-import { ASSIGNMENT_METHODS, MAX_QUEUE_NAME_LENGTH, MAX_QUEUE_PRIORITY, QUEUE_MODES, type AssignmentMethod, type QueueMode } from '@lib/domain';
+import {
+  ASSIGNMENT_METHODS,
+  MAX_QUEUE_NAME_LENGTH,
+  MAX_QUEUE_PRIORITY,
+  QUEUE_MODES,
+  type AssignmentMethod,
+  type QueueMode,
+} from '@lib/domain';
 import { IsEntityId } from '../http/entity-id';
 import { IsOmittable } from '../http/omittable';
 
@@ -14,7 +21,12 @@ export class DefineQueueDto {
   @Length(1, MAX_QUEUE_NAME_LENGTH)
   name?: string;
 
-  @ApiPropertyOptional({ enum: QUEUE_MODES, default: 'pick', description: 'pick: agents take items; push: routing assigns them. Every setting left out keeps its current value (the default for a new queue)' })
+  @ApiPropertyOptional({
+    enum: QUEUE_MODES,
+    default: 'pick',
+    description:
+      'pick: agents take items; push: routing assigns them. Every setting left out keeps its current value (the default for a new queue)',
+  })
   @IsOmittable()
   @IsIn(QUEUE_MODES, { message: `$property must be one of ${QUEUE_MODES.join(', ')}` })
   mode?: QueueMode;

@@ -31,10 +31,13 @@ export class QueueDto extends QueueSettingsDto {
 
 /** What defining a queue answers: the queue now, and where its stream and the log stand. */
 export class QueueDefinitionDto extends QueueDto {
-  @ApiProperty({ type: 'integer', minimum: 0, description: 'Revision of the queue\'s stream' })
+  @ApiProperty({ type: 'integer', minimum: 0, description: "Revision of the queue's stream" })
   revision!: number;
 
-  @ApiPropertyOptional({ ...COUNT, description: 'Log position of the event written, for minPosition; absent when the settings were already these' })
+  @ApiPropertyOptional({
+    ...COUNT,
+    description: 'Log position of the event written, for minPosition; absent when the settings were already these',
+  })
   position?: number;
 }
 

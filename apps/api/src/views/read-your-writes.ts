@@ -9,7 +9,11 @@ import { RequestValidationError } from '../http/request-validation.error';
 /** The views have not reached the position the caller asked for within the bounded wait: 503. */
 export class ReadModelBehindError extends Error {
   readonly code = 'READ_MODEL.BEHIND';
-  constructor(readonly minPosition: number, readonly positions: Record<string, number>, readonly failed: boolean) {
+  constructor(
+    readonly minPosition: number,
+    readonly positions: Record<string, number>,
+    readonly failed: boolean,
+  ) {
     super(
       failed
         ? `A view has stopped at an event it cannot apply, so it cannot reach position ${minPosition}; see /health`
@@ -36,7 +40,10 @@ export class ReadYourWrites {
     const head = await this.store.headPosition();
     if (minPosition > head) {
       throw new RequestValidationError([
-        { field: 'minPosition', messages: [`minPosition ${minPosition} is beyond the last event written (${head}); pass a command's position`] },
+        {
+          field: 'minPosition',
+          messages: [`minPosition ${minPosition} is beyond the last event written (${head}); pass a command's position`],
+        },
       ]);
     }
     if (await this.projector.waitForPosition(minPosition, this.config.readYourWritesTimeoutMs)) return;

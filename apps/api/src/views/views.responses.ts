@@ -58,7 +58,7 @@ export class MyWorkItemDto {
   @ApiProperty(COUNT)
   unreadCustomerMessages!: number;
 
-  @ApiProperty({ description: 'Active only: still awaiting the agent\'s acceptance of a push' })
+  @ApiProperty({ description: "Active only: still awaiting the agent's acceptance of a push" })
   awaitingAcceptance!: boolean;
 }
 
@@ -115,7 +115,7 @@ export class AuditEntryDto {
   @ApiProperty()
   reason!: string;
 
-  @ApiProperty({ type: [String], description: 'Every agent the event concerns (the actor, the holder, a transfer\'s target, a consultant)' })
+  @ApiProperty({ type: [String], description: "Every agent the event concerns (the actor, the holder, a transfer's target, a consultant)" })
   agentIds!: string[];
 }
 

@@ -16,7 +16,10 @@ import { fingerprint } from '../shared/deterministic-id';
 /** Every attempt lost the race for the agent's stream to other writers: the caller may retry. */
 export class AgentConcurrencyExhaustedError extends Error {
   readonly code = 'AGENT.CONCURRENT_UPDATE';
-  constructor(readonly agentId: string, readonly attempts: number) {
+  constructor(
+    readonly agentId: string,
+    readonly attempts: number,
+  ) {
     super(`Agent ${agentId} kept changing under ${attempts} attempts; retry the command`);
   }
 }

@@ -5,7 +5,11 @@ import { AgentLedger, type AgentCommandResult } from './agent-ledger';
 
 /** Registration and presence from the API; reservations come from the conversation handler. */
 export class HandleAgentCommand {
-  constructor(readonly agentId: string, readonly command: AgentCommand, readonly why?: CausationMetadata) {}
+  constructor(
+    readonly agentId: string,
+    readonly command: AgentCommand,
+    readonly why?: CausationMetadata,
+  ) {}
 }
 
 @CommandHandler(HandleAgentCommand)

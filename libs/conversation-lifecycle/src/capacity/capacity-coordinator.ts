@@ -74,7 +74,11 @@ export interface CapacityLogger {
 /** Loads a conversation from its stream (the truth, not a cache). */
 export type ConversationLoader = (
   conversationId: string,
-) => Promise<{ state: ConversationState; revision: number; /** Id of the stream's last event, when the loader reads it. */ lastEventId?: string }>;
+) => Promise<{
+  state: ConversationState;
+  revision: number;
+  /** Id of the stream's last event, when the loader reads it. */ lastEventId?: string;
+}>;
 
 export const CAPACITY_COORDINATOR = Symbol('CAPACITY_COORDINATOR');
 
@@ -105,13 +109,18 @@ export class CapacityCoordinator {
   async reserve(reservation: Reservation, need: CapacityNeed, now: string, why?: CausationMetadata): Promise<Reservation | undefined> {
     const { conversationId, reservationId, conversationRevision } = reservation;
     const { purpose, channel, queueId, by } = need;
-    const { state } = await this.ledger.execute(reservation.agentId, {
-      type: 'ReserveCapacity',
-      data: { conversationId, reservationId, channel, queueId, purpose, conversationRevision, by },
-      metadata: { now },
-    }, why);
+    const { state } = await this.ledger.execute(
+      reservation.agentId,
+      {
+        type: 'ReserveCapacity',
+        data: { conversationId, reservationId, channel, queueId, purpose, conversationRevision, by },
+        metadata: { now },
+      },
+      why,
+    );
     const claim = state.status === 'registered' ? state.claims[conversationId] : undefined;
-    const ours = claim?.holding === 'assigned' && claim.reservationId === reservationId && claim.conversationRevision === conversationRevision;
+    const ours =
+      claim?.holding === 'assigned' && claim.reservationId === reservationId && claim.conversationRevision === conversationRevision;
     return ours ? reservation : undefined;
   }
 
@@ -151,11 +160,15 @@ export class CapacityCoordinator {
     if (agentId === undefined) return;
     if (before.status === after.status && agentWithOf(after) === agentId) return;
     try {
-      await this.ledger.execute(agentId, {
-        type: 'SettleCapacity',
-        data: { conversation: standingOf(conversationId, after, revision) },
-        metadata: { now },
-      }, why);
+      await this.ledger.execute(
+        agentId,
+        {
+          type: 'SettleCapacity',
+          data: { conversation: standingOf(conversationId, after, revision) },
+          metadata: { now },
+        },
+        why,
+      );
     } catch (error) {
       this.logger.warn(
         `Could not settle agent ${agentId}'s capacity after conversation ${conversationId} moved on; the reconciler will: ${describe(error)}`,

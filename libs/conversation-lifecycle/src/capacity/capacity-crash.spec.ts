@@ -255,68 +255,73 @@ describe.each([inMemory, sqlite])('capacity after a crash, over $name', (kind) =
     return { before, reservedAt: Date.parse(reservedAt) };
   };
 
-  describe.each(CRASH_BEFORE_WRITE.filter((scenario) => kind === inMemory || scenario.name === 'a pick' || scenario.name === 'a transfer to another agent'))(
-    'crash after reserving for $name, before the conversation write',
-    (scenario) => {
-      it('leaves a reservation on the agent for a conversation write that never happened, which the handler does not try to give back', async () => {
-        const { before } = await crashBetweenTheWrites(scenario);
+  describe.each(
+    CRASH_BEFORE_WRITE.filter(
+      (scenario) => kind === inMemory || scenario.name === 'a pick' || scenario.name === 'a transfer to another agent',
+    ),
+  )('crash after reserving for $name, before the conversation write', (scenario) => {
+    it('leaves a reservation on the agent for a conversation write that never happened, which the handler does not try to give back', async () => {
+      const { before } = await crashBetweenTheWrites(scenario);
 
-        const after = await conversation(world.truth);
-        expect(after.revision).toBe(before.revision);
-        expect(after.state.status).toBe(scenario.standsStill.status);
-        expect(await claimsOf(world.truth, A)).toMatchObject({
-          [CONVERSATION]: { holding: 'assigned', conversationRevision: before.revision + 1, reservationId: CRASHED_REQUEST },
-        });
-        expect(await lastEvent(world.truth, A)).toMatchObject({ type: 'AgentCapacityReserved', conversationId: CONVERSATION, reservationId: CRASHED_REQUEST });
-        // The append failed without saying whether it was written: no compensation was attempted
-        // (the process was dead anyway); the reconciler is what settles it.
-        expect(world.first.warnings).toEqual([]);
+      const after = await conversation(world.truth);
+      expect(after.revision).toBe(before.revision);
+      expect(after.state.status).toBe(scenario.standsStill.status);
+      expect(await claimsOf(world.truth, A)).toMatchObject({
+        [CONVERSATION]: { holding: 'assigned', conversationRevision: before.revision + 1, reservationId: CRASHED_REQUEST },
       });
-
-      it('the restarted reconciler keeps the reservation during the orphan grace and releases it after', async () => {
-        const { before, reservedAt } = await crashBetweenTheWrites(scenario);
-        const restarted = world.restart();
-        const bClaimsBefore = await claimsOf(world.truth, B);
-
-        // One millisecond before the grace ends: the write might still be in flight.
-        world.clock.set(new Date(reservedAt + ORPHAN_AFTER_MS - 1));
-        await expect(restarted.reconciler.runOnce()).resolves.toMatchObject({ settled: 0, failed: 0 });
-        expect(await claimsOf(world.truth, A)).toHaveProperty(CONVERSATION);
-        expect(await usageOf(world.truth, A, world.now())).toMatchObject({ used: 1, free: 0 });
-
-        // The grace is over: an orphan of a crash.
-        world.clock.advance(1);
-        await expect(restarted.reconciler.runOnce()).resolves.toMatchObject({ settled: 1, failed: 0 });
-        expect(await lastEvent(world.truth, A)).toMatchObject({
-          type: 'AgentCapacityReleased',
-          conversationId: CONVERSATION,
-          reason: 'orphan_reservation_reconciled',
-        });
-        expect(await claimsOf(world.truth, A)).not.toHaveProperty(CONVERSATION);
-        expect(await usageOf(world.truth, A, world.now())).toMatchObject({ used: 0, blocked: 0, free: 1 });
-        // The holder's own claim (if any) is not the orphan and stays.
-        expect(await claimsOf(world.truth, B)).toEqual(bClaimsBefore);
-        expect(Object.keys(bClaimsBefore)).toHaveLength(scenario.bHolds ? 1 : 0);
-
-        // The conversation was never touched and is as it was.
-        const after = await conversation(world.truth);
-        expect(after.revision).toBe(before.revision);
-        expect(after.state).toMatchObject(scenario.standsStill);
-
-        // A second pass has nothing left to do.
-        await expect(restarted.reconciler.runOnce()).resolves.toMatchObject({ settled: 0 });
-
-        // And it can be taken again, with capacity counted once.
-        const { holder } = await scenario.thenTaken(restarted, world.now());
-        expect((await conversation(world.truth)).state).toMatchObject({ status: 'active', agentId: holder });
-        expect(Object.keys(await claimsOf(world.truth, holder))).toEqual([CONVERSATION]);
-        const notHolder = holder === A ? B : A;
-        expect(await claimsOf(world.truth, notHolder)).toEqual({});
+      expect(await lastEvent(world.truth, A)).toMatchObject({
+        type: 'AgentCapacityReserved',
+        conversationId: CONVERSATION,
+        reservationId: CRASHED_REQUEST,
       });
-    },
-  );
+      // The append failed without saying whether it was written: no compensation was attempted
+      // (the process was dead anyway); the reconciler is what settles it.
+      expect(world.first.warnings).toEqual([]);
+    });
 
-  it('until the orphan is reconciled it takes the agent\'s capacity: the agent cannot pick other work', async () => {
+    it('the restarted reconciler keeps the reservation during the orphan grace and releases it after', async () => {
+      const { before, reservedAt } = await crashBetweenTheWrites(scenario);
+      const restarted = world.restart();
+      const bClaimsBefore = await claimsOf(world.truth, B);
+
+      // One millisecond before the grace ends: the write might still be in flight.
+      world.clock.set(new Date(reservedAt + ORPHAN_AFTER_MS - 1));
+      await expect(restarted.reconciler.runOnce()).resolves.toMatchObject({ settled: 0, failed: 0 });
+      expect(await claimsOf(world.truth, A)).toHaveProperty(CONVERSATION);
+      expect(await usageOf(world.truth, A, world.now())).toMatchObject({ used: 1, free: 0 });
+
+      // The grace is over: an orphan of a crash.
+      world.clock.advance(1);
+      await expect(restarted.reconciler.runOnce()).resolves.toMatchObject({ settled: 1, failed: 0 });
+      expect(await lastEvent(world.truth, A)).toMatchObject({
+        type: 'AgentCapacityReleased',
+        conversationId: CONVERSATION,
+        reason: 'orphan_reservation_reconciled',
+      });
+      expect(await claimsOf(world.truth, A)).not.toHaveProperty(CONVERSATION);
+      expect(await usageOf(world.truth, A, world.now())).toMatchObject({ used: 0, blocked: 0, free: 1 });
+      // The holder's own claim (if any) is not the orphan and stays.
+      expect(await claimsOf(world.truth, B)).toEqual(bClaimsBefore);
+      expect(Object.keys(bClaimsBefore)).toHaveLength(scenario.bHolds ? 1 : 0);
+
+      // The conversation was never touched and is as it was.
+      const after = await conversation(world.truth);
+      expect(after.revision).toBe(before.revision);
+      expect(after.state).toMatchObject(scenario.standsStill);
+
+      // A second pass has nothing left to do.
+      await expect(restarted.reconciler.runOnce()).resolves.toMatchObject({ settled: 0 });
+
+      // And it can be taken again, with capacity counted once.
+      const { holder } = await scenario.thenTaken(restarted, world.now());
+      expect((await conversation(world.truth)).state).toMatchObject({ status: 'active', agentId: holder });
+      expect(Object.keys(await claimsOf(world.truth, holder))).toEqual([CONVERSATION]);
+      const notHolder = holder === A ? B : A;
+      expect(await claimsOf(world.truth, notHolder)).toEqual({});
+    });
+  });
+
+  it("until the orphan is reconciled it takes the agent's capacity: the agent cannot pick other work", async () => {
     await crashBetweenTheWrites(CRASH_BEFORE_WRITE[0]);
     const restarted = world.restart();
     await expect(restarted.run(OTHER, C.pick(A, world.now()))).rejects.toMatchObject({ code: 'AGENT.NO_FREE_CAPACITY' });
@@ -486,45 +491,46 @@ describe.each([inMemory, sqlite])('capacity after a crash between a conversation
     await world?.dispose();
   });
 
-  it.each(CRASH_BEFORE_SETTLEMENT.filter((scenario) => kind === inMemory || scenario.name.startsWith('a release') || scenario.name.startsWith('a transfer to another agent')))(
-    '$name: the conversation write stands, the reconciler settles the leftover claim',
-    async (scenario) => {
-      world = await buildWorld(kind, scenario.channel);
-      await scenario.given(world);
-      world.clock.advance(1_000);
-      world.crashable.crashOnNextAppendTo('agent-', scenario.appendsBeforeSettlement);
+  it.each(
+    CRASH_BEFORE_SETTLEMENT.filter(
+      (scenario) => kind === inMemory || scenario.name.startsWith('a release') || scenario.name.startsWith('a transfer to another agent'),
+    ),
+  )('$name: the conversation write stands, the reconciler settles the leftover claim', async (scenario) => {
+    world = await buildWorld(kind, scenario.channel);
+    await scenario.given(world);
+    world.clock.advance(1_000);
+    world.crashable.crashOnNextAppendTo('agent-', scenario.appendsBeforeSettlement);
 
-      // The conversation write happened; the settlement died with the process (the handler only logs it).
-      const result = await world.first.run(CONVERSATION, scenario.command(world.now()));
-      expect(result).toMatchObject({ status: scenario.status, applied: true });
-      expect(world.crashable.crashed).toBe(true);
-      expect(world.first.warnings.join('\n')).toMatch(/Could not settle agent agent-a's capacity/);
-      const leftover = (await claimsOf(world.truth, A))[CONVERSATION];
-      expect(leftover).toBeDefined();
+    // The conversation write happened; the settlement died with the process (the handler only logs it).
+    const result = await world.first.run(CONVERSATION, scenario.command(world.now()));
+    expect(result).toMatchObject({ status: scenario.status, applied: true });
+    expect(world.crashable.crashed).toBe(true);
+    expect(world.first.warnings.join('\n')).toMatch(/Could not settle agent agent-a's capacity/);
+    const leftover = (await claimsOf(world.truth, A))[CONVERSATION];
+    expect(leftover).toBeDefined();
 
-      const restarted = world.restart();
-      // No orphan grace is needed: the conversation is past the claim's revision.
-      await expect(restarted.reconciler.runOnce()).resolves.toMatchObject({ settled: 1, failed: 0 });
-      expect(await lastEvent(world.truth, A)).toMatchObject({ ...scenario.settles, conversationId: CONVERSATION });
-      expect((await conversation(world.truth)).state.status).toBe(scenario.status);
+    const restarted = world.restart();
+    // No orphan grace is needed: the conversation is past the claim's revision.
+    await expect(restarted.reconciler.runOnce()).resolves.toMatchObject({ settled: 1, failed: 0 });
+    expect(await lastEvent(world.truth, A)).toMatchObject({ ...scenario.settles, conversationId: CONVERSATION });
+    expect((await conversation(world.truth)).state.status).toBe(scenario.status);
 
-      if (scenario.settles.type === 'AgentCapacityReleased') {
-        expect(await claimsOf(world.truth, A)).toEqual({});
-        expect(await usageOf(world.truth, A, world.now())).toMatchObject({ used: 0, blocked: 0, free: 1 });
-      } else {
-        // The wrap-up block runs from the start of wrap-up, not from the reconciliation.
-        expect(await claimsOf(world.truth, A)).toMatchObject({ [CONVERSATION]: { holding: 'wrap_up' } });
-        world.clock.advance(60_000);
-        await expect(restarted.reconciler.runOnce()).resolves.toMatchObject({ settled: 1 });
-        expect(await lastEvent(world.truth, A)).toMatchObject({ type: 'AgentCapacityReleased', reason: 'wrap_up_block_elapsed' });
-      }
-      // Only the conversation's holder (if any) keeps a claim on it.
-      const after = (await conversation(world.truth)).state;
-      const holder = after.status === 'active' ? after.agentId : undefined;
-      expect(Object.keys(await claimsOf(world.truth, B))).toEqual(holder === B ? [CONVERSATION] : []);
+    if (scenario.settles.type === 'AgentCapacityReleased') {
+      expect(await claimsOf(world.truth, A)).toEqual({});
+      expect(await usageOf(world.truth, A, world.now())).toMatchObject({ used: 0, blocked: 0, free: 1 });
+    } else {
+      // The wrap-up block runs from the start of wrap-up, not from the reconciliation.
+      expect(await claimsOf(world.truth, A)).toMatchObject({ [CONVERSATION]: { holding: 'wrap_up' } });
+      world.clock.advance(60_000);
+      await expect(restarted.reconciler.runOnce()).resolves.toMatchObject({ settled: 1 });
+      expect(await lastEvent(world.truth, A)).toMatchObject({ type: 'AgentCapacityReleased', reason: 'wrap_up_block_elapsed' });
+    }
+    // Only the conversation's holder (if any) keeps a claim on it.
+    const after = (await conversation(world.truth)).state;
+    const holder = after.status === 'active' ? after.agentId : undefined;
+    expect(Object.keys(await claimsOf(world.truth, B))).toEqual(holder === B ? [CONVERSATION] : []);
 
-      // Agent-a can take work again.
-      await expect(restarted.run(OTHER, C.pick(A, world.now()))).resolves.toMatchObject({ status: 'active' });
-    },
-  );
+    // Agent-a can take work again.
+    await expect(restarted.run(OTHER, C.pick(A, world.now()))).resolves.toMatchObject({ status: 'active' });
+  });
 });

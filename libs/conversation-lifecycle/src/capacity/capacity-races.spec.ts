@@ -74,7 +74,7 @@ const refusedAsInProgress = async (attempt: Promise<unknown>, conversationId: st
 };
 
 describe('capacity when two instances assign the same conversation at once', () => {
-  it('picks by two agents: one holds it, the loser\'s reservation is given back', async () => {
+  it("picks by two agents: one holds it, the loser's reservation is given back", async () => {
     const { store, slow, first, second, now } = await twoInstances();
     const held = slow.holdNextConversationAppend();
     const byA = first.run('c-1', C.pick(A, now()));
@@ -172,7 +172,7 @@ describe('capacity when an instance decides on a stale cache', () => {
 });
 
 describe('capacity when a conversation append fails transiently', () => {
-  it('another instance\'s request for the same agent is refused and leaves the reservation in flight alone', async () => {
+  it("another instance's request for the same agent is refused and leaves the reservation in flight alone", async () => {
     const { store, slow, first, second, now, flakyInstance } = await twoInstances();
     const held = slow.holdNextConversationAppend();
     const picked = first.run('c-1', C.pick(A, now()), 'pick-1'); // reserves c-1@1 on A, write in flight
@@ -239,7 +239,9 @@ describe('capacity when a conversation append fails transiently', () => {
     clock.advance(1);
     await expect(second.reconciler.runOnce()).resolves.toMatchObject({ settled: 1, failed: 0 });
     expect((await agentEvents(store, A)).at(-1)).toMatchObject({
-      type: 'AgentCapacityReleased', conversationId: 'c-1', reason: 'orphan_reservation_reconciled',
+      type: 'AgentCapacityReleased',
+      conversationId: 'c-1',
+      reason: 'orphan_reservation_reconciled',
     });
     expect(await claimsOf(store, A)).toEqual({});
 

@@ -130,10 +130,7 @@ const world: fc.Arbitrary<World> = fc
     agents: fc.array(
       fc.record({
         capacity: fc.integer({ min: 1, max: 3 }),
-        queues: fc.oneof(
-          { arbitrary: fc.constant<number[]>([0, 1]), weight: 3 },
-          { arbitrary: fc.subarray<number>([0, 1]), weight: 1 },
-        ),
+        queues: fc.oneof({ arbitrary: fc.constant<number[]>([0, 1]), weight: 3 }, { arbitrary: fc.subarray<number>([0, 1]), weight: 1 }),
         presence,
       }),
       { minLength: 2, maxLength: 3 },
@@ -202,8 +199,9 @@ type Placed = Step & { via: number; aimed: boolean };
 
 const byHolder = <T extends 'accept' | 'reject' | 'endByAgent' | 'closeSession' | 'revive' | 'release' | 'resolve' | 'disconnect'>(t: T) =>
   fc.record({ t: fc.constant(t), c: conv, a: agentRef });
-const onConversation = <T extends 'expirePush' | 'endByCustomer' | 'customerMessage' | 'timeOutDisconnect' | 'forceClose' | 'autoClose'>(t: T) =>
-  fc.record({ t: fc.constant(t), c: conv });
+const onConversation = <T extends 'expirePush' | 'endByCustomer' | 'customerMessage' | 'timeOutDisconnect' | 'forceClose' | 'autoClose'>(
+  t: T,
+) => fc.record({ t: fc.constant(t), c: conv });
 
 const sequentialStep: fc.Arbitrary<Step> = fc.oneof(
   { arbitrary: fc.record({ t: fc.constant('open' as const), c: conv, q: fc.nat(1) }), weight: 1 },
@@ -246,11 +244,24 @@ const sequentialStep: fc.Arbitrary<Step> = fc.oneof(
 
 const assignKind = fc.constantFrom<AssignKind>('pick', 'push', 'forced');
 const sameConversationByDifferentAgents: fc.Arbitrary<Step> = fc
-  .record({ c: conv, agents: fc.uniqueArray(anyAgent, { minLength: 2, maxLength: 3 }), kinds: fc.array(assignKind, { minLength: 3, maxLength: 3 }), vias: fc.array(via, { minLength: 3, maxLength: 3 }) })
+  .record({
+    c: conv,
+    agents: fc.uniqueArray(anyAgent, { minLength: 2, maxLength: 3 }),
+    kinds: fc.array(assignKind, { minLength: 3, maxLength: 3 }),
+    vias: fc.array(via, { minLength: 3, maxLength: 3 }),
+  })
   .map(({ c, agents, kinds, vias }) => ({ t: 'together', commands: agents.map((a, i) => ({ c, a, kind: kinds[i], via: vias[i] })) }));
 const differentConversationsBySameAgent: fc.Arbitrary<Step> = fc
-  .record({ a: anyAgent, conversations: fc.uniqueArray(conv, { minLength: 2, maxLength: 3 }), kinds: fc.array(assignKind, { minLength: 3, maxLength: 3 }), vias: fc.array(via, { minLength: 3, maxLength: 3 }) })
-  .map(({ a, conversations, kinds, vias }) => ({ t: 'together', commands: conversations.map((c, i) => ({ c, a, kind: kinds[i], via: vias[i] })) }));
+  .record({
+    a: anyAgent,
+    conversations: fc.uniqueArray(conv, { minLength: 2, maxLength: 3 }),
+    kinds: fc.array(assignKind, { minLength: 3, maxLength: 3 }),
+    vias: fc.array(via, { minLength: 3, maxLength: 3 }),
+  })
+  .map(({ a, conversations, kinds, vias }) => ({
+    t: 'together',
+    commands: conversations.map((c, i) => ({ c, a, kind: kinds[i], via: vias[i] })),
+  }));
 /** Two requests on one reservation (same agent, conversation and revision), of any kinds, forced included. */
 const twoAssignmentsToSameAgent: fc.Arbitrary<Step> = fc
   .record({ a: anyAgent, c: conv, kinds: fc.tuple(assignKind, assignKind), vias: fc.uniqueArray(via, { minLength: 2, maxLength: 2 }) })
@@ -316,7 +327,11 @@ class Scenario {
   /** What happened, for the counterexample's message. */
   readonly log: string[] = [];
 
-  constructor(readonly world: World, instances: number, jitterSeed?: number) {
+  constructor(
+    readonly world: World,
+    instances: number,
+    jitterSeed?: number,
+  ) {
     const agentIds = () => world.agents.map((a) => a.id);
     this.processes = Array.from({ length: instances }, (_, index) => {
       const store: EventStore = jitterSeed === undefined ? this.store : new JitteryStore(this.store, seededRandom(jitterSeed + index));
@@ -402,10 +417,12 @@ class Scenario {
     if (!step.aimed || step.t === 'presence' || step.t === 'advance' || step.t === 'reconcile') return step;
     const { conversations } = await this.read();
     const applies = APPLIES[step.t];
-    const fitting = this.world.conversations.map((_, index) => index).filter((index) => {
-      const loaded = conversations.get(this.conversationId(index));
-      return loaded !== undefined && applies(loaded.state);
-    });
+    const fitting = this.world.conversations
+      .map((_, index) => index)
+      .filter((index) => {
+        const loaded = conversations.get(this.conversationId(index));
+        return loaded !== undefined && applies(loaded.state);
+      });
     if (fitting.length === 0) return step;
     const at = (c: number) => fitting[c % fitting.length];
     if (step.t === 'together') return { ...step, commands: step.commands.map((command) => ({ ...command, c: at(command.c) })) };
@@ -503,10 +520,14 @@ class Scenario {
       for (const [conversationId, claim] of Object.entries(agent.claims)) {
         const kept = after.agents.get(agentId)?.claims[conversationId];
         if (kept === undefined && claimCounts(claim, now)) {
-          throw new Error(`(r) the reconciler released ${agentId}'s counting claim on ${conversationId} (${JSON.stringify(claim)}): the handler had left it out of step`);
+          throw new Error(
+            `(r) the reconciler released ${agentId}'s counting claim on ${conversationId} (${JSON.stringify(claim)}): the handler had left it out of step`,
+          );
         }
         if (kept !== undefined && !isDeepStrictEqual(kept, claim)) {
-          throw new Error(`(r) the reconciler changed ${agentId}'s claim on ${conversationId}: ${JSON.stringify(claim)} -> ${JSON.stringify(kept)}`);
+          throw new Error(
+            `(r) the reconciler changed ${agentId}'s claim on ${conversationId}: ${JSON.stringify(claim)} -> ${JSON.stringify(kept)}`,
+          );
         }
       }
     }
@@ -526,7 +547,9 @@ class Scenario {
       if (counting.some((claim) => claim.holding === 'wrap_up')) coverage.note('wrap-up block counting');
       const notForced = sum(counting.filter((claim) => !claim.forced));
       if (notForced > agent.capacity) {
-        throw new Error(`(a) ${agentId} holds ${notForced} unforced unit(s) with capacity ${agent.capacity}: ${JSON.stringify(agent.claims)}`);
+        throw new Error(
+          `(a) ${agentId} holds ${notForced} unforced unit(s) with capacity ${agent.capacity}: ${JSON.stringify(agent.claims)}`,
+        );
       }
       if (load > agent.capacity && !counting.some((claim) => claim.forced)) {
         throw new Error(`(a) ${agentId} is over capacity (${load} > ${agent.capacity}) without a forced claim`);
@@ -544,7 +567,9 @@ class Scenario {
     for (const [conversationId, { state }] of conversations) {
       const holders = claimsOn.get(conversationId) ?? [];
       const fail: (why: string) => never = (why) => {
-        throw new Error(`(b) ${conversationId} is ${state.status}${agentOf(state) ? ` with ${agentOf(state)}` : ''}: ${why}; claims: ${JSON.stringify(holders)}`);
+        throw new Error(
+          `(b) ${conversationId} is ${state.status}${agentOf(state) ? ` with ${agentOf(state)}` : ''}: ${why}; claims: ${JSON.stringify(holders)}`,
+        );
       };
       if (holders.length > 1) fail('claimed on more than one agent');
       const only = holders[0];
@@ -557,9 +582,9 @@ class Scenario {
         case 'active': {
           if (!only || only.agentId !== state.agentId) fail('its holder has no claim on it');
           const { claim } = only;
-          if (claim.holding !== 'assigned') fail('the holder\'s claim is not `assigned`');
+          if (claim.holding !== 'assigned') fail("the holder's claim is not `assigned`");
           if (claim.forced !== state.forced) fail(`the claim says forced=${claim.forced}, the conversation forced=${state.forced}`);
-          if (claim.units !== policy.unitsPerConversation[state.channel]) fail('the claim does not carry the channel\'s units');
+          if (claim.units !== policy.unitsPerConversation[state.channel]) fail("the claim does not carry the channel's units");
           if (claim.queueId !== state.queueId) fail('the claim names another queue');
           break;
         }
@@ -584,7 +609,8 @@ class Scenario {
         case 'closed': {
           if (!only) break;
           if (only.agentId !== state.lastAgentId) fail('a claim on someone who never held it last');
-          if (only.claim.holding !== 'wrap_up' || only.claim.blockedUntil === undefined) fail('only a fixed wrap-up block may outlive the close');
+          if (only.claim.holding !== 'wrap_up' || only.claim.blockedUntil === undefined)
+            fail('only a fixed wrap-up block may outlive the close');
           if (state.closedBy.kind === 'agent') fail('the agent closed it themselves, which ends the block');
           if (!(Date.parse(only.claim.blockedUntil as string) > Date.parse(state.closedAt))) fail('the block had run out when it closed');
           break;
@@ -658,9 +684,7 @@ const runScenario = async (w: World, steps: Placed[], options: { instances: numb
   try {
     await scenario.setUp();
     for (const step of steps) {
-      const before = options.checkRefusals
-        ? { head: await scenario.store.headPosition(), snapshot: await scenario.read() }
-        : undefined;
+      const before = options.checkRefusals ? { head: await scenario.store.headPosition(), snapshot: await scenario.read() } : undefined;
       const outcome = await scenario.step(step);
       if (outcome === 'refused' && before) await scenario.checkNothingWritten(before, step);
       await scenario.checkInvariants();
@@ -679,10 +703,21 @@ const runScenario = async (w: World, steps: Placed[], options: { instances: numb
 
 /** Outcomes every property must have reached over its runs (each occurs dozens of times in a normal run). */
 const SEEN_IN_EVERY_PROPERTY = [
-  'PickConversation:done', 'AssignConversation:done', 'ForcedAssign:done', 'AcceptAssignment:done', 'EndConversation:done',
-  'CloseSession:done', 'ReleaseConversation:done', 'TransferConversation:done', 'ForceClose:done',
-  'AGENT.NO_FREE_CAPACITY', 'AGENT.PRESENCE_DOES_NOT_ALLOW_WORK', 'AGENT.NOT_IN_QUEUE', 'CONVERSATION.TRANSITION_NOT_ALLOWED',
-  'over capacity by force', 'wrap-up block counting',
+  'PickConversation:done',
+  'AssignConversation:done',
+  'ForcedAssign:done',
+  'AcceptAssignment:done',
+  'EndConversation:done',
+  'CloseSession:done',
+  'ReleaseConversation:done',
+  'TransferConversation:done',
+  'ForceClose:done',
+  'AGENT.NO_FREE_CAPACITY',
+  'AGENT.PRESENCE_DOES_NOT_ALLOW_WORK',
+  'AGENT.NOT_IN_QUEUE',
+  'CONVERSATION.TRANSITION_NOT_ALLOWED',
+  'over capacity by force',
+  'wrap-up block counting',
 ];
 
 /**
@@ -691,8 +726,12 @@ const SEEN_IN_EVERY_PROPERTY = [
  * write, and giving back "its" reservation released that claim, a write for a refused command.
  */
 const STALE_PICK_AFTER_BLOCK_RAN_OUT: [World, Placed[]] = [
-  JSON.parse('{"queues":[{"id":"q-1","mode":"pick"}],"agents":[{"id":"agent-1","capacity":1,"queueIds":["q-1"],"presence":"available"},{"id":"agent-2","capacity":1,"queueIds":[],"presence":"available"}],"conversations":[{"id":"c-1","channel":"live_chat","queueId":"q-1"},{"id":"c-2","channel":"persistent_chat","queueId":"q-1"},{"id":"c-3","channel":"live_chat","queueId":"q-1"},{"id":"c-4","channel":"live_chat","queueId":"q-1"}],"policy":{"unitsPerConversation":{"live_chat":1,"persistent_chat":1,"sms":1,"social":1,"teams":1,"voice":1,"record":1},"wrapUpBlock":{"live_chat":{"kind":"fixed","ms":30000},"persistent_chat":{"kind":"always"},"sms":{"kind":"fixed","ms":30000},"social":{"kind":"never"},"teams":{"kind":"fixed","ms":30000},"voice":{"kind":"fixed","ms":30000},"record":{"kind":"never"}}}}') as World,
-  JSON.parse('[{"t":"forceClose","c":1,"via":0,"aimed":true},{"t":"pick","c":0,"a":0,"via":1,"aimed":true},{"t":"endByAgent","c":0,"a":"holder","via":1,"aimed":true},{"t":"assign","c":0,"a":1,"force":true,"via":0,"aimed":true},{"t":"advance","ms":26000,"via":0,"aimed":false},{"t":"release","c":0,"a":0,"via":0,"aimed":true},{"t":"pick","c":0,"a":0,"via":0,"aimed":true},{"t":"transferToQueue","c":0,"a":"holder","q":0,"via":0,"aimed":true},{"t":"transferToAgent","c":0,"a":"holder","to":0,"via":0,"aimed":true},{"t":"pick","c":0,"a":0,"via":0,"aimed":true}]') as Placed[],
+  JSON.parse(
+    '{"queues":[{"id":"q-1","mode":"pick"}],"agents":[{"id":"agent-1","capacity":1,"queueIds":["q-1"],"presence":"available"},{"id":"agent-2","capacity":1,"queueIds":[],"presence":"available"}],"conversations":[{"id":"c-1","channel":"live_chat","queueId":"q-1"},{"id":"c-2","channel":"persistent_chat","queueId":"q-1"},{"id":"c-3","channel":"live_chat","queueId":"q-1"},{"id":"c-4","channel":"live_chat","queueId":"q-1"}],"policy":{"unitsPerConversation":{"live_chat":1,"persistent_chat":1,"sms":1,"social":1,"teams":1,"voice":1,"record":1},"wrapUpBlock":{"live_chat":{"kind":"fixed","ms":30000},"persistent_chat":{"kind":"always"},"sms":{"kind":"fixed","ms":30000},"social":{"kind":"never"},"teams":{"kind":"fixed","ms":30000},"voice":{"kind":"fixed","ms":30000},"record":{"kind":"never"}}}}',
+  ) as World,
+  JSON.parse(
+    '[{"t":"forceClose","c":1,"via":0,"aimed":true},{"t":"pick","c":0,"a":0,"via":1,"aimed":true},{"t":"endByAgent","c":0,"a":"holder","via":1,"aimed":true},{"t":"assign","c":0,"a":1,"force":true,"via":0,"aimed":true},{"t":"advance","ms":26000,"via":0,"aimed":false},{"t":"release","c":0,"a":0,"via":0,"aimed":true},{"t":"pick","c":0,"a":0,"via":0,"aimed":true},{"t":"transferToQueue","c":0,"a":"holder","q":0,"via":0,"aimed":true},{"t":"transferToAgent","c":0,"a":"holder","to":0,"via":0,"aimed":true},{"t":"pick","c":0,"a":0,"via":0,"aimed":true}]',
+  ) as Placed[],
 ];
 
 describe('capacity kept by the conversation handler (properties)', () => {
@@ -726,7 +765,11 @@ describe('capacity kept by the conversation handler (properties)', () => {
       { numRuns: 100 },
     );
     coverage.expectSeen(
-      ...SEEN_IN_EVERY_PROPERTY, 'race:one winner', 'race:one winner on one agent', 'race:forced on one agent', 'AGENT.ASSIGNMENT_IN_PROGRESS',
+      ...SEEN_IN_EVERY_PROPERTY,
+      'race:one winner',
+      'race:one winner on one agent',
+      'race:forced on one agent',
+      'AGENT.ASSIGNMENT_IN_PROGRESS',
     );
   });
 });

@@ -15,9 +15,7 @@ import { fingerprint } from '../shared/deterministic-id';
 import { ConcurrencyExhaustedError, IdempotencyKeyReusedError, RevisionMismatchError } from './conversation-command.errors';
 
 /** Conversations as the command loop runs them. */
-export const conversationKind = (
-  policy: ConversationPolicy,
-): AggregateKind<ConversationCommand, ConversationEvent, ConversationState> => ({
+export const conversationKind = (policy: ConversationPolicy): AggregateKind<ConversationCommand, ConversationEvent, ConversationState> => ({
   streamOf: conversationStream,
   initialState: initialConversationState,
   decode: toConversationEvent,

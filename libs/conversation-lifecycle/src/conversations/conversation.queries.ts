@@ -19,7 +19,10 @@ import type { CommandPrincipal, ConversationEventMetadata } from './conversation
 
 export class GetConversationQuery {
   /** `asOf`: answer the state at that time (ISO-8601), replaying only the events up to it. */
-  constructor(readonly conversationId: string, readonly asOf?: string) {}
+  constructor(
+    readonly conversationId: string,
+    readonly asOf?: string,
+  ) {}
 }
 
 export class GetConversationHistoryQuery {
@@ -100,7 +103,9 @@ export class GetConversationHandler implements IQueryHandler<GetConversationQuer
       throw new ConversationError(
         'CONVERSATION.NOT_FOUND',
         `Conversation ${conversationId} did not exist yet at ${asOf}; it was opened at ${toConversationEvent(recorded[0]).data.at}`,
-        conversationId, 'none', ['open'],
+        conversationId,
+        'none',
+        ['open'],
       );
     }
     return { ...state, revision, allowedActions: allowedActions(state) };
@@ -116,13 +121,28 @@ export class GetConversationHistoryHandler implements IQueryHandler<GetConversat
     const effects = await this.capacityEffects(conversationId, recorded);
     const attached = new Set<string>();
     return recorded.map((e) => {
-      const { at, by, reason, conversationId: _id, ...details } = toConversationEvent(e).data as unknown as {
-        at: string; by: Actor; reason: string; conversationId: string;
+      const {
+        at,
+        by,
+        reason,
+        conversationId: _id,
+        ...details
+      } = toConversationEvent(e).data as unknown as {
+        at: string;
+        by: Actor;
+        reason: string;
+        conversationId: string;
       } & Record<string, unknown>;
       const metadata = e.metadata as Partial<ConversationEventMetadata>;
       const principal = metadata.principal ?? (by.kind === 'system' ? { id: by.id, role: 'system' } : undefined);
       return {
-        revision: e.revision, position: e.position, eventId: e.id, type: e.type, at, actor: by, reason,
+        revision: e.revision,
+        position: e.position,
+        eventId: e.id,
+        type: e.type,
+        at,
+        actor: by,
+        reason,
         ...(principal ? { principal } : {}),
         ...(typeof metadata.commandId === 'string' ? { commandId: metadata.commandId } : {}),
         ...(typeof metadata.correlationId === 'string' ? { correlationId: metadata.correlationId } : {}),
@@ -164,8 +184,14 @@ export class GetConversationHistoryHandler implements IQueryHandler<GetConversat
         const { correlationId, causationId } = event.metadata as Partial<CausationMetadata>;
         if (data.conversationId !== conversationId || typeof causationId !== 'string') continue;
         effects.push({
-          agentId, eventId: event.id, position: event.position, type: event.type, at: String(data.at), reason: String(data.reason),
-          ...(typeof correlationId === 'string' ? { correlationId } : {}), causationId,
+          agentId,
+          eventId: event.id,
+          position: event.position,
+          type: event.type,
+          at: String(data.at),
+          reason: String(data.reason),
+          ...(typeof correlationId === 'string' ? { correlationId } : {}),
+          causationId,
         });
       }
     }

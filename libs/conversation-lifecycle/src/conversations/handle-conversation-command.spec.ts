@@ -88,7 +88,11 @@ describe('HandleConversationCommandHandler with a cache per instance', () => {
     const again = await run(a, message(), { key: 'msg-1' });
     expect(again).toEqual({ ...first, applied: false });
     expect((await history()).map((e) => e.type)).toEqual([
-      'ConversationOpened', 'ConversationPicked', 'ConversationParked', 'ConversationRevivedByAgent', 'CustomerMessageReceived',
+      'ConversationOpened',
+      'ConversationPicked',
+      'ConversationParked',
+      'ConversationRevivedByAgent',
+      'CustomerMessageReceived',
     ]);
   });
 
@@ -119,12 +123,24 @@ describe('HandleConversationCommandHandler with a cache per instance', () => {
 
   it('keeps answering from the stream when its cache holds only one conversation', async () => {
     const store = new InMemoryEventStore();
-    const handler = new HandleConversationCommandHandler(store, DEFAULT_CONVERSATION_POLICY, { ...DEFAULT_COMMAND_RETRY, cachedConversations: 1 });
+    const handler = new HandleConversationCommandHandler(store, DEFAULT_CONVERSATION_POLICY, {
+      ...DEFAULT_COMMAND_RETRY,
+      cachedConversations: 1,
+    });
     const openOther = (id: string) =>
-      handler.execute(new HandleConversationCommand(id, { ...open(), data: { ...(open().data as object), conversationId: id } } as ConversationCommand, `open-${id}`));
+      handler.execute(
+        new HandleConversationCommand(
+          id,
+          { ...open(), data: { ...(open().data as object), conversationId: id } } as ConversationCommand,
+          `open-${id}`,
+        ),
+      );
     await openOther('x');
     await openOther('y'); // evicts x
-    await expect(handler.execute(new HandleConversationCommand('x', pick('agent-1'), 'pick-x'))).resolves.toMatchObject({ status: 'active', revision: 1 });
+    await expect(handler.execute(new HandleConversationCommand('x', pick('agent-1'), 'pick-x'))).resolves.toMatchObject({
+      status: 'active',
+      revision: 1,
+    });
     await expect(openOther('x')).resolves.toMatchObject({ applied: false, status: 'open', revision: 0 });
   });
 
@@ -145,9 +161,17 @@ describe('HandleConversationCommandHandler with a cache per instance', () => {
     })(store);
     const b = new HandleConversationCommandHandler(racingStore, DEFAULT_CONVERSATION_POLICY, DEFAULT_COMMAND_RETRY);
     await a.execute(new HandleConversationCommand(ID, open(), 'open'));
-    const pushed = await a.execute(new HandleConversationCommand(ID, {
-      type: 'AssignConversation', data: { agentId: 'agent-1', force: false, by: { kind: 'system', id: 'routing' } }, metadata: now(),
-    }, 'assign'));
+    const pushed = await a.execute(
+      new HandleConversationCommand(
+        ID,
+        {
+          type: 'AssignConversation',
+          data: { agentId: 'agent-1', force: false, by: { kind: 'system', id: 'routing' } },
+          metadata: now(),
+        },
+        'assign',
+      ),
+    );
     const pushedAt = (await store.readStream(conversationStream(ID)))[pushed.revision].data as { at: string };
     const expiry = (lateByMs: number): ConversationCommand => ({
       type: 'ExpirePushReservation',

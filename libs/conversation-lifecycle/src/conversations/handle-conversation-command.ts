@@ -75,8 +75,12 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
   }
 
   execute(envelope: HandleConversationCommand): Promise<ConversationCommandResult> {
-    return observed(this.observer, 'conversation', envelope.command.type, () => this.handle(envelope), (result) =>
-      result.applied ? 'applied' : 'repeated',
+    return observed(
+      this.observer,
+      'conversation',
+      envelope.command.type,
+      () => this.handle(envelope),
+      (result) => (result.applied ? 'applied' : 'repeated'),
     );
   }
 
@@ -87,7 +91,9 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
       correlationId: causation?.correlationId ?? commandId,
       causationId: causation?.causationId ?? (await this.causeOf(conversationId, causation?.causedByEvent)) ?? commandId,
     };
-    const capacity = this.capacity ? this.keepCapacity(this.capacity, conversationId, commandId, command.metadata.now, why.correlationId) : undefined;
+    const capacity = this.capacity
+      ? this.keepCapacity(this.capacity, conversationId, commandId, command.metadata.now, why.correlationId)
+      : undefined;
     const outcome = await this.loop.execute(
       conversationId,
       {
@@ -127,7 +133,10 @@ export class HandleConversationCommandHandler implements ICommandHandler<HandleC
         const need = capacity.needOf(command, before.state);
         const nextRevision = before.revision + 1;
         // A reservation made on an earlier attempt for another revision or agent is given back first.
-        if (reservation && (need === undefined || reservation.agentId !== need.agentId || reservation.conversationRevision !== nextRevision)) {
+        if (
+          reservation &&
+          (need === undefined || reservation.agentId !== need.agentId || reservation.conversationRevision !== nextRevision)
+        ) {
           const earlier = reservation;
           reservation = undefined;
           await capacity.compensate(earlier, load, now, forCommand);

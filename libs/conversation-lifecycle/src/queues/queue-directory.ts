@@ -14,7 +14,10 @@ const CACHED_QUEUES = 10_000;
 /** A conversation named a queue nobody defined: answer 404 naming the field. */
 export class QueueNotFoundError extends Error {
   readonly code = 'QUEUE.NOT_FOUND';
-  constructor(readonly queueId: string, readonly field: string) {
+  constructor(
+    readonly queueId: string,
+    readonly field: string,
+  ) {
     super(`Queue ${queueId} does not exist; create it with POST /api/queues or name an existing queue in ${field}`);
   }
 }

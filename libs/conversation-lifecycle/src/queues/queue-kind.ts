@@ -14,7 +14,10 @@ import { fingerprint } from '../shared/deterministic-id';
 /** Every attempt lost the race for the queue's stream to other writers: the caller may retry. */
 export class QueueConcurrencyExhaustedError extends Error {
   readonly code = 'QUEUE.CONCURRENT_UPDATE';
-  constructor(readonly queueId: string, readonly attempts: number) {
+  constructor(
+    readonly queueId: string,
+    readonly attempts: number,
+  ) {
     super(`Queue ${queueId} kept changing under ${attempts} attempts; retry the command`);
   }
 }

@@ -1,19 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import {
-  AgentError,
-  ConversationError,
-  presenceAllows,
-  system,
-  type CapacityPolicy,
-  type ConversationState,
-} from '@lib/domain';
+import { AgentError, ConversationError, presenceAllows, system, type CapacityPolicy, type ConversationState } from '@lib/domain';
 import { AgentConcurrencyExhaustedError } from '../agents/agent-ledger';
 import type { ConversationLoader } from '../capacity/capacity-coordinator';
-import {
-  ConcurrencyExhaustedError,
-  IdempotencyKeyReusedError,
-  RevisionMismatchError,
-} from '../conversations/conversation-command.errors';
+import { ConcurrencyExhaustedError, IdempotencyKeyReusedError, RevisionMismatchError } from '../conversations/conversation-command.errors';
 import { HandleConversationCommand, type ConversationCommandResult } from '../conversations/handle-conversation-command';
 import type { Clock } from '../shared/clock';
 import { UNOBSERVED, type LifecycleObserver } from '../shared/lifecycle-observer';
@@ -84,7 +73,10 @@ export class PushRouter {
       result.considered++;
       const { state, revision } = await this.loadConversation(item.conversationId);
       if (state.status !== 'open' || state.queueId !== item.queueId) continue;
-      const chosen = chooseAgent(methodOf.get(item.queueId) ?? 'highest_free_capacity', serving.filter((a) => !declined(state, a)));
+      const chosen = chooseAgent(
+        methodOf.get(item.queueId) ?? 'highest_free_capacity',
+        serving.filter((a) => !declined(state, a)),
+      );
       if (!chosen) continue;
       if (await this.offer(item.conversationId, chosen, revision, correlationId)) {
         result.offered++;

@@ -1,10 +1,5 @@
 import { requireNextRevision, type StoredEvent } from '@lib/domain';
-import {
-  IdempotencyMismatchError,
-  WrongExpectedRevisionError,
-  type EventStore,
-  type NewEvent,
-} from '@lib/event-store';
+import { IdempotencyMismatchError, WrongExpectedRevisionError, type EventStore, type NewEvent } from '@lib/event-store';
 import { deterministicUuid } from './deterministic-id';
 import { KeyedSerializer } from './keyed-serializer';
 import { LruCache } from './lru-cache';
@@ -143,7 +138,12 @@ export class CommandLoop<C, E extends { type: string; data: unknown }, S> {
       revision = stored.revision;
       const { commandId, commandFingerprint } = stored.metadata as { commandId?: unknown; commandFingerprint?: unknown };
       if (typeof commandId === 'string' && typeof commandFingerprint === 'string') {
-        commands.set(commandId, { fingerprint: commandFingerprint, status: this.kind.statusOf(state), revision, position: stored.position });
+        commands.set(commandId, {
+          fingerprint: commandFingerprint,
+          status: this.kind.statusOf(state),
+          revision,
+          position: stored.position,
+        });
       }
     }
     const caughtUp = { state, revision, commands };
@@ -239,7 +239,10 @@ export class CommandLoop<C, E extends { type: string; data: unknown }, S> {
         run.commandId === undefined
           ? current.commands
           : new Map(current.commands).set(run.commandId, {
-              fingerprint: commandFingerprint, status: kind.statusOf(decided.after), revision, position,
+              fingerprint: commandFingerprint,
+              status: kind.statusOf(decided.after),
+              revision,
+              position,
             });
       this.cache.set(id, { state: decided.after, revision, commands });
       await run.afterAppend?.(decided, { written: true, revision, position, eventIds: toAppend.map((event) => event.id) });

@@ -13,5 +13,4 @@ export const deterministicUuid = (...parts: string[]): string => {
 };
 
 /** A short stable digest of a request, to tell a true retry from a reused idempotency key. */
-export const fingerprint = (value: unknown): string =>
-  createHash('sha256').update(JSON.stringify(value)).digest('base64url').slice(0, 22);
+export const fingerprint = (value: unknown): string => createHash('sha256').update(JSON.stringify(value)).digest('base64url').slice(0, 22);

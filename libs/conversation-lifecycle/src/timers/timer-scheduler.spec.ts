@@ -16,7 +16,11 @@ const MINUTE = 60_000;
 
 /** Push reservations that began at T0: due two minutes later. */
 const reservation = (conversationId: string): StoredTimer => ({
-  conversationId, kind: 'push_reservation', channel: 'live_chat', status: 'active', since: T0,
+  conversationId,
+  kind: 'push_reservation',
+  channel: 'live_chat',
+  status: 'active',
+  since: T0,
 });
 
 class FakeTimers {
@@ -42,12 +46,18 @@ class FakeBus {
   async execute(envelope: HandleConversationCommand): Promise<ConversationCommandResult> {
     this.sent.push(envelope.conversationId);
     const result = (applied: boolean): ConversationCommandResult => ({
-      conversationId: envelope.conversationId, status: 'open', revision: 2, position: 3, applied,
+      conversationId: envelope.conversationId,
+      status: 'open',
+      revision: 2,
+      position: 3,
+      applied,
     });
     const answer = await this.answer(envelope.conversationId);
     switch (answer) {
-      case 'fired': return result(true);
-      case 'alreadyFired': return result(false);
+      case 'fired':
+        return result(true);
+      case 'alreadyFired':
+        return result(false);
       case 'refused':
         throw new ConversationError('CONVERSATION.TIMER_NOT_DUE', 'cleared', envelope.conversationId, 'active', []);
       case 'fails':

@@ -228,7 +228,10 @@ export class TimerScheduler {
   }
 
   /** Sends one expiry, as of the clock's time now (never before the cutoff the timer was found due by). */
-  private async fire(timer: StoredTimer, correlationId: string): Promise<{ kind: 'fired' | 'alreadyFired' | 'outdated' } | { kind: 'failed'; reason: string }> {
+  private async fire(
+    timer: StoredTimer,
+    correlationId: string,
+  ): Promise<{ kind: 'fired' | 'alreadyFired' | 'outdated' } | { kind: 'failed'; reason: string }> {
     const running: RunningTimer = { kind: timer.kind, since: timer.since, status: timer.status };
     const command = timerCommand(running, timer.channel, this.policy, this.clock.now().toISOString());
     if (command === undefined) return { kind: 'outdated' };
@@ -247,7 +250,10 @@ export class TimerScheduler {
         this.logger.debug?.(`Timer ${timer.kind} of ${timer.conversationId} no longer applies: ${error.message}`);
         return { kind: 'outdated' };
       }
-      return { kind: 'failed', reason: `${timer.kind} of ${timer.conversationId}: ${error instanceof Error ? error.message : String(error)}` };
+      return {
+        kind: 'failed',
+        reason: `${timer.kind} of ${timer.conversationId}: ${error instanceof Error ? error.message : String(error)}`,
+      };
     }
   }
 }

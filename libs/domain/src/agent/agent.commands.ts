@@ -31,7 +31,10 @@ export type ReserveCapacity = Command<
   }
 >;
 /** The assigning write will not happen: give back the reservation made for it, and only that one. */
-export type CancelReservation = Command<'CancelReservation', { conversationId: string; reservationId: string; conversationRevision: number }>;
+export type CancelReservation = Command<
+  'CancelReservation',
+  { conversationId: string; reservationId: string; conversationRevision: number }
+>;
 
 /** Where a conversation stands, as read from its stream at `revision`. */
 export interface ConversationStanding {

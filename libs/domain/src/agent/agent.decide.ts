@@ -40,7 +40,8 @@ export const decideAgent = (
     case 'CancelReservation': {
       const { conversationId, reservationId, conversationRevision } = command.data;
       const claim = state.claims[conversationId];
-      const ours = claim?.holding === 'assigned' && claim.reservationId === reservationId && claim.conversationRevision === conversationRevision;
+      const ours =
+        claim?.holding === 'assigned' && claim.reservationId === reservationId && claim.conversationRevision === conversationRevision;
       if (!claim || !ours) return [];
       return [released(claim, fact(CAPACITY_KEEPER, 'assignment_failed_reservation_cancelled'))];
     }
@@ -95,7 +96,8 @@ const reserve = (
       throw new AgentError(
         'AGENT.ASSIGNMENT_IN_PROGRESS',
         `Conversation ${conversationId} is being assigned to agent ${agent.id} by another request; read the conversation and retry if it is still open`,
-        agent.id, { conversationId },
+        agent.id,
+        { conversationId },
       );
     }
   }
@@ -103,7 +105,8 @@ const reserve = (
     throw new AgentError(
       'AGENT.NOT_IN_QUEUE',
       `Agent ${agent.id} does not serve queue ${queueId} (serves: ${agent.queueIds.join(', ') || 'no queue'}); add the queue to the agent first`,
-      agent.id, { queueId, queueIds: agent.queueIds },
+      agent.id,
+      { queueId, queueIds: agent.queueIds },
     );
   }
   if (!presenceAllows(agent.presence, purpose)) {
@@ -111,7 +114,8 @@ const reserve = (
     throw new AgentError(
       'AGENT.PRESENCE_DOES_NOT_ALLOW_WORK',
       `Agent ${agent.id} is ${agent.presence}; to ${purpose} work the presence must be one of: ${allowed.join(', ')}`,
-      agent.id, { presence: agent.presence, allowedPresences: allowed, purpose },
+      agent.id,
+      { presence: agent.presence, allowedPresences: allowed, purpose },
     );
   }
   const units = policy.unitsPerConversation[channel];
@@ -122,14 +126,17 @@ const reserve = (
     throw new AgentError(
       'AGENT.NO_FREE_CAPACITY',
       `Agent ${agent.id} has ${usage.free} free capacity unit(s) of ${agent.capacity} (used ${usage.used}, blocked by wrap-up ${usage.blocked}); a ${channel} conversation needs ${units}`,
-      agent.id, { ...usage, needed: units, channel },
+      agent.id,
+      { ...usage, needed: units, channel },
     );
   }
   const reason = forced ? 'forced_assignment' : `${purpose}_reserved_capacity`;
-  return [{
-    type: 'AgentCapacityReserved',
-    data: { ...fact(by, reason), conversationId, reservationId, channel, queueId, units, purpose, forced, conversationRevision },
-  }];
+  return [
+    {
+      type: 'AgentCapacityReserved',
+      data: { ...fact(by, reason), conversationId, reservationId, channel, queueId, units, purpose, forced, conversationRevision },
+    },
+  ];
 };
 
 const released = (claim: CapacityClaim, fact: AgentFact): AgentEvent => ({
@@ -163,7 +170,9 @@ const settle = (
     case 'active':
       return heldByThisAgent ? [] : release('conversation_moved_to_another_agent');
     case 'wrap_up':
-      return heldByThisAgent ? wrapUpBlock(claim, conversation, now, policy, fact, release) : release('conversation_moved_to_another_agent');
+      return heldByThisAgent
+        ? wrapUpBlock(claim, conversation, now, policy, fact, release)
+        : release('conversation_moved_to_another_agent');
     case 'closed': {
       // A fixed wrap-up block outlives a close by a timer or a supervisor, not the agent's own close.
       const blockRunning = claim.holding === 'wrap_up' && claim.blockedUntil !== undefined && claimCounts(claim, now);
@@ -197,13 +206,17 @@ const wrapUpBlock = (
   }
   const { conversationId, units } = claim;
   if (block.kind === 'always') {
-    return [{ type: 'AgentCapacityBlockedForWrapUp', data: { ...fact(CAPACITY_KEEPER, 'wrap_up_blocks_until_closed'), conversationId, units } }];
+    return [
+      { type: 'AgentCapacityBlockedForWrapUp', data: { ...fact(CAPACITY_KEEPER, 'wrap_up_blocks_until_closed'), conversationId, units } },
+    ];
   }
   const startedAt = conversation.statusSince ?? now;
   const until = new Date(Date.parse(startedAt) + block.ms).toISOString();
   if (Date.parse(until) <= Date.parse(now)) return release('wrap_up_block_elapsed');
-  return [{
-    type: 'AgentCapacityBlockedForWrapUp',
-    data: { ...fact(CAPACITY_KEEPER, `wrap_up_blocks_for_${block.ms}ms`), conversationId, units, until },
-  }];
+  return [
+    {
+      type: 'AgentCapacityBlockedForWrapUp',
+      data: { ...fact(CAPACITY_KEEPER, `wrap_up_blocks_for_${block.ms}ms`), conversationId, units, until },
+    },
+  ];
 };

@@ -67,6 +67,4 @@ const EVENT_TYPES: Record<AgentEventType, true> = {
   AgentCapacityReleased: true,
 };
 
-
-export const isAgentEvent = (event: { type: string }): event is AgentEvent =>
-  Object.prototype.hasOwnProperty.call(EVENT_TYPES, event.type);
+export const isAgentEvent = (event: { type: string }): event is AgentEvent => Object.prototype.hasOwnProperty.call(EVENT_TYPES, event.type);

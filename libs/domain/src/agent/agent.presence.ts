@@ -29,5 +29,4 @@ const ALLOWED_PRESENCES: Record<Exclude<ReservationPurpose, 'forced'>, readonly 
 export const presencesAllowing = (purpose: ReservationPurpose): readonly Presence[] =>
   purpose === 'forced' ? PRESENCES : ALLOWED_PRESENCES[purpose];
 
-export const presenceAllows = (presence: Presence, purpose: ReservationPurpose): boolean =>
-  presencesAllowing(purpose).includes(presence);
+export const presenceAllows = (presence: Presence, purpose: ReservationPurpose): boolean => presencesAllowing(purpose).includes(presence);

@@ -34,7 +34,15 @@ import { decideAgent } from './agent.decide';
 import { AgentError } from './agent.errors';
 import type { AgentEvent } from './agent.events';
 import { PRESENCES, type Presence, type ReservationPurpose } from './agent.presence';
-import { capacityUsage, claimCounts, evolveAgentAll, initialAgentState, without, type AgentState, type RegisteredAgent } from './agent.state';
+import {
+  capacityUsage,
+  claimCounts,
+  evolveAgentAll,
+  initialAgentState,
+  without,
+  type AgentState,
+  type RegisteredAgent,
+} from './agent.state';
 import type { CapacityPolicy, WrapUpCapacityBlock } from './capacity.policy';
 
 const AGENT = 'agent-a';
@@ -64,7 +72,10 @@ const ALLOWED: Record<ReservationPurpose, readonly Presence[]> = {
 // ---------------------------------------------------------------------------------------------
 
 const wrapUpBlock: fc.Arbitrary<WrapUpCapacityBlock> = fc.constantFrom<WrapUpCapacityBlock>(
-  { kind: 'always' }, { kind: 'never' }, { kind: 'fixed', ms: 30 * SECOND }, { kind: 'fixed', ms: 5 * MINUTE },
+  { kind: 'always' },
+  { kind: 'never' },
+  { kind: 'fixed', ms: 30 * SECOND },
+  { kind: 'fixed', ms: 5 * MINUTE },
 );
 const policy: fc.Arbitrary<CapacityPolicy> = fc.record({
   unitsPerConversation: fc.record(Object.fromEntries(CHANNELS.map((c) => [c, fc.integer({ min: 1, max: 3 })]))) as fc.Arbitrary<
@@ -134,7 +145,9 @@ const scenario = fc.record({
   /** Each conversation has one channel for the whole sequence. */
   channels: fc.tuple(...CONVERSATIONS.map(() => fc.constantFrom(...CHANNELS))),
   /** Mostly the sequence starts with a registration; sometimes the agent is not registered at first. */
-  opening: fc.option(fc.record({ capacity: fc.integer({ min: 1, max: 5 }), queueIds: fc.subarray([...QUEUES], { minLength: 1 }) }), { freq: 10 }),
+  opening: fc.option(fc.record({ capacity: fc.integer({ min: 1, max: 5 }), queueIds: fc.subarray([...QUEUES], { minLength: 1 }) }), {
+    freq: 10,
+  }),
   steps: fc.array(step, { minLength: 1, maxLength: 40, size: 'max' }),
 });
 type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
@@ -144,7 +157,8 @@ type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
 // ---------------------------------------------------------------------------------------------
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const channelOf = (s: Scenario, conversationId: string): Channel => s.channels[CONVERSATIONS.indexOf(conversationId as (typeof CONVERSATIONS)[number])];
+const channelOf = (s: Scenario, conversationId: string): Channel =>
+  s.channels[CONVERSATIONS.indexOf(conversationId as (typeof CONVERSATIONS)[number])];
 const claimsOf = (state: AgentState) => (state.status === 'registered' ? state.claims : {});
 const load = (state: AgentState, now: string) => {
   if (state.status !== 'registered') return { capacity: 0, load: 0 };
@@ -165,16 +179,23 @@ const timeFor = ({ timing, gap }: Step, state: AgentState, previous: number): nu
 const build = (s: Scenario, { kind: k, ingredients: i }: Step, state: AgentState, now: string): AgentCommand => {
   const metadata = { now };
   const claimed = Object.keys(claimsOf(state));
-  const conversationId = (k === 'cancel' || k === 'settle') && i.claimed && claimed.length > 0 ? claimed[i.choice % claimed.length] : i.conversation;
+  const conversationId =
+    (k === 'cancel' || k === 'settle') && i.claimed && claimed.length > 0 ? claimed[i.choice % claimed.length] : i.conversation;
   const claim = claimsOf(state)[conversationId];
   // Revisions below 0 are refused as invalid data before any rule is decided (agent.validation.spec).
-  const revision = Math.max(0, (i.revisionBase === 'claim' ? claim?.conversationRevision ?? 3 : i.revisionBase) + i.revisionDelta);
-  const reservationId = i.requestBase === 'claim' ? claim?.reservationId ?? REQUESTS[0] : i.requestBase;
+  const revision = Math.max(0, (i.revisionBase === 'claim' ? (claim?.conversationRevision ?? 3) : i.revisionBase) + i.revisionDelta);
+  const reservationId = i.requestBase === 'claim' ? (claim?.reservationId ?? REQUESTS[0]) : i.requestBase;
   switch (k) {
     case 'register':
       return {
         type: 'RegisterAgent',
-        data: { agentId: AGENT, capacity: i.capacity, queueIds: i.queueIds, ...(i.presenceGiven ? { presence: i.presence } : {}), by: i.by },
+        data: {
+          agentId: AGENT,
+          capacity: i.capacity,
+          queueIds: i.queueIds,
+          ...(i.presenceGiven ? { presence: i.presence } : {}),
+          by: i.by,
+        },
         metadata,
       };
     case 'presence':
@@ -183,8 +204,13 @@ const build = (s: Scenario, { kind: k, ingredients: i }: Step, state: AgentState
       return {
         type: 'ReserveCapacity',
         data: {
-          conversationId, reservationId, channel: channelOf(s, conversationId), queueId: i.queue, purpose: i.purpose,
-          conversationRevision: revision, by: i.by,
+          conversationId,
+          reservationId,
+          channel: channelOf(s, conversationId),
+          queueId: i.queue,
+          purpose: i.purpose,
+          conversationRevision: revision,
+          by: i.by,
         },
         metadata,
       };
@@ -200,7 +226,11 @@ const build = (s: Scenario, { kind: k, ingredients: i }: Step, state: AgentState
         ...(i.statusSinceKnown && i.status !== 'none' ? { statusSince: iso(Date.parse(now) - i.statusAgoMs) } : {}),
         ...(i.status === 'closed' && i.closedByAgent !== undefined ? { closedByAgent: i.closedByAgent } : {}),
       };
-      return { type: 'SettleCapacity', data: i.orphanAfterMs === undefined ? { conversation } : { conversation, orphanAfterMs: i.orphanAfterMs }, metadata };
+      return {
+        type: 'SettleCapacity',
+        data: i.orphanAfterMs === undefined ? { conversation } : { conversation, orphanAfterMs: i.orphanAfterMs },
+        metadata,
+      };
     }
     default: {
       const unknown: never = k;
@@ -243,7 +273,11 @@ const play = (s: Scenario, check: (played: Played) => void): void => {
     check({ command, now: command.metadata.now, before, after: state, events, error, history });
   };
   if (s.opening) {
-    run({ type: 'RegisterAgent', data: { agentId: AGENT, ...s.opening, presence: 'available', by: supervisor('supervisor-1') }, metadata: { now: T0 } });
+    run({
+      type: 'RegisterAgent',
+      data: { agentId: AGENT, ...s.opening, presence: 'available', by: supervisor('supervisor-1') },
+      metadata: { now: T0 },
+    });
   }
   for (const st of s.steps) {
     time = timeFor(st, state, time);
@@ -276,16 +310,23 @@ const expectedReservation = (command: Extract<AgentCommand, { type: 'ReserveCapa
 };
 
 /** A cancellation gives back exactly the still-assigned claim that request made at that revision. */
-const expectedCancellation = (command: Extract<AgentCommand, { type: 'CancelReservation' }>, before: AgentState): 'released' | 'nothing' => {
+const expectedCancellation = (
+  command: Extract<AgentCommand, { type: 'CancelReservation' }>,
+  before: AgentState,
+): 'released' | 'nothing' => {
   if (before.status !== 'registered') return 'nothing';
   const { conversationId, reservationId, conversationRevision } = command.data;
   const claim = before.claims[conversationId];
-  const ours = claim?.holding === 'assigned' && claim.reservationId === reservationId && claim.conversationRevision === conversationRevision;
+  const ours =
+    claim?.holding === 'assigned' && claim.reservationId === reservationId && claim.conversationRevision === conversationRevision;
   return ours ? 'released' : 'nothing';
 };
 
 const checked = (
-  command: Extract<AgentCommand, { type: 'ReserveCapacity' }>, before: RegisteredAgent, s: Scenario, now: string,
+  command: Extract<AgentCommand, { type: 'ReserveCapacity' }>,
+  before: RegisteredAgent,
+  s: Scenario,
+  now: string,
 ): string => {
   const { conversationId, purpose, queueId, channel } = command.data;
   if ((purpose === 'pick' || purpose === 'push') && !before.queueIds.includes(queueId)) return 'AGENT.NOT_IN_QUEUE';
@@ -306,17 +347,30 @@ const releaseAll = (state: AgentState, now: string, s: Scenario): AgentState => 
   let current = state;
   for (const claim of Object.values(claimsOf(state))) {
     const conversation: ConversationStanding = {
-      conversationId: claim.conversationId, revision: claim.conversationRevision + 1, status: 'closed', channel: claim.channel, closedByAgent: true,
+      conversationId: claim.conversationId,
+      revision: claim.conversationRevision + 1,
+      status: 'closed',
+      channel: claim.channel,
+      closedByAgent: true,
     };
-    current = evolveAgentAll(decideAgent({ type: 'SettleCapacity', data: { conversation }, metadata: { now } }, current, AGENT, s.policy), current);
+    current = evolveAgentAll(
+      decideAgent({ type: 'SettleCapacity', data: { conversation }, metadata: { now } }, current, AGENT, s.policy),
+      current,
+    );
   }
   return current;
 };
 
 const RUNS = { numRuns: 400 };
 const RELEASE_REASONS = [
-  'assignment_failed_reservation_cancelled', 'conversation_moved_to_another_agent', 'wrap_up_does_not_block_capacity',
-  'wrap_up_block_elapsed', 'conversation_closed', 'conversation_returned_to_queue', 'conversation_waiting', 'conversation_not_found',
+  'assignment_failed_reservation_cancelled',
+  'conversation_moved_to_another_agent',
+  'wrap_up_does_not_block_capacity',
+  'wrap_up_block_elapsed',
+  'conversation_closed',
+  'conversation_returned_to_queue',
+  'conversation_waiting',
+  'conversation_not_found',
   'orphan_reservation_reconciled',
 ];
 
@@ -358,7 +412,11 @@ describe('agent decider: properties over random command sequences', () => {
         }
         if (command.type === 'CancelReservation' && events?.length === 0) {
           const claim = claimsOf(before)[command.data.conversationId];
-          if (claim?.holding === 'assigned' && claim.conversationRevision === command.data.conversationRevision && claim.reservationId !== command.data.reservationId) {
+          if (
+            claim?.holding === 'assigned' &&
+            claim.conversationRevision === command.data.conversationRevision &&
+            claim.reservationId !== command.data.reservationId
+          ) {
             seen.add('cancel by another request wrote nothing');
           }
         }
@@ -366,22 +424,45 @@ describe('agent decider: properties over random command sequences', () => {
           const claim = claimsOf(before)[command.data.conversation.conversationId];
           const stale = claim !== undefined && command.data.conversation.revision < claim.conversationRevision;
           if (stale) seen.add('stale standing wrote nothing');
-          if (!stale && command.data.conversation.status === 'closed' && claim?.blockedUntil !== undefined) seen.add('fixed block outlived a close');
+          if (!stale && command.data.conversation.status === 'closed' && claim?.blockedUntil !== undefined)
+            seen.add('fixed block outlived a close');
         }
         if (Object.values(claimsOf(after)).some((c) => !claimCounts(c, now))) seen.add('ran-out block not yet released');
       });
     }
     expect([...seen].sort()).toEqual(
       [
-        'AGENT.NOT_FOUND', 'AGENT.NOT_IN_QUEUE', 'AGENT.PRESENCE_DOES_NOT_ALLOW_WORK', 'AGENT.NO_FREE_CAPACITY', 'AGENT.ASSIGNMENT_IN_PROGRESS',
-        'AgentRegistered', 'AgentCapacityChanged', 'AgentJoinedQueue', 'AgentLeftQueue', 'AgentPresenceChanged',
-        'AgentCapacityReserved', 'AgentCapacityBlockedForWrapUp', 'AgentCapacityReleased',
-        ...RELEASE_REASONS, 'block until closed', 'fixed block',
-        ...PURPOSES.map((p) => `reserved for ${p}`), 're-reserved at a later revision', 'retry wrote nothing',
-        'older revision wrote nothing', 'another request on a wrap-up block wrote nothing', 're-reserved by another request',
-        're-reserved by the same request', 'cancel by another request wrote nothing',
-        'capacity lowered below the load', 'over capacity by force', 'filled exactly', 'fixed block outlived a close',
-        'ran-out block not yet released', 'reserved next to a ran-out block', 'stale standing wrote nothing',
+        'AGENT.NOT_FOUND',
+        'AGENT.NOT_IN_QUEUE',
+        'AGENT.PRESENCE_DOES_NOT_ALLOW_WORK',
+        'AGENT.NO_FREE_CAPACITY',
+        'AGENT.ASSIGNMENT_IN_PROGRESS',
+        'AgentRegistered',
+        'AgentCapacityChanged',
+        'AgentJoinedQueue',
+        'AgentLeftQueue',
+        'AgentPresenceChanged',
+        'AgentCapacityReserved',
+        'AgentCapacityBlockedForWrapUp',
+        'AgentCapacityReleased',
+        ...RELEASE_REASONS,
+        'block until closed',
+        'fixed block',
+        ...PURPOSES.map((p) => `reserved for ${p}`),
+        're-reserved at a later revision',
+        'retry wrote nothing',
+        'older revision wrote nothing',
+        'another request on a wrap-up block wrote nothing',
+        're-reserved by another request',
+        're-reserved by the same request',
+        'cancel by another request wrote nothing',
+        'capacity lowered below the load',
+        'over capacity by force',
+        'filled exactly',
+        'fixed block outlived a close',
+        'ran-out block not yet released',
+        'reserved next to a ran-out block',
+        'stale standing wrote nothing',
       ].sort(),
     );
   });
@@ -402,8 +483,14 @@ describe('agent decider: properties over random command sequences', () => {
           // NOT_FOUND exactly when the agent is not registered.
           if (error !== undefined && !(error instanceof AgentError)) throw error;
           if (error instanceof AgentError) {
-            check(command.type === 'ChangePresence' || command.type === 'ReserveCapacity', `${command.type} was refused with ${error.code}`);
-            check((error.code === 'AGENT.NOT_FOUND') === (before.status !== 'registered'), `refused with ${error.code} while ${before.status}`);
+            check(
+              command.type === 'ChangePresence' || command.type === 'ReserveCapacity',
+              `${command.type} was refused with ${error.code}`,
+            );
+            check(
+              (error.code === 'AGENT.NOT_FOUND') === (before.status !== 'registered'),
+              `refused with ${error.code} while ${before.status}`,
+            );
             check(error.agentId === AGENT && after === before, 'a refusal names another agent or changed the state');
           }
           if (before.status !== 'registered' && (command.type === 'CancelReservation' || command.type === 'SettleCapacity')) {
@@ -414,7 +501,8 @@ describe('agent decider: properties over random command sequences', () => {
           // capacity keeper's account, the others on the requester's.
           for (const e of events ?? []) {
             check(e.data.agentId === AGENT && e.data.at === now && /\S/.test(e.data.reason), `${e.type} misstates agent, time or reason`);
-            const expectedBy = command.type === 'CancelReservation' || command.type === 'SettleCapacity' ? CAPACITY_KEEPER : command.data.by;
+            const expectedBy =
+              command.type === 'CancelReservation' || command.type === 'SettleCapacity' ? CAPACITY_KEEPER : command.data.by;
             check(isDeepStrictEqual(e.data.by, expectedBy), `${e.type} by ${JSON.stringify(e.data.by)}`);
           }
 
@@ -423,21 +511,36 @@ describe('agent decider: properties over random command sequences', () => {
             const expected = expectedReservation(command, before, s);
             check(outcomeOf(events, error) === expected, `reservation gave ${outcomeOf(events, error)}, the rules say ${expected}`);
             if (error instanceof AgentError && error.code === 'AGENT.ASSIGNMENT_IN_PROGRESS') {
-              check(isDeepStrictEqual(error.details, { conversationId: command.data.conversationId }), 'ASSIGNMENT_IN_PROGRESS misstates its details');
+              check(
+                isDeepStrictEqual(error.details, { conversationId: command.data.conversationId }),
+                'ASSIGNMENT_IN_PROGRESS misstates its details',
+              );
             }
             if (events?.length) {
               check(events.length === 1, 'a reservation wrote more than one event');
               const e = events[0];
-              check(e.type === 'AgentCapacityReserved' && e.data.units === s.policy.unitsPerConversation[command.data.channel], 'reserved units are not the channel\'s');
+              check(
+                e.type === 'AgentCapacityReserved' && e.data.units === s.policy.unitsPerConversation[command.data.channel],
+                "reserved units are not the channel's",
+              );
               check(e.type === 'AgentCapacityReserved' && e.data.forced === (command.data.purpose === 'forced'), 'forced flag is wrong');
-              check(e.type === 'AgentCapacityReserved' && e.data.reservationId === command.data.reservationId, 'the reservation names another request');
+              check(
+                e.type === 'AgentCapacityReserved' && e.data.reservationId === command.data.reservationId,
+                'the reservation names another request',
+              );
             }
             if (error instanceof AgentError && error.code === 'AGENT.NO_FREE_CAPACITY') {
               // The conversation's own claim is not counted: a re-reservation does not take it twice.
               const agent = before as RegisteredAgent;
               const usage = capacityUsage({ ...agent, claims: without(agent.claims, command.data.conversationId) }, now);
-              check(error.details.used === usage.used && error.details.blocked === usage.blocked && error.details.capacity === usage.capacity, 'NO_FREE_CAPACITY misstates the usage');
-              check((error.details.needed as number) > (error.details.free as number) && (error.details.free as number) >= 0, 'NO_FREE_CAPACITY with room to spare');
+              check(
+                error.details.used === usage.used && error.details.blocked === usage.blocked && error.details.capacity === usage.capacity,
+                'NO_FREE_CAPACITY misstates the usage',
+              );
+              check(
+                (error.details.needed as number) > (error.details.free as number) && (error.details.free as number) >= 0,
+                'NO_FREE_CAPACITY with room to spare',
+              );
             }
           }
 
@@ -445,9 +548,10 @@ describe('agent decider: properties over random command sequences', () => {
           if (command.type === 'CancelReservation') {
             const expected = expectedCancellation(command, before);
             const claim = claimsOf(before)[command.data.conversationId];
-            const wanted = expected === 'released'
-              ? [{ type: 'AgentCapacityReleased', reason: 'assignment_failed_reservation_cancelled', units: claim?.units }]
-              : [];
+            const wanted =
+              expected === 'released'
+                ? [{ type: 'AgentCapacityReleased', reason: 'assignment_failed_reservation_cancelled', units: claim?.units }]
+                : [];
             const got = events?.map((e) => ({ type: e.type, reason: e.data.reason, units: 'units' in e.data ? e.data.units : undefined }));
             check(isDeepStrictEqual(got, wanted), `cancellation wrote ${JSON.stringify(got)}, the rules say ${expected}`);
           }
@@ -460,9 +564,19 @@ describe('agent decider: properties over random command sequences', () => {
               const { orphanAfterMs } = command.data;
               const { agentId, status } = command.data.conversation;
               const heldHere = agentId === AGENT && status === 'active';
-              const orphan = claim.holding === 'assigned' && !heldHere && orphanAfterMs !== undefined && Date.parse(now) - Date.parse(claim.since) >= orphanAfterMs;
+              const orphan =
+                claim.holding === 'assigned' &&
+                !heldHere &&
+                orphanAfterMs !== undefined &&
+                Date.parse(now) - Date.parse(claim.since) >= orphanAfterMs;
               const expected = orphan ? [{ type: 'AgentCapacityReleased', reason: 'orphan_reservation_reconciled' }] : [];
-              check(isDeepStrictEqual(events?.map((e) => ({ type: e.type, reason: e.data.reason })), expected), 'stale settlement did not follow the orphan rule');
+              check(
+                isDeepStrictEqual(
+                  events?.map((e) => ({ type: e.type, reason: e.data.reason })),
+                  expected,
+                ),
+                'stale settlement did not follow the orphan rule',
+              );
             }
             check((events?.length ?? 0) <= 1, 'a settlement wrote more than one event');
           }
@@ -478,7 +592,8 @@ describe('agent decider: properties over random command sequences', () => {
             check(is.load <= Math.max(is.capacity, was.load), `load went from ${was.load} to ${is.load} with capacity ${is.capacity}`);
           }
           if (forcedReservation && events?.length) mayExceed = true;
-          if (command.type === 'RegisterAgent' && events?.some((e) => e.type === 'AgentCapacityChanged') && is.load > is.capacity) mayExceed = true;
+          if (command.type === 'RegisterAgent' && events?.some((e) => e.type === 'AgentCapacityChanged') && is.load > is.capacity)
+            mayExceed = true;
           if (!mayExceed) check(is.load <= is.capacity, `over capacity without force: ${is.load} > ${is.capacity}`);
           if (after.status === 'registered') check(capacityUsage(after, now).free >= 0, 'negative free capacity');
 
@@ -489,7 +604,9 @@ describe('agent decider: properties over random command sequences', () => {
             const reservations = history.filter((e) => e.type === 'AgentCapacityReserved' && e.data.conversationId === id);
             const latest = reservations[reservations.length - 1];
             check(
-              latest?.type === 'AgentCapacityReserved' && latest.data.units === claim.units && latest.data.conversationRevision === claim.conversationRevision &&
+              latest?.type === 'AgentCapacityReserved' &&
+                latest.data.units === claim.units &&
+                latest.data.conversationRevision === claim.conversationRevision &&
                 latest.data.reservationId === claim.reservationId,
               `claim ${id} is not its latest reservation`,
             );
@@ -520,7 +637,10 @@ describe('agent decider: properties over random command sequences', () => {
           // Idempotent: an accepted command decided again on the state it produced writes nothing.
           if (events?.length) {
             const repeated = decideOrThrown(command, after, s);
-            check(isDeepStrictEqual(repeated.events, []), `repeating it wrote ${JSON.stringify(repeated.events ?? (repeated.error as Error)?.message)}`);
+            check(
+              isDeepStrictEqual(repeated.events, []),
+              `repeating it wrote ${JSON.stringify(repeated.events ?? (repeated.error as Error)?.message)}`,
+            );
           }
         });
       }),

@@ -90,7 +90,17 @@ export const evolveAgent = (state: AgentState, event: AgentEvent): AgentState =>
         ...state,
         claims: {
           ...state.claims,
-          [conversationId]: { conversationId, reservationId, channel, queueId, units, forced, holding: 'assigned', conversationRevision, since: at },
+          [conversationId]: {
+            conversationId,
+            reservationId,
+            channel,
+            queueId,
+            units,
+            forced,
+            holding: 'assigned',
+            conversationRevision,
+            since: at,
+          },
         },
         lastAssignedAt: at,
       };

@@ -8,7 +8,6 @@ export const MAX_QUEUES_PER_AGENT = 100;
 const MAX_RESERVATION_ID_LENGTH = 200;
 const STANDINGS = ['none', 'open', 'active', 'waiting', 'wrap_up', 'closed'] as const;
 
-
 /** What each agent command's data must hold: one row per command, so a new command must state its rule. */
 const DATA_CHECKS: Record<AgentCommand['type'], DataCheck> = {
   RegisterAgent: (data, check) => {

@@ -37,31 +37,56 @@ export type ConversationAction =
 
 export const actionOf = (command: ConversationCommand): ConversationAction => {
   switch (command.type) {
-    case 'OpenConversation': return 'open';
-    case 'PickConversation': return 'pick';
-    case 'AssignConversation': return 'assign';
-    case 'AcceptAssignment': return 'accept';
-    case 'RejectAssignment': return 'reject';
-    case 'ExpirePushReservation': return 'expire-push-reservation';
-    case 'EndConversation': return command.data.by === 'agent' ? 'end-by-agent' : 'end-by-customer';
-    case 'CloseSession': return 'close-session';
-    case 'ReleaseConversation': return 'release';
-    case 'TransferConversation': return 'transfer';
-    case 'ResolveRecord': return 'resolve';
-    case 'ReviveConversation': return 'revive';
-    case 'DisconnectAgent': return 'agent-disconnect';
-    case 'ReconnectAgent': return 'agent-reconnect';
-    case 'TimeOutAgentDisconnect': return 'time-out-agent-disconnect';
-    case 'DisconnectCustomer': return 'customer-disconnect';
-    case 'ReconnectCustomer': return 'customer-reconnect';
-    case 'TimeOutCustomerDisconnect': return 'time-out-customer-disconnect';
-    case 'RecordMessage': return command.data.from === 'agent' ? 'agent-message' : 'customer-message';
-    case 'StartConsult': return 'consult';
-    case 'EndConsult': return 'consult-end';
-    case 'StartMonitoring': return 'monitor';
-    case 'ForceClose': return 'force-close';
-    case 'AutoClose': return 'auto-close';
-    case 'CloseForInactivity': return 'close-for-inactivity';
+    case 'OpenConversation':
+      return 'open';
+    case 'PickConversation':
+      return 'pick';
+    case 'AssignConversation':
+      return 'assign';
+    case 'AcceptAssignment':
+      return 'accept';
+    case 'RejectAssignment':
+      return 'reject';
+    case 'ExpirePushReservation':
+      return 'expire-push-reservation';
+    case 'EndConversation':
+      return command.data.by === 'agent' ? 'end-by-agent' : 'end-by-customer';
+    case 'CloseSession':
+      return 'close-session';
+    case 'ReleaseConversation':
+      return 'release';
+    case 'TransferConversation':
+      return 'transfer';
+    case 'ResolveRecord':
+      return 'resolve';
+    case 'ReviveConversation':
+      return 'revive';
+    case 'DisconnectAgent':
+      return 'agent-disconnect';
+    case 'ReconnectAgent':
+      return 'agent-reconnect';
+    case 'TimeOutAgentDisconnect':
+      return 'time-out-agent-disconnect';
+    case 'DisconnectCustomer':
+      return 'customer-disconnect';
+    case 'ReconnectCustomer':
+      return 'customer-reconnect';
+    case 'TimeOutCustomerDisconnect':
+      return 'time-out-customer-disconnect';
+    case 'RecordMessage':
+      return command.data.from === 'agent' ? 'agent-message' : 'customer-message';
+    case 'StartConsult':
+      return 'consult';
+    case 'EndConsult':
+      return 'consult-end';
+    case 'StartMonitoring':
+      return 'monitor';
+    case 'ForceClose':
+      return 'force-close';
+    case 'AutoClose':
+      return 'auto-close';
+    case 'CloseForInactivity':
+      return 'close-for-inactivity';
     default: {
       const unknown: never = command;
       return unknown;
@@ -95,8 +120,7 @@ const ALLOWED_WHEN: Record<Exclude<ConversationAction, 'open'>, Rule> = {
   // live chat: open -> closed, active (not accepted) -> closed, active -> wrap_up
   'end-by-customer': liveChatBeforeWork,
   // live chat active -> open, async active -> waiting, any wrap_up -> closed
-  'close-session': (s) =>
-    (workedByAgent(s) && (isLiveChat(s.channel) || isAsyncChannel(s.channel))) || s.status === 'wrap_up',
+  'close-session': (s) => (workedByAgent(s) && (isLiveChat(s.channel) || isAsyncChannel(s.channel))) || s.status === 'wrap_up',
   // active -> open
   release: workedByAgent,
   transfer: workedByAgent,
@@ -127,9 +151,7 @@ const ALLOWED_WHEN: Record<Exclude<ConversationAction, 'open'>, Rule> = {
 
 export const allowedActions = (state: ConversationState): ConversationAction[] => {
   if (state.status === 'none') return ['open'];
-  return (Object.keys(ALLOWED_WHEN) as Exclude<ConversationAction, 'open'>[]).filter((action) =>
-    ALLOWED_WHEN[action](state),
-  );
+  return (Object.keys(ALLOWED_WHEN) as Exclude<ConversationAction, 'open'>[]).filter((action) => ALLOWED_WHEN[action](state));
 };
 
 export const isAllowed = (action: ConversationAction, state: ConversationState): boolean =>

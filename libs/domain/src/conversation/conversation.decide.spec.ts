@@ -15,15 +15,80 @@ import type { ConversationEvent } from './conversation.events';
 import type { ConversationPolicy } from './conversation.policy';
 import { evolveAll, type ConversationState } from './conversation.state';
 import {
-  AGENT, AGENT_DISCONNECT_MS, CONSULTANT, CONVERSATION, CUSTOMER, CUSTOMER_DISCONNECT_MS, MINUTE, OTHER_AGENT,
-  OTHER_QUEUE, PUSH_RESERVATION_MS, QUEUE, ROUTING, SUPERVISOR, TIMER_CLOCK, accept, agentDisconnected, agentMessage,
-  agentReconnected, agentWrote, assign, at, autoClose, closeForInactivity, closeSession, consultStarted,
-  customerDisconnected, customerMessage, customerReconnected, customerWrote, disconnectAgent, disconnectCustomer, due,
-  endByAgent, endByCustomer, endConsult, endedByAgent, endedByCustomer, event, expirePushReservation, forceAssign,
-  forceAssigned, forceClose, forceClosed, given, isTimerAction, justBefore, minuteOf, monitor, monitoringStarted,
-  notDue, open, opened, parked, pick, picked, pushAccepted, pushRejected, pushed, reconnectAgent, reconnectCustomer,
-  refusalOf, reject, release, released, resolve, revive, revivedByAgent, startConsult, timeOutAgentDisconnect,
-  timeOutCustomerDisconnect, transferToAgent, transferToQueue, transferredToAgent, type TimerAction,
+  AGENT,
+  AGENT_DISCONNECT_MS,
+  CONSULTANT,
+  CONVERSATION,
+  CUSTOMER,
+  CUSTOMER_DISCONNECT_MS,
+  MINUTE,
+  OTHER_AGENT,
+  OTHER_QUEUE,
+  PUSH_RESERVATION_MS,
+  QUEUE,
+  ROUTING,
+  SUPERVISOR,
+  TIMER_CLOCK,
+  accept,
+  agentDisconnected,
+  agentMessage,
+  agentReconnected,
+  agentWrote,
+  assign,
+  at,
+  autoClose,
+  closeForInactivity,
+  closeSession,
+  consultStarted,
+  customerDisconnected,
+  customerMessage,
+  customerReconnected,
+  customerWrote,
+  disconnectAgent,
+  disconnectCustomer,
+  due,
+  endByAgent,
+  endByCustomer,
+  endConsult,
+  endedByAgent,
+  endedByCustomer,
+  event,
+  expirePushReservation,
+  forceAssign,
+  forceAssigned,
+  forceClose,
+  forceClosed,
+  given,
+  isTimerAction,
+  justBefore,
+  minuteOf,
+  monitor,
+  monitoringStarted,
+  notDue,
+  open,
+  opened,
+  parked,
+  pick,
+  picked,
+  pushAccepted,
+  pushRejected,
+  pushed,
+  reconnectAgent,
+  reconnectCustomer,
+  refusalOf,
+  reject,
+  release,
+  released,
+  resolve,
+  revive,
+  revivedByAgent,
+  startConsult,
+  timeOutAgentDisconnect,
+  timeOutCustomerDisconnect,
+  transferToAgent,
+  transferToQueue,
+  transferredToAgent,
+  type TimerAction,
 } from './testing/given-when-then';
 
 const ALL: readonly Channel[] = CHANNELS;
@@ -54,13 +119,31 @@ const ALWAYS: ConversationAction[] = ['monitor', 'force-close', 'auto-close'];
 const liveChatCustomer = (c: Channel, connected: boolean): ConversationAction[] =>
   !isLive(c)
     ? []
-    : ['end-by-customer', ...(connected ? ['customer-disconnect' as const] : ['customer-reconnect' as const, 'time-out-customer-disconnect' as const])];
-const inOpen = (c: Channel, customerConnected = true): ConversationAction[] =>
-  ['pick', 'assign', 'customer-message', ...liveChatCustomer(c, customerConnected), ...ALWAYS];
-const inAwaitingAcceptance = (c: Channel, customerConnected = true): ConversationAction[] =>
-  ['accept', 'reject', 'expire-push-reservation', 'customer-message', ...liveChatCustomer(c, customerConnected), ...ALWAYS];
+    : [
+        'end-by-customer',
+        ...(connected ? ['customer-disconnect' as const] : ['customer-reconnect' as const, 'time-out-customer-disconnect' as const]),
+      ];
+const inOpen = (c: Channel, customerConnected = true): ConversationAction[] => [
+  'pick',
+  'assign',
+  'customer-message',
+  ...liveChatCustomer(c, customerConnected),
+  ...ALWAYS,
+];
+const inAwaitingAcceptance = (c: Channel, customerConnected = true): ConversationAction[] => [
+  'accept',
+  'reject',
+  'expire-push-reservation',
+  'customer-message',
+  ...liveChatCustomer(c, customerConnected),
+  ...ALWAYS,
+];
 const inWorked = (c: Channel, { customerConnected = true, consulting = false } = {}): ConversationAction[] => [
-  'release', 'transfer', 'consult', 'customer-message', 'agent-message',
+  'release',
+  'transfer',
+  'consult',
+  'customer-message',
+  'agent-message',
   ...(c !== 'record' ? ['end-by-agent' as const, 'agent-disconnect' as const] : []),
   ...(isLive(c) || isAsync(c) ? ['close-session' as const] : []),
   ...(c === 'record' ? ['resolve' as const] : []),
@@ -69,7 +152,9 @@ const inWorked = (c: Channel, { customerConnected = true, consulting = false } =
   ...ALWAYS,
 ];
 const inAgentDisconnected = (c: Channel, { consulting = false } = {}): ConversationAction[] => [
-  'agent-reconnect', 'time-out-agent-disconnect', 'customer-message',
+  'agent-reconnect',
+  'time-out-agent-disconnect',
+  'customer-message',
   ...(consulting ? ['consult-end' as const] : []),
   ...liveChatCustomer(c, true),
   ...ALWAYS,
@@ -247,30 +332,48 @@ describe('conversation decider: transitions (docs/architecture.md "Conversation 
         .when(open(channel, 0))
         .then([
           event('ConversationOpened', 0, customer(CUSTOMER), 'customer_started', {
-            channel, queueId: QUEUE, customerId: CUSTOMER, priority: 0,
+            channel,
+            queueId: QUEUE,
+            customerId: CUSTOMER,
+            priority: 0,
           }),
         ]);
       expect(state).toMatchObject({
-        status: 'open', id: CONVERSATION, channel, queueId: QUEUE, customerId: CUSTOMER, openedAt: at(0),
-        customerConnected: true, unreadCustomerMessages: 0, supervisors: [],
+        status: 'open',
+        id: CONVERSATION,
+        channel,
+        queueId: QUEUE,
+        customerId: CUSTOMER,
+        openedAt: at(0),
+        customerConnected: true,
+        unreadCustomerMessages: 0,
+        supervisors: [],
       });
     });
 
     it.each(ACTIONS.filter((a) => a !== 'open'))('every other command is refused with NOT_FOUND: %s', (action) => {
       const command = COMMAND_FOR[action]({ status: 'none' }, 1);
-      const error = given().when(command).thenThrows('CONVERSATION.NOT_FOUND', { status: 'none', allowedActions: ['open'] });
+      const error = given()
+        .when(command)
+        .thenThrows('CONVERSATION.NOT_FOUND', { status: 'none', allowedActions: ['open'] });
       expect(error.conversationId).toBeUndefined();
     });
   });
 
   describe('open', () => {
-    it.each(ALL)('open -> active: agent picks it from the queue\'s open items (%s)', (channel) => {
+    it.each(ALL)("open -> active: agent picks it from the queue's open items (%s)", (channel) => {
       const state = given(opened(channel))
         .when(pick(AGENT, 1))
         .then([event('ConversationPicked', 1, agent(AGENT), 'agent_picked_from_queue', { agentId: AGENT, queueId: QUEUE })]);
       expect(state).toMatchObject({
-        status: 'active', agentId: AGENT, lastAgentId: AGENT, assignment: 'accepted', forced: false,
-        agentConnected: true, consultants: [], statusSince: at(1),
+        status: 'active',
+        agentId: AGENT,
+        lastAgentId: AGENT,
+        assignment: 'accepted',
+        forced: false,
+        agentConnected: true,
+        consultants: [],
+        statusSince: at(1),
       });
     });
 
@@ -298,9 +401,7 @@ describe('conversation decider: transitions (docs/architecture.md "Conversation 
       it('the customer disconnects and does not reconnect in time', () => {
         const state = given(opened('live_chat'), customerDisconnected(1))
           .when(timeOutCustomerDisconnect(4))
-          .then([
-            event('ConversationAbandonedByCustomer', 4, system('customer-disconnect-timer'), 'customer_disconnect_timeout', {}),
-          ]);
+          .then([event('ConversationAbandonedByCustomer', 4, system('customer-disconnect-timer'), 'customer_disconnect_timeout', {})]);
         expect(state).toMatchObject({ status: 'closed', closeReason: 'customer_disconnect_timeout' });
         expect(state).not.toHaveProperty('agentId');
       });
@@ -331,20 +432,19 @@ describe('conversation decider: transitions (docs/architecture.md "Conversation 
       expect(state).toMatchObject({ status: 'wrap_up', agentId: AGENT });
     });
 
-    it.each(ALL_BUT_RECORD)(
-      'active -> open: agent disconnected and did not reconnect within the timeout (%s)',
-      (channel) => {
-        const state = given(opened(channel), picked(AGENT, 1), agentDisconnected(AGENT, 2))
-          .when(timeOutAgentDisconnect(3, 60_000))
-          .then([
-            event('ConversationRequeuedAfterAgentDisconnect', 3, system('agent-disconnect-timer'), 'agent_disconnect_timeout', {
-              agentId: AGENT, queueId: QUEUE, timeoutMs: 60_000,
-            }),
-          ]);
-        expect(state).toMatchObject({ status: 'open', queueId: QUEUE, lastAgentId: AGENT });
-        expect(state).not.toHaveProperty('agentId');
-      },
-    );
+    it.each(ALL_BUT_RECORD)('active -> open: agent disconnected and did not reconnect within the timeout (%s)', (channel) => {
+      const state = given(opened(channel), picked(AGENT, 1), agentDisconnected(AGENT, 2))
+        .when(timeOutAgentDisconnect(3, 60_000))
+        .then([
+          event('ConversationRequeuedAfterAgentDisconnect', 3, system('agent-disconnect-timer'), 'agent_disconnect_timeout', {
+            agentId: AGENT,
+            queueId: QUEUE,
+            timeoutMs: 60_000,
+          }),
+        ]);
+      expect(state).toMatchObject({ status: 'open', queueId: QUEUE, lastAgentId: AGENT });
+      expect(state).not.toHaveProperty('agentId');
+    });
 
     it.each(ALL)('active -> open: agent releases it to the queue (%s)', (channel) => {
       const state = given(opened(channel), picked(AGENT, 1))
@@ -359,7 +459,9 @@ describe('conversation decider: transitions (docs/architecture.md "Conversation 
         .when(transferToQueue(AGENT, OTHER_QUEUE, 4))
         .then([
           event('ConversationTransferredToQueue', 4, agent(AGENT), 'agent_transferred_to_queue', {
-            agentId: AGENT, fromQueueId: QUEUE, toQueueId: OTHER_QUEUE,
+            agentId: AGENT,
+            fromQueueId: QUEUE,
+            toQueueId: OTHER_QUEUE,
           }),
         ]);
       expect(state).toMatchObject({ status: 'open', queueId: OTHER_QUEUE, autoCloseClockSince: at(4) });
@@ -371,7 +473,8 @@ describe('conversation decider: transitions (docs/architecture.md "Conversation 
         .when(closeSession(AGENT, 4))
         .then([
           event('ConversationRequeuedOnSessionClose', 4, agent(AGENT), 'agent_closed_active_live_chat_session', {
-            agentId: AGENT, queueId: QUEUE,
+            agentId: AGENT,
+            queueId: QUEUE,
           }),
         ]);
       expect(state).toMatchObject({ status: 'open', queueId: QUEUE });
@@ -420,27 +523,29 @@ describe('conversation decider: transitions (docs/architecture.md "Conversation 
   describe('waiting', () => {
     const waiting = (channel: Channel) => [opened(channel), picked(AGENT, 1), parked(AGENT, 2)];
 
-    it.each(ASYNC)(
-      'waiting -> closed: no activity from either side within the inactivity timeout (%s)',
-      (channel) => {
-        const state = given(...waiting(channel))
-          .when(closeForInactivity(3 * 24 * 60 * MINUTE, 3 * 24 * 60 + 2))
-          .then([
-            event('ConversationClosedForInactivity', 3 * 24 * 60 + 2, system('inactivity-timer'), 'no_activity_while_waiting', {
-              timeoutMs: 3 * 24 * 60 * MINUTE,
-            }),
-          ]);
-        expect(state).toMatchObject({ status: 'closed', closedBy: system('inactivity-timer') });
-        expect(state).not.toHaveProperty('agentId');
-      },
-    );
+    it.each(ASYNC)('waiting -> closed: no activity from either side within the inactivity timeout (%s)', (channel) => {
+      const state = given(...waiting(channel))
+        .when(closeForInactivity(3 * 24 * 60 * MINUTE, 3 * 24 * 60 + 2))
+        .then([
+          event('ConversationClosedForInactivity', 3 * 24 * 60 + 2, system('inactivity-timer'), 'no_activity_while_waiting', {
+            timeoutMs: 3 * 24 * 60 * MINUTE,
+          }),
+        ]);
+      expect(state).toMatchObject({ status: 'closed', closedBy: system('inactivity-timer') });
+      expect(state).not.toHaveProperty('agentId');
+    });
 
     it.each(ASYNC)('waiting -> active: agent revives it from their own work items (%s)', (channel) => {
       const state = given(...waiting(channel))
         .when(revive(AGENT, 60))
         .then([event('ConversationRevivedByAgent', 60, agent(AGENT), 'agent_revived_from_my_work_items', { agentId: AGENT })]);
       expect(state).toMatchObject({
-        status: 'active', agentId: AGENT, assignment: 'accepted', agentConnected: true, consultants: [], statusSince: at(60),
+        status: 'active',
+        agentId: AGENT,
+        assignment: 'accepted',
+        agentConnected: true,
+        consultants: [],
+        statusSince: at(60),
       });
     });
 
@@ -450,7 +555,8 @@ describe('conversation decider: transitions (docs/architecture.md "Conversation 
         .then([
           event('CustomerMessageReceived', 60, customer(CUSTOMER), 'customer_wrote', {}),
           event('ConversationRevivedByCustomer', 60, customer(CUSTOMER), 'customer_wrote_within_revive_window', {
-            previousAgentId: AGENT, queueId: QUEUE,
+            previousAgentId: AGENT,
+            queueId: QUEUE,
           }),
         ]);
       expect(state).toMatchObject({ status: 'open', queueId: QUEUE, lastAgentId: AGENT, unreadCustomerMessages: 1 });
@@ -460,11 +566,43 @@ describe('conversation decider: transitions (docs/architecture.md "Conversation 
 
   describe('closed', () => {
     const CLOSINGS: { how: string; history: ConversationEvent[] }[] = [
-      { how: 'abandoned by the customer (live_chat)', history: [opened('live_chat'), event('ConversationAbandonedByCustomer', 1, customer(CUSTOMER), 'customer_ended', {})] },
-      { how: 'resolved (record)', history: [opened('record'), picked(AGENT, 1), event('ConversationResolved', 2, agent(AGENT), 'agent_resolved_record', { agentId: AGENT })] },
-      { how: 'wrap-up completed (voice)', history: [opened('voice'), picked(AGENT, 1), endedByAgent(AGENT, 2), event('ConversationWrapUpCompleted', 3, agent(AGENT), 'agent_closed_session_after_wrap_up', { agentId: AGENT })] },
-      { how: 'closed for inactivity (sms)', history: [opened('sms'), picked(AGENT, 1), parked(AGENT, 2), event('ConversationClosedForInactivity', 3, system('inactivity-timer'), 'no_activity_while_waiting', { timeoutMs: 1 })] },
-      { how: 'auto-closed (persistent_chat)', history: [opened('persistent_chat'), event('ConversationAutoClosed', 3, system('auto-close'), 'auto_close_after_open_1ms', { fromStatus: 'open', afterMs: 1 })] },
+      {
+        how: 'abandoned by the customer (live_chat)',
+        history: [opened('live_chat'), event('ConversationAbandonedByCustomer', 1, customer(CUSTOMER), 'customer_ended', {})],
+      },
+      {
+        how: 'resolved (record)',
+        history: [
+          opened('record'),
+          picked(AGENT, 1),
+          event('ConversationResolved', 2, agent(AGENT), 'agent_resolved_record', { agentId: AGENT }),
+        ],
+      },
+      {
+        how: 'wrap-up completed (voice)',
+        history: [
+          opened('voice'),
+          picked(AGENT, 1),
+          endedByAgent(AGENT, 2),
+          event('ConversationWrapUpCompleted', 3, agent(AGENT), 'agent_closed_session_after_wrap_up', { agentId: AGENT }),
+        ],
+      },
+      {
+        how: 'closed for inactivity (sms)',
+        history: [
+          opened('sms'),
+          picked(AGENT, 1),
+          parked(AGENT, 2),
+          event('ConversationClosedForInactivity', 3, system('inactivity-timer'), 'no_activity_while_waiting', { timeoutMs: 1 }),
+        ],
+      },
+      {
+        how: 'auto-closed (persistent_chat)',
+        history: [
+          opened('persistent_chat'),
+          event('ConversationAutoClosed', 3, system('auto-close'), 'auto_close_after_open_1ms', { fromStatus: 'open', afterMs: 1 }),
+        ],
+      },
       { how: 'force-closed (teams, from waiting)', history: [opened('teams'), picked(AGENT, 1), parked(AGENT, 2), forceClosed(3)] },
     ];
 
@@ -473,7 +611,9 @@ describe('conversation decider: transitions (docs/architecture.md "Conversation 
       expect(allowedActions(state)).toEqual([]);
       for (const action of ACTIONS) {
         const code = action === 'open' ? 'CONVERSATION.ALREADY_EXISTS' : 'CONVERSATION.TRANSITION_NOT_ALLOWED';
-        given(...history).when(COMMAND_FOR[action](state, NOW)).thenThrows(code, { status: 'closed', allowedActions: [] });
+        given(...history)
+          .when(COMMAND_FOR[action](state, NOW))
+          .thenThrows(code, { status: 'closed', allowedActions: [] });
       }
     });
   });
@@ -521,7 +661,7 @@ describe('conversation decider: transitions (docs/architecture.md "Conversation 
 // =============================================================================================
 
 describe('conversation decider: sub-conditions inside active', () => {
-  describe('push awaiting the agent\'s acceptance', () => {
+  describe("push awaiting the agent's acceptance", () => {
     it.each(ALL)('accept: stays active, now accepted (%s)', (channel) => {
       const state = given(opened(channel), pushed(AGENT, 1))
         .when(accept(AGENT, 2))
@@ -537,7 +677,7 @@ describe('conversation decider: sub-conditions inside active', () => {
       expect(state).not.toHaveProperty('agentId');
     });
 
-    it('reject: the agent\'s own reason is recorded', () => {
+    it("reject: the agent's own reason is recorded", () => {
       given(opened('sms'), pushed(AGENT, 1))
         .when(reject(AGENT, 2, 'going_on_break'))
         .then([event('ConversationPushRejected', 2, agent(AGENT), 'going_on_break', { agentId: AGENT, queueId: QUEUE })]);
@@ -548,7 +688,9 @@ describe('conversation decider: sub-conditions inside active', () => {
         .when(expirePushReservation(3, 120_000))
         .then([
           event('ConversationPushReservationExpired', 3, system('push-reservation-timer'), 'push_reservation_timeout', {
-            agentId: AGENT, queueId: QUEUE, timeoutMs: 120_000,
+            agentId: AGENT,
+            queueId: QUEUE,
+            timeoutMs: 120_000,
           }),
         ]);
       expect(state).toMatchObject({ status: 'open', queueId: QUEUE });
@@ -561,14 +703,26 @@ describe('conversation decider: sub-conditions inside active', () => {
     });
 
     it.each(['end-by-agent', 'release', 'transfer', 'close-session', 'consult', 'agent-message', 'agent-disconnect'] as const)(
-      'the agent\'s work actions wait for acceptance: %s is refused',
+      "the agent's work actions wait for acceptance: %s is refused",
       (action) => {
         const history = [opened('live_chat'), pushed(AGENT, 1)];
         const { state } = given(...history);
-        given(...history).when(COMMAND_FOR[action](state, 2)).thenThrows('CONVERSATION.TRANSITION_NOT_ALLOWED', {
-          status: 'active',
-          allowedActions: ['accept', 'reject', 'expire-push-reservation', 'end-by-customer', 'customer-disconnect', 'customer-message', 'monitor', 'force-close', 'auto-close'],
-        });
+        given(...history)
+          .when(COMMAND_FOR[action](state, 2))
+          .thenThrows('CONVERSATION.TRANSITION_NOT_ALLOWED', {
+            status: 'active',
+            allowedActions: [
+              'accept',
+              'reject',
+              'expire-push-reservation',
+              'end-by-customer',
+              'customer-disconnect',
+              'customer-message',
+              'monitor',
+              'force-close',
+              'auto-close',
+            ],
+          });
       },
     );
 
@@ -599,7 +753,7 @@ describe('conversation decider: sub-conditions inside active', () => {
   });
 
   describe('agent disconnected', () => {
-    it.each(ALL_BUT_RECORD)('the agent\'s connection drops: still active, agent disconnected (%s)', (channel) => {
+    it.each(ALL_BUT_RECORD)("the agent's connection drops: still active, agent disconnected (%s)", (channel) => {
       const state = given(opened(channel), picked(AGENT, 1))
         .when(disconnectAgent(AGENT, 2))
         .then([event('AgentDisconnected', 2, agent(AGENT), 'agent_connection_lost', { agentId: AGENT })]);
@@ -619,19 +773,23 @@ describe('conversation decider: sub-conditions inside active', () => {
         .when(timeOutAgentDisconnect(4, 120_000))
         .then([
           event('ConversationRequeuedAfterAgentDisconnect', 4, system('agent-disconnect-timer'), 'agent_disconnect_timeout', {
-            agentId: AGENT, queueId: QUEUE, timeoutMs: 120_000,
+            agentId: AGENT,
+            queueId: QUEUE,
+            timeoutMs: 120_000,
           }),
         ]);
     });
 
     const agentActions = ['end-by-agent', 'release', 'transfer', 'close-session', 'consult', 'agent-message', 'agent-disconnect'] as const;
-    it.each(agentActions)('the agent\'s actions are refused while disconnected: %s (sms)', (action) => {
+    it.each(agentActions)("the agent's actions are refused while disconnected: %s (sms)", (action) => {
       const history = [opened('sms'), picked(AGENT, 1), agentDisconnected(AGENT, 2)];
       const { state } = given(...history);
-      given(...history).when(COMMAND_FOR[action](state, 3)).thenThrows('CONVERSATION.TRANSITION_NOT_ALLOWED', {
-        status: 'active',
-        allowedActions: ['agent-reconnect', 'time-out-agent-disconnect', 'customer-message', 'monitor', 'force-close', 'auto-close'],
-      });
+      given(...history)
+        .when(COMMAND_FOR[action](state, 3))
+        .thenThrows('CONVERSATION.TRANSITION_NOT_ALLOWED', {
+          status: 'active',
+          allowedActions: ['agent-reconnect', 'time-out-agent-disconnect', 'customer-message', 'monitor', 'force-close', 'auto-close'],
+        });
     });
 
     it('a reconnect without a disconnect is refused', () => {
@@ -648,14 +806,14 @@ describe('conversation decider: sub-conditions inside active', () => {
   });
 
   describe('live-chat customer disconnected', () => {
-    it('the customer\'s connection drops (open): still open, customer disconnected', () => {
+    it("the customer's connection drops (open): still open, customer disconnected", () => {
       const state = given(opened('live_chat'))
         .when(disconnectCustomer(1))
         .then([event('CustomerDisconnected', 1, customer(CUSTOMER), 'customer_connection_lost', {})]);
       expect(state).toMatchObject({ status: 'open', customerConnected: false, customerDisconnectedAt: at(1) });
     });
 
-    it('the customer\'s connection drops (active): still active, customer disconnected', () => {
+    it("the customer's connection drops (active): still active, customer disconnected", () => {
       const state = given(opened('live_chat'), picked(AGENT, 1))
         .when(disconnectCustomer(2))
         .then([event('CustomerDisconnected', 2, customer(CUSTOMER), 'customer_connection_lost', {})]);
@@ -695,7 +853,9 @@ describe('conversation decider: sub-conditions inside active', () => {
       const state = given(opened('live_chat'), pushed(AGENT, 1), customerDisconnected(2))
         .when(timeOutCustomerDisconnect(5, 180_000))
         .then([
-          event('ConversationAbandonedByCustomer', 5, system('customer-disconnect-timer'), 'customer_disconnect_timeout', { agentId: AGENT }),
+          event('ConversationAbandonedByCustomer', 5, system('customer-disconnect-timer'), 'customer_disconnect_timeout', {
+            agentId: AGENT,
+          }),
         ]);
       expect(state).toMatchObject({ status: 'closed' });
     });
@@ -728,14 +888,21 @@ describe('conversation decider: other behaviours', () => {
 
     it('to a queue it was transferred to earlier uses the current queue as the origin', () => {
       given(
-        opened('sms'), picked(AGENT, 1),
-        event('ConversationTransferredToQueue', 2, agent(AGENT), 'agent_transferred_to_queue', { agentId: AGENT, fromQueueId: QUEUE, toQueueId: OTHER_QUEUE }),
+        opened('sms'),
+        picked(AGENT, 1),
+        event('ConversationTransferredToQueue', 2, agent(AGENT), 'agent_transferred_to_queue', {
+          agentId: AGENT,
+          fromQueueId: QUEUE,
+          toQueueId: OTHER_QUEUE,
+        }),
         picked(OTHER_AGENT, 3, OTHER_QUEUE),
       )
         .when(transferToQueue(OTHER_AGENT, QUEUE, 4))
         .then([
           event('ConversationTransferredToQueue', 4, agent(OTHER_AGENT), 'agent_transferred_to_queue', {
-            agentId: OTHER_AGENT, fromQueueId: OTHER_QUEUE, toQueueId: QUEUE,
+            agentId: OTHER_AGENT,
+            fromQueueId: OTHER_QUEUE,
+            toQueueId: QUEUE,
           }),
         ]);
     });
@@ -744,23 +911,37 @@ describe('conversation decider: other behaviours', () => {
       const state = given(opened(channel), picked(AGENT, 1))
         .when(transferToAgent(AGENT, OTHER_AGENT, 3))
         .then([
-          event('ConversationTransferredToAgent', 3, agent(AGENT), 'agent_transferred_to_agent', { fromAgentId: AGENT, toAgentId: OTHER_AGENT }),
+          event('ConversationTransferredToAgent', 3, agent(AGENT), 'agent_transferred_to_agent', {
+            fromAgentId: AGENT,
+            toAgentId: OTHER_AGENT,
+          }),
         ]);
       expect(state).toMatchObject({
-        status: 'active', agentId: OTHER_AGENT, lastAgentId: OTHER_AGENT, assignment: 'accepted', agentConnected: true,
-        statusSince: at(1), autoCloseClockSince: at(3),
+        status: 'active',
+        agentId: OTHER_AGENT,
+        lastAgentId: OTHER_AGENT,
+        assignment: 'accepted',
+        agentConnected: true,
+        statusSince: at(1),
+        autoCloseClockSince: at(3),
       });
     });
 
     it('to another agent: the new agent works it, the previous one no longer may', () => {
       const history = [
-        opened('persistent_chat'), picked(AGENT, 1),
-        event('ConversationTransferredToAgent', 3, agent(AGENT), 'agent_transferred_to_agent', { fromAgentId: AGENT, toAgentId: OTHER_AGENT }),
+        opened('persistent_chat'),
+        picked(AGENT, 1),
+        event('ConversationTransferredToAgent', 3, agent(AGENT), 'agent_transferred_to_agent', {
+          fromAgentId: AGENT,
+          toAgentId: OTHER_AGENT,
+        }),
       ];
       given(...history)
         .when(endByAgent(OTHER_AGENT, 4))
         .then([event('ConversationEndedByAgent', 4, agent(OTHER_AGENT), 'agent_pressed_end', { agentId: OTHER_AGENT })]);
-      given(...history).when(endByAgent(AGENT, 4)).thenThrows('CONVERSATION.NOT_HELD_BY_AGENT', { details: { agentId: AGENT } });
+      given(...history)
+        .when(endByAgent(AGENT, 4))
+        .thenThrows('CONVERSATION.NOT_HELD_BY_AGENT', { details: { agentId: AGENT } });
     });
 
     it('to the agent who already holds it is refused with INVALID_TRANSFER', () => {
@@ -775,20 +956,33 @@ describe('conversation decider: other behaviours', () => {
       const state = given(opened('sms'), picked(AGENT, 1), consultStarted(AGENT, CONSULTANT, 2), consultStarted(AGENT, 'agent-d', 3))
         .when(transferToAgent(AGENT, CONSULTANT, 4))
         .then([
-          event('ConversationTransferredToAgent', 4, agent(AGENT), 'agent_transferred_to_agent', { fromAgentId: AGENT, toAgentId: CONSULTANT }),
+          event('ConversationTransferredToAgent', 4, agent(AGENT), 'agent_transferred_to_agent', {
+            fromAgentId: AGENT,
+            toAgentId: CONSULTANT,
+          }),
         ]);
       expect(state).toMatchObject({ status: 'active', agentId: CONSULTANT, lastAgentId: CONSULTANT, consultants: ['agent-d'] });
       // With the only consultant now holding it, nobody is consulting: consult-end is no longer possible.
       const sole = [opened('sms'), picked(AGENT, 1), consultStarted(AGENT, CONSULTANT, 2), transferredToAgent(AGENT, CONSULTANT, 4)];
       expect(given(...sole).state).toMatchObject({ agentId: CONSULTANT, consultants: [] });
-      given(...sole).when(endConsult(CONSULTANT, 5)).thenThrows('CONVERSATION.TRANSITION_NOT_ALLOWED', { status: 'active' });
+      given(...sole)
+        .when(endConsult(CONSULTANT, 5))
+        .thenThrows('CONVERSATION.TRANSITION_NOT_ALLOWED', { status: 'active' });
     });
 
     it('to another agent: a forced assignment is not forced for the new holder', () => {
-      const state = given(opened('voice'), forceAssigned(AGENT, 1, SUPERVISOR_ACTOR), agentDisconnected(AGENT, 2), agentReconnected(AGENT, 3))
+      const state = given(
+        opened('voice'),
+        forceAssigned(AGENT, 1, SUPERVISOR_ACTOR),
+        agentDisconnected(AGENT, 2),
+        agentReconnected(AGENT, 3),
+      )
         .when(transferToAgent(AGENT, OTHER_AGENT, 4))
         .then([
-          event('ConversationTransferredToAgent', 4, agent(AGENT), 'agent_transferred_to_agent', { fromAgentId: AGENT, toAgentId: OTHER_AGENT }),
+          event('ConversationTransferredToAgent', 4, agent(AGENT), 'agent_transferred_to_agent', {
+            fromAgentId: AGENT,
+            toAgentId: OTHER_AGENT,
+          }),
         ]);
       expect(state).toMatchObject({ status: 'active', agentId: OTHER_AGENT, forced: false, agentConnected: true, assignment: 'accepted' });
       expect(state).toHaveProperty('agentDisconnectedAt', undefined);
@@ -805,15 +999,24 @@ describe('conversation decider: other behaviours', () => {
         .when(customerMessage(5))
         .then([
           event('CustomerMessageReceived', 5, customer(CUSTOMER), 'customer_wrote', {}),
-          event('ConversationRevivedByCustomer', 5, customer(CUSTOMER), 'customer_wrote_within_revive_window', { previousAgentId: AGENT, queueId: QUEUE }),
+          event('ConversationRevivedByCustomer', 5, customer(CUSTOMER), 'customer_wrote_within_revive_window', {
+            previousAgentId: AGENT,
+            queueId: QUEUE,
+          }),
         ]);
     });
 
     it('at the very end of the window (inclusive): still revived', () => {
-      const state = given(...waiting).withPolicy(SMALL_WINDOW).when(customerMessage(12)).then([
-        event('CustomerMessageReceived', 12, customer(CUSTOMER), 'customer_wrote', {}),
-        event('ConversationRevivedByCustomer', 12, customer(CUSTOMER), 'customer_wrote_within_revive_window', { previousAgentId: AGENT, queueId: QUEUE }),
-      ]);
+      const state = given(...waiting)
+        .withPolicy(SMALL_WINDOW)
+        .when(customerMessage(12))
+        .then([
+          event('CustomerMessageReceived', 12, customer(CUSTOMER), 'customer_wrote', {}),
+          event('ConversationRevivedByCustomer', 12, customer(CUSTOMER), 'customer_wrote_within_revive_window', {
+            previousAgentId: AGENT,
+            queueId: QUEUE,
+          }),
+        ]);
       expect(state.status).toBe('open');
     });
 
@@ -853,7 +1056,8 @@ describe('conversation decider: other behaviours', () => {
         .when(autoClose(2 * 60 * MINUTE, 121))
         .then([
           event('ConversationAutoMovedToWrapUp', 121, system('auto-close'), `auto_close_after_active_${2 * 60 * MINUTE}ms`, {
-            agentId: AGENT, afterMs: 2 * 60 * MINUTE,
+            agentId: AGENT,
+            afterMs: 2 * 60 * MINUTE,
           }),
         ]);
       expect(state).toMatchObject({ status: 'wrap_up', agentId: AGENT });
@@ -864,7 +1068,8 @@ describe('conversation decider: other behaviours', () => {
         .when(autoClose(2 * 60 * MINUTE, 121))
         .then([
           event('ConversationAutoClosed', 121, system('auto-close'), `auto_close_after_active_${2 * 60 * MINUTE}ms`, {
-            fromStatus: 'active', afterMs: 2 * 60 * MINUTE,
+            fromStatus: 'active',
+            afterMs: 2 * 60 * MINUTE,
           }),
         ]);
       expect(state).toMatchObject({ status: 'closed', closedBy: system('auto-close') });
@@ -879,7 +1084,8 @@ describe('conversation decider: other behaviours', () => {
         .when(autoClose(2 * 60 * MINUTE, 121))
         .then([
           event('ConversationAutoMovedToWrapUp', 121, system('auto-close'), `auto_close_after_active_${2 * 60 * MINUTE}ms`, {
-            agentId: AGENT, afterMs: 2 * 60 * MINUTE,
+            agentId: AGENT,
+            afterMs: 2 * 60 * MINUTE,
           }),
         ]);
     });
@@ -889,7 +1095,8 @@ describe('conversation decider: other behaviours', () => {
         .when(autoClose(24 * 60 * MINUTE, 24 * 60 + 2))
         .then([
           event('ConversationAutoClosed', 24 * 60 + 2, system('auto-close'), `auto_close_after_wrap_up_${24 * 60 * MINUTE}ms`, {
-            fromStatus: 'wrap_up', afterMs: 24 * 60 * MINUTE,
+            fromStatus: 'wrap_up',
+            afterMs: 24 * 60 * MINUTE,
           }),
         ]);
     });
@@ -898,7 +1105,10 @@ describe('conversation decider: other behaviours', () => {
       given(opened('live_chat'))
         .when(autoClose(20 * MINUTE, 20))
         .then([
-          event('ConversationAutoClosed', 20, system('auto-close'), `auto_close_after_open_${20 * MINUTE}ms`, { fromStatus: 'open', afterMs: 20 * MINUTE }),
+          event('ConversationAutoClosed', 20, system('auto-close'), `auto_close_after_open_${20 * MINUTE}ms`, {
+            fromStatus: 'open',
+            afterMs: 20 * MINUTE,
+          }),
         ]);
     });
 
@@ -908,9 +1118,11 @@ describe('conversation decider: other behaviours', () => {
         data: { afterMs: 20 * MINUTE, forStatus: 'open' },
         metadata: { now: at(25) },
       };
-      given(opened('live_chat'), picked(AGENT, 5)).when(scheduledForOpen).thenThrows('CONVERSATION.TIMER_NOT_DUE', {
-        details: { timer: 'auto-close', forStatus: 'open' },
-      });
+      given(opened('live_chat'), picked(AGENT, 5))
+        .when(scheduledForOpen)
+        .thenThrows('CONVERSATION.TIMER_NOT_DUE', {
+          details: { timer: 'auto-close', forStatus: 'open' },
+        });
     });
 
     it.each([NaN, -1, 1.5, Infinity])('a timer with an invalid duration (%p) is refused as invalid data, never a crash', (afterMs) => {
@@ -918,9 +1130,11 @@ describe('conversation decider: other behaviours', () => {
     });
 
     it('a timer with an absurd duration (9e15 ms) is refused as not due, never a crash', () => {
-      given(opened('sms')).when(autoClose(9e15, 5)).thenThrows('CONVERSATION.TIMER_NOT_DUE', {
-        details: { timer: 'auto-close', dueAt: undefined },
-      });
+      given(opened('sms'))
+        .when(autoClose(9e15, 5))
+        .thenThrows('CONVERSATION.TIMER_NOT_DUE', {
+          details: { timer: 'auto-close', dueAt: undefined },
+        });
     });
 
     it('a sweep naming the current status applies', () => {
@@ -932,14 +1146,22 @@ describe('conversation decider: other behaviours', () => {
       given(opened('live_chat'))
         .when(scheduledForOpen)
         .then([
-          event('ConversationAutoClosed', 20, system('auto-close'), `auto_close_after_open_${20 * MINUTE}ms`, { fromStatus: 'open', afterMs: 20 * MINUTE }),
+          event('ConversationAutoClosed', 20, system('auto-close'), `auto_close_after_open_${20 * MINUTE}ms`, {
+            fromStatus: 'open',
+            afterMs: 20 * MINUTE,
+          }),
         ]);
     });
 
     it('sms active: closed (everything but voice active closes)', () => {
       given(opened('sms'), picked(AGENT, 1))
         .when(autoClose(MINUTE, 2))
-        .then([event('ConversationAutoClosed', 2, system('auto-close'), `auto_close_after_active_${MINUTE}ms`, { fromStatus: 'active', afterMs: MINUTE })]);
+        .then([
+          event('ConversationAutoClosed', 2, system('auto-close'), `auto_close_after_active_${MINUTE}ms`, {
+            fromStatus: 'active',
+            afterMs: MINUTE,
+          }),
+        ]);
     });
   });
 
@@ -947,7 +1169,9 @@ describe('conversation decider: other behaviours', () => {
     it('waiting -> closed', () => {
       given(opened('social'), picked(AGENT, 1), parked(AGENT, 2))
         .when(closeForInactivity(60 * MINUTE, 62))
-        .then([event('ConversationClosedForInactivity', 62, system('inactivity-timer'), 'no_activity_while_waiting', { timeoutMs: 60 * MINUTE })]);
+        .then([
+          event('ConversationClosedForInactivity', 62, system('inactivity-timer'), 'no_activity_while_waiting', { timeoutMs: 60 * MINUTE }),
+        ]);
     });
 
     it.each([
@@ -955,7 +1179,9 @@ describe('conversation decider: other behaviours', () => {
       { status: 'active', history: [opened('sms'), picked(AGENT, 1)] },
       { status: 'wrap_up', history: [opened('sms'), picked(AGENT, 1), endedByAgent(AGENT, 2)] },
     ])('refused outside waiting ($status)', ({ history }) => {
-      given(...history).when(closeForInactivity(MINUTE, 5)).thenThrows('CONVERSATION.TRANSITION_NOT_ALLOWED');
+      given(...history)
+        .when(closeForInactivity(MINUTE, 5))
+        .thenThrows('CONVERSATION.TRANSITION_NOT_ALLOWED');
     });
   });
 
@@ -964,7 +1190,13 @@ describe('conversation decider: other behaviours', () => {
       const state = given(opened(channel), picked(AGENT, 1))
         .when(startConsult(AGENT, CONSULTANT, 3))
         .then([event('ConsultStarted', 3, agent(AGENT), 'agent_started_consult', { agentId: AGENT, consultantId: CONSULTANT })]);
-      expect(state).toMatchObject({ status: 'active', agentId: AGENT, consultants: [CONSULTANT], autoCloseClockSince: at(3), statusSince: at(1) });
+      expect(state).toMatchObject({
+        status: 'active',
+        agentId: AGENT,
+        consultants: [CONSULTANT],
+        autoCloseClockSince: at(3),
+        statusSince: at(1),
+      });
     });
 
     it.each(ALL)('consult-end: the consultant leaves, still active under the same agent (%s)', (channel) => {
@@ -993,7 +1225,13 @@ describe('conversation decider: other behaviours', () => {
     });
 
     it('consultants leave with the holder: after a release and a new pick nobody is consulting', () => {
-      const { state } = given(opened('sms'), picked(AGENT, 1), consultStarted(AGENT, CONSULTANT, 2), released(AGENT, 3), picked(OTHER_AGENT, 4));
+      const { state } = given(
+        opened('sms'),
+        picked(AGENT, 1),
+        consultStarted(AGENT, CONSULTANT, 2),
+        released(AGENT, 3),
+        picked(OTHER_AGENT, 4),
+      );
       expect(state).toMatchObject({ status: 'active', agentId: OTHER_AGENT, consultants: [] });
     });
 
@@ -1009,7 +1247,10 @@ describe('conversation decider: other behaviours', () => {
     );
 
     it('monitor twice by the same supervisor lists them once', () => {
-      const state = given(opened('sms'), event('MonitoringStarted', 1, SUPERVISOR_ACTOR, 'supervisor_started_monitoring', { supervisorId: SUPERVISOR }))
+      const state = given(
+        opened('sms'),
+        event('MonitoringStarted', 1, SUPERVISOR_ACTOR, 'supervisor_started_monitoring', { supervisorId: SUPERVISOR }),
+      )
         .when(monitor(SUPERVISOR, 2))
         .then([event('MonitoringStarted', 2, SUPERVISOR_ACTOR, 'supervisor_started_monitoring', { supervisorId: SUPERVISOR })]);
       expect(state).toMatchObject({ supervisors: [SUPERVISOR] });
@@ -1036,8 +1277,14 @@ describe('conversation decider: other behaviours', () => {
 
     it('unread messages survive parking and a customer revive', () => {
       const { state } = given(
-        opened('teams'), picked(AGENT, 1), parked(AGENT, 2), customerWrote(3),
-        event('ConversationRevivedByCustomer', 3, customer(CUSTOMER), 'customer_wrote_within_revive_window', { previousAgentId: AGENT, queueId: QUEUE }),
+        opened('teams'),
+        picked(AGENT, 1),
+        parked(AGENT, 2),
+        customerWrote(3),
+        event('ConversationRevivedByCustomer', 3, customer(CUSTOMER), 'customer_wrote_within_revive_window', {
+          previousAgentId: AGENT,
+          queueId: QUEUE,
+        }),
         customerWrote(4),
       );
       expect(state).toMatchObject({ status: 'open', unreadCustomerMessages: 2 });
@@ -1048,7 +1295,12 @@ describe('conversation decider: other behaviours', () => {
     it('a later revive restarts the status clock and keeps the customer and queue facts', () => {
       const state = given(opened('sms', 0, OTHER_QUEUE), picked(AGENT, 1), parked(AGENT, 2), revivedByAgent(AGENT, 40)).state;
       expect(state).toMatchObject({
-        status: 'active', id: CONVERSATION, queueId: OTHER_QUEUE, customerId: CUSTOMER, openedAt: at(0), statusSince: at(40),
+        status: 'active',
+        id: CONVERSATION,
+        queueId: OTHER_QUEUE,
+        customerId: CUSTOMER,
+        openedAt: at(0),
+        statusSince: at(40),
       });
     });
 
@@ -1082,52 +1334,89 @@ describe('conversation decider: timers fire only once their condition has lasted
     fired: (minute: number) => ConversationEvent[];
   }[] = [
     {
-      action: PUSH, history: [opened('sms'), pushed(AGENT, 1)], since: 1, durationMs: PUSH_RESERVATION_MS,
-      fired: (m) => [event('ConversationPushReservationExpired', m, system('push-reservation-timer'), 'push_reservation_timeout', {
-        agentId: AGENT, queueId: QUEUE, timeoutMs: PUSH_RESERVATION_MS,
-      })],
+      action: PUSH,
+      history: [opened('sms'), pushed(AGENT, 1)],
+      since: 1,
+      durationMs: PUSH_RESERVATION_MS,
+      fired: (m) => [
+        event('ConversationPushReservationExpired', m, system('push-reservation-timer'), 'push_reservation_timeout', {
+          agentId: AGENT,
+          queueId: QUEUE,
+          timeoutMs: PUSH_RESERVATION_MS,
+        }),
+      ],
     },
     {
-      action: AGENT_TIMER, history: [opened('voice'), picked(AGENT, 1), agentDisconnected(AGENT, 2)], since: 2, durationMs: AGENT_DISCONNECT_MS,
-      fired: (m) => [event('ConversationRequeuedAfterAgentDisconnect', m, system('agent-disconnect-timer'), 'agent_disconnect_timeout', {
-        agentId: AGENT, queueId: QUEUE, timeoutMs: AGENT_DISCONNECT_MS,
-      })],
+      action: AGENT_TIMER,
+      history: [opened('voice'), picked(AGENT, 1), agentDisconnected(AGENT, 2)],
+      since: 2,
+      durationMs: AGENT_DISCONNECT_MS,
+      fired: (m) => [
+        event('ConversationRequeuedAfterAgentDisconnect', m, system('agent-disconnect-timer'), 'agent_disconnect_timeout', {
+          agentId: AGENT,
+          queueId: QUEUE,
+          timeoutMs: AGENT_DISCONNECT_MS,
+        }),
+      ],
     },
     {
-      action: CUSTOMER_TIMER, history: [opened('live_chat'), picked(AGENT, 1), customerDisconnected(2)], since: 2, durationMs: CUSTOMER_DISCONNECT_MS,
-      fired: (m) => [event('ConversationEndedByCustomer', m, system('customer-disconnect-timer'), 'customer_disconnect_timeout', { agentId: AGENT })],
+      action: CUSTOMER_TIMER,
+      history: [opened('live_chat'), picked(AGENT, 1), customerDisconnected(2)],
+      since: 2,
+      durationMs: CUSTOMER_DISCONNECT_MS,
+      fired: (m) => [
+        event('ConversationEndedByCustomer', m, system('customer-disconnect-timer'), 'customer_disconnect_timeout', { agentId: AGENT }),
+      ],
     },
     {
-      action: INACTIVITY, history: [opened('teams'), picked(AGENT, 1), parked(AGENT, 2)], since: 2, durationMs: 60 * MINUTE,
-      fired: (m) => [event('ConversationClosedForInactivity', m, system('inactivity-timer'), 'no_activity_while_waiting', { timeoutMs: 60 * MINUTE })],
+      action: INACTIVITY,
+      history: [opened('teams'), picked(AGENT, 1), parked(AGENT, 2)],
+      since: 2,
+      durationMs: 60 * MINUTE,
+      fired: (m) => [
+        event('ConversationClosedForInactivity', m, system('inactivity-timer'), 'no_activity_while_waiting', { timeoutMs: 60 * MINUTE }),
+      ],
     },
     {
-      action: AUTO_CLOSE, history: [opened('sms'), picked(AGENT, 1)], since: 1, durationMs: 20 * MINUTE,
-      fired: (m) => [event('ConversationAutoClosed', m, system('auto-close'), `auto_close_after_active_${20 * MINUTE}ms`, {
-        fromStatus: 'active', afterMs: 20 * MINUTE,
-      })],
+      action: AUTO_CLOSE,
+      history: [opened('sms'), picked(AGENT, 1)],
+      since: 1,
+      durationMs: 20 * MINUTE,
+      fired: (m) => [
+        event('ConversationAutoClosed', m, system('auto-close'), `auto_close_after_active_${20 * MINUTE}ms`, {
+          fromStatus: 'active',
+          afterMs: 20 * MINUTE,
+        }),
+      ],
     },
   ];
 
   it.each(KINDS)('$action fires exactly when due (now = since + duration)', ({ action, history, since, durationMs, fired }) => {
     const dueMinute = due(since, durationMs);
-    given(...history).when(TIMER_COMMAND[action](durationMs, dueMinute)).then(fired(dueMinute));
+    given(...history)
+      .when(TIMER_COMMAND[action](durationMs, dueMinute))
+      .then(fired(dueMinute));
   });
 
   it.each(KINDS)('$action fires late too (a day after it was due)', ({ action, history, since, durationMs, fired }) => {
     const late = due(since, durationMs) + DAY_MINUTES;
-    given(...history).when(TIMER_COMMAND[action](durationMs, late)).then(fired(late));
+    given(...history)
+      .when(TIMER_COMMAND[action](durationMs, late))
+      .then(fired(late));
   });
 
-  it.each(KINDS)('$action is refused 1 ms before it is due with TIMER_NOT_DUE, saying when it will be', ({ action, history, since, durationMs }) => {
-    const dueMinute = due(since, durationMs);
-    const error = given(...history)
-      .when(TIMER_COMMAND[action](durationMs, justBefore(dueMinute)))
-      .thenThrows('CONVERSATION.TIMER_NOT_DUE', { details: notDue(action, dueMinute) });
-    expect(error.details).toEqual(notDue(action, dueMinute));
-    expect(error.conversationId).toBe(CONVERSATION);
-    expect(error.message).toContain(at(dueMinute));
-  });
+  it.each(KINDS)(
+    '$action is refused 1 ms before it is due with TIMER_NOT_DUE, saying when it will be',
+    ({ action, history, since, durationMs }) => {
+      const dueMinute = due(since, durationMs);
+      const error = given(...history)
+        .when(TIMER_COMMAND[action](durationMs, justBefore(dueMinute)))
+        .thenThrows('CONVERSATION.TIMER_NOT_DUE', { details: notDue(action, dueMinute) });
+      expect(error.details).toEqual(notDue(action, dueMinute));
+      expect(error.conversationId).toBe(CONVERSATION);
+      expect(error.message).toContain(at(dueMinute));
+    },
+  );
 
   it('the permission check comes first: a timer whose condition does not hold is refused as a transition, however early', () => {
     given(opened('sms'), picked(AGENT, 1))
@@ -1136,7 +1425,7 @@ describe('conversation decider: timers fire only once their condition has lasted
   });
 
   describe('push reservation', () => {
-    it('rejected and pushed again: the first push\'s timer is not due, the new push\'s clock counts', () => {
+    it("rejected and pushed again: the first push's timer is not due, the new push's clock counts", () => {
       const history = [opened('sms'), pushed(AGENT, 1), pushRejected(AGENT, 2), pushed(OTHER_AGENT, 4)];
       given(...history)
         .when(expirePushReservation(due(1, PUSH_RESERVATION_MS)))
@@ -1144,9 +1433,17 @@ describe('conversation decider: timers fire only once their condition has lasted
       given(...history)
         .when(expirePushReservation(due(4, PUSH_RESERVATION_MS)))
         .then([
-          event('ConversationPushReservationExpired', due(4, PUSH_RESERVATION_MS), system('push-reservation-timer'), 'push_reservation_timeout', {
-            agentId: OTHER_AGENT, queueId: QUEUE, timeoutMs: PUSH_RESERVATION_MS,
-          }),
+          event(
+            'ConversationPushReservationExpired',
+            due(4, PUSH_RESERVATION_MS),
+            system('push-reservation-timer'),
+            'push_reservation_timeout',
+            {
+              agentId: OTHER_AGENT,
+              queueId: QUEUE,
+              timeoutMs: PUSH_RESERVATION_MS,
+            },
+          ),
         ]);
     });
 
@@ -1164,17 +1461,31 @@ describe('conversation decider: timers fire only once their condition has lasted
         .thenThrows('CONVERSATION.TRANSITION_NOT_ALLOWED', { status: 'active' });
     });
 
-    it('reconnected and disconnected again: the first disconnection\'s timer is not due, the second\'s counts', () => {
-      const history = [opened('sms'), picked(AGENT, 1), agentDisconnected(AGENT, 2), agentReconnected(AGENT, 2.5), agentDisconnected(AGENT, 2.75)];
+    it("reconnected and disconnected again: the first disconnection's timer is not due, the second's counts", () => {
+      const history = [
+        opened('sms'),
+        picked(AGENT, 1),
+        agentDisconnected(AGENT, 2),
+        agentReconnected(AGENT, 2.5),
+        agentDisconnected(AGENT, 2.75),
+      ];
       given(...history)
         .when(timeOutAgentDisconnect(due(2, AGENT_DISCONNECT_MS)))
         .thenThrows('CONVERSATION.TIMER_NOT_DUE', { status: 'active', details: notDue(AGENT_TIMER, due(2.75, AGENT_DISCONNECT_MS)) });
       given(...history)
         .when(timeOutAgentDisconnect(due(2.75, AGENT_DISCONNECT_MS)))
         .then([
-          event('ConversationRequeuedAfterAgentDisconnect', due(2.75, AGENT_DISCONNECT_MS), system('agent-disconnect-timer'), 'agent_disconnect_timeout', {
-            agentId: AGENT, queueId: QUEUE, timeoutMs: AGENT_DISCONNECT_MS,
-          }),
+          event(
+            'ConversationRequeuedAfterAgentDisconnect',
+            due(2.75, AGENT_DISCONNECT_MS),
+            system('agent-disconnect-timer'),
+            'agent_disconnect_timeout',
+            {
+              agentId: AGENT,
+              queueId: QUEUE,
+              timeoutMs: AGENT_DISCONNECT_MS,
+            },
+          ),
         ]);
     });
   });
@@ -1186,17 +1497,23 @@ describe('conversation decider: timers fire only once their condition has lasted
         .thenThrows('CONVERSATION.TRANSITION_NOT_ALLOWED', { status: 'open' });
     });
 
-    it('reconnected and disconnected again: the first disconnection\'s timer is not due', () => {
+    it("reconnected and disconnected again: the first disconnection's timer is not due", () => {
       given(opened('live_chat'), picked(AGENT, 1), customerDisconnected(2), customerReconnected(3), customerDisconnected(4))
         .when(timeOutCustomerDisconnect(due(2, CUSTOMER_DISCONNECT_MS)))
         .thenThrows('CONVERSATION.TIMER_NOT_DUE', { status: 'active', details: notDue(CUSTOMER_TIMER, due(4, CUSTOMER_DISCONNECT_MS)) });
     });
 
-    it('the customer\'s disconnection outlives a pick: the clock runs from the disconnection, not the pick', () => {
+    it("the customer's disconnection outlives a pick: the clock runs from the disconnection, not the pick", () => {
       given(opened('live_chat'), customerDisconnected(1), picked(AGENT, 3))
         .when(timeOutCustomerDisconnect(due(1, CUSTOMER_DISCONNECT_MS)))
         .then([
-          event('ConversationEndedByCustomer', due(1, CUSTOMER_DISCONNECT_MS), system('customer-disconnect-timer'), 'customer_disconnect_timeout', { agentId: AGENT }),
+          event(
+            'ConversationEndedByCustomer',
+            due(1, CUSTOMER_DISCONNECT_MS),
+            system('customer-disconnect-timer'),
+            'customer_disconnect_timeout',
+            { agentId: AGENT },
+          ),
         ]);
     });
   });
@@ -1209,7 +1526,9 @@ describe('conversation decider: timers fire only once their condition has lasted
 
     it('a customer message restarts it: the timer from the parking is not due', () => {
       const wrote = customerWrote(LATER);
-      given(...waiting).when(customerMessage(LATER)).then([wrote]);
+      given(...waiting)
+        .when(customerMessage(LATER))
+        .then([wrote]);
       given(...waiting, wrote)
         .when(closeForInactivity(TIMEOUT, due(2, TIMEOUT)))
         .thenThrows('CONVERSATION.TIMER_NOT_DUE', { status: 'waiting', details: notDue(INACTIVITY, due(LATER, TIMEOUT)) });
@@ -1221,7 +1540,7 @@ describe('conversation decider: timers fire only once their condition has lasted
         .thenThrows('CONVERSATION.TIMER_NOT_DUE', { status: 'waiting', details: notDue(INACTIVITY, due(LATER, TIMEOUT)) });
     });
 
-    it('revived and parked again: the first parking\'s timer is not due', () => {
+    it("revived and parked again: the first parking's timer is not due", () => {
       given(...waiting, revivedByAgent(AGENT, 10), parked(AGENT, 20))
         .when(closeForInactivity(60 * MINUTE, due(2, 60 * MINUTE)))
         .thenThrows('CONVERSATION.TIMER_NOT_DUE', { status: 'waiting', details: notDue(INACTIVITY, due(20, 60 * MINUTE)) });
@@ -1248,7 +1567,10 @@ describe('conversation decider: timers fire only once their condition has lasted
       given(...worked, customerWrote(10), agentWrote(AGENT, 20))
         .when(autoClose(AFTER, due(1, AFTER)))
         .then([
-          event('ConversationAutoClosed', due(1, AFTER), system('auto-close'), `auto_close_after_active_${AFTER}ms`, { fromStatus: 'active', afterMs: AFTER }),
+          event('ConversationAutoClosed', due(1, AFTER), system('auto-close'), `auto_close_after_active_${AFTER}ms`, {
+            fromStatus: 'active',
+            afterMs: AFTER,
+          }),
         ]);
     });
   });
@@ -1269,16 +1591,30 @@ describe('conversation decider: identity', () => {
     { what: 'consult by another agent', history: worked('sms'), command: startConsult(OTHER_AGENT, CONSULTANT, 5) },
     { what: 'agent message by another agent', history: worked('sms'), command: agentMessage(OTHER_AGENT, 5) },
     { what: 'agent-disconnect of another agent', history: worked('sms'), command: disconnectAgent(OTHER_AGENT, 5) },
-    { what: 'agent-reconnect of another agent', history: [...worked('sms'), agentDisconnected(AGENT, 2)], command: reconnectAgent(OTHER_AGENT, 5) },
+    {
+      what: 'agent-reconnect of another agent',
+      history: [...worked('sms'), agentDisconnected(AGENT, 2)],
+      command: reconnectAgent(OTHER_AGENT, 5),
+    },
     { what: 'accept by another agent', history: [opened('sms'), pushed(AGENT, 1)], command: accept(OTHER_AGENT, 2) },
     { what: 'reject by another agent', history: [opened('sms'), pushed(AGENT, 1)], command: reject(OTHER_AGENT, 2) },
     { what: 'revive by another agent', history: [...worked('sms'), parked(AGENT, 2)], command: revive(OTHER_AGENT, 5) },
-    { what: 'agent message by another agent while waiting', history: [...worked('sms'), parked(AGENT, 2)], command: agentMessage(OTHER_AGENT, 5) },
-    { what: 'close-session after wrap-up by another agent', history: [...worked('voice'), endedByAgent(AGENT, 2)], command: closeSession(OTHER_AGENT, 5) },
+    {
+      what: 'agent message by another agent while waiting',
+      history: [...worked('sms'), parked(AGENT, 2)],
+      command: agentMessage(OTHER_AGENT, 5),
+    },
+    {
+      what: 'close-session after wrap-up by another agent',
+      history: [...worked('voice'), endedByAgent(AGENT, 2)],
+      command: closeSession(OTHER_AGENT, 5),
+    },
   ];
 
   it.each(cases)('an agent who does not hold it is refused with NOT_HELD_BY_AGENT: $what', ({ history, command }) => {
-    given(...history).when(command).thenThrows('CONVERSATION.NOT_HELD_BY_AGENT', { details: { agentId: OTHER_AGENT } });
+    given(...history)
+      .when(command)
+      .thenThrows('CONVERSATION.NOT_HELD_BY_AGENT', { details: { agentId: OTHER_AGENT } });
   });
 
   it('the transition is checked before the identity: another agent ending an open conversation is told it is not allowed', () => {
@@ -1286,11 +1622,15 @@ describe('conversation decider: identity', () => {
   });
 
   it('a pushed (reserved) conversation cannot be picked by another agent: it is no longer open', () => {
-    given(opened('sms'), pushed(AGENT, 1)).when(pick(OTHER_AGENT, 2)).thenThrows('CONVERSATION.TRANSITION_NOT_ALLOWED', { status: 'active' });
+    given(opened('sms'), pushed(AGENT, 1))
+      .when(pick(OTHER_AGENT, 2))
+      .thenThrows('CONVERSATION.TRANSITION_NOT_ALLOWED', { status: 'active' });
   });
 
   it.each(casesOf(SITUATIONS))('opening twice is refused with ALREADY_EXISTS ($situation, $channel)', ({ history, channel }) => {
-    const error = given(...history).when(open(channel, NOW)).thenThrows('CONVERSATION.ALREADY_EXISTS');
+    const error = given(...history)
+      .when(open(channel, NOW))
+      .thenThrows('CONVERSATION.ALREADY_EXISTS');
     expect(error.conversationId).toBe(CONVERSATION);
   });
 });
@@ -1311,7 +1651,10 @@ describe('conversation decider: forbidden combinations', () => {
       const state = evolveAll(history);
       const allowed = allowedActions(state);
       return ACTIONS.map((action) => ({
-        situation: name, channel, action, history,
+        situation: name,
+        channel,
+        action,
+        history,
         verdict: action === 'open' ? 'refused (ALREADY_EXISTS)' : allowed.includes(action) ? 'allowed' : 'refused',
       }));
     });
@@ -1327,7 +1670,9 @@ describe('conversation decider: forbidden combinations', () => {
         return;
       }
       const code = action === 'open' ? 'CONVERSATION.ALREADY_EXISTS' : 'CONVERSATION.TRANSITION_NOT_ALLOWED';
-      const error = given(...history).when(command).thenThrows(code, { status: state.status, allowedActions: allowedActions(state) });
+      const error = given(...history)
+        .when(command)
+        .thenThrows(code, { status: state.status, allowedActions: allowedActions(state) });
       if (code === 'CONVERSATION.TRANSITION_NOT_ALLOWED') {
         expect(error.details).toEqual({ action, channel: channelOf(state) });
       }
@@ -1337,7 +1682,9 @@ describe('conversation decider: forbidden combinations', () => {
   describe('an allowed timer is refused only as not due: 1 ms early it is TIMER_NOT_DUE, exactly when due it fires', () => {
     const rows = casesOf(SITUATIONS).flatMap(({ situation: name, channel, history }) => {
       const state = evolveAll(history);
-      return allowedActions(state).filter(isTimerAction).map((action) => ({ situation: name, channel, action, history }));
+      return allowedActions(state)
+        .filter(isTimerAction)
+        .map((action) => ({ situation: name, channel, action, history }));
     });
 
     it.each(rows)('$situation, $channel: $action', ({ history, action }) => {
@@ -1372,7 +1719,10 @@ describe('conversation decider: forbidden combinations', () => {
       const state = given(opened('live_chat'), picked(AGENT, 1))
         .when(closeSession(AGENT, 2))
         .then([
-          event('ConversationRequeuedOnSessionClose', 2, agent(AGENT), 'agent_closed_active_live_chat_session', { agentId: AGENT, queueId: QUEUE }),
+          event('ConversationRequeuedOnSessionClose', 2, agent(AGENT), 'agent_closed_active_live_chat_session', {
+            agentId: AGENT,
+            queueId: QUEUE,
+          }),
         ]);
       expect(state.status).toBe('open');
     });
@@ -1381,44 +1731,81 @@ describe('conversation decider: forbidden combinations', () => {
       given(opened('record'), picked(AGENT, 1))
         .when(endByAgent(AGENT, 2))
         .thenThrows('CONVERSATION.TRANSITION_NOT_ALLOWED', {
-          status: 'active', allowedActions: ['release', 'transfer', 'resolve', 'customer-message', 'agent-message', 'consult', 'monitor', 'force-close', 'auto-close'],
+          status: 'active',
+          allowedActions: [
+            'release',
+            'transfer',
+            'resolve',
+            'customer-message',
+            'agent-message',
+            'consult',
+            'monitor',
+            'force-close',
+            'auto-close',
+          ],
         });
     });
 
     it.each(ALL_BUT_RECORD)('resolve is refused for non-record channels (%s)', (channel) => {
-      given(opened(channel), picked(AGENT, 1)).when(resolve(AGENT, 2)).thenThrows('CONVERSATION.TRANSITION_NOT_ALLOWED', { status: 'active' });
+      given(opened(channel), picked(AGENT, 1))
+        .when(resolve(AGENT, 2))
+        .thenThrows('CONVERSATION.TRANSITION_NOT_ALLOWED', { status: 'active' });
     });
 
     it.each(NOT_LIVE_CHAT)('End by the customer is refused for non-live-chat channels, open or active (%s)', (channel) => {
       given(opened(channel)).when(endByCustomer(1)).thenThrows('CONVERSATION.TRANSITION_NOT_ALLOWED', { status: 'open' });
-      given(opened(channel), picked(AGENT, 1)).when(endByCustomer(2)).thenThrows('CONVERSATION.TRANSITION_NOT_ALLOWED', { status: 'active' });
+      given(opened(channel), picked(AGENT, 1))
+        .when(endByCustomer(2))
+        .thenThrows('CONVERSATION.TRANSITION_NOT_ALLOWED', { status: 'active' });
     });
 
     it.each(NOT_LIVE_CHAT)('customer disconnects are a live-chat matter only (%s)', (channel) => {
-      given(opened(channel), picked(AGENT, 1)).when(disconnectCustomer(2)).thenThrows('CONVERSATION.TRANSITION_NOT_ALLOWED', { status: 'active' });
+      given(opened(channel), picked(AGENT, 1))
+        .when(disconnectCustomer(2))
+        .thenThrows('CONVERSATION.TRANSITION_NOT_ALLOWED', { status: 'active' });
     });
 
     it('agent-disconnect is refused for record', () => {
-      given(opened('record'), picked(AGENT, 1)).when(disconnectAgent(AGENT, 2)).thenThrows('CONVERSATION.TRANSITION_NOT_ALLOWED', { status: 'active' });
+      given(opened('record'), picked(AGENT, 1))
+        .when(disconnectAgent(AGENT, 2))
+        .thenThrows('CONVERSATION.TRANSITION_NOT_ALLOWED', { status: 'active' });
     });
 
     it.each(NOT_ASYNC)('revive needs waiting, which %s never reaches: refused in wrap_up or active', (channel) => {
-      const history = channel === 'record' ? [opened(channel), picked(AGENT, 1)] : [opened(channel), picked(AGENT, 1), endedByAgent(AGENT, 2)];
-      given(...history).when(revive(AGENT, 3)).thenThrows('CONVERSATION.TRANSITION_NOT_ALLOWED');
+      const history =
+        channel === 'record' ? [opened(channel), picked(AGENT, 1)] : [opened(channel), picked(AGENT, 1), endedByAgent(AGENT, 2)];
+      given(...history)
+        .when(revive(AGENT, 3))
+        .thenThrows('CONVERSATION.TRANSITION_NOT_ALLOWED');
     });
 
     it('a wrapped-up conversation cannot be reopened by its agent: release and pick are refused', () => {
       const history = [opened('sms'), picked(AGENT, 1), endedByAgent(AGENT, 2)];
-      given(...history).when(release(AGENT, 3)).thenThrows('CONVERSATION.TRANSITION_NOT_ALLOWED', { status: 'wrap_up', allowedActions: ['close-session', 'monitor', 'force-close', 'auto-close'] });
-      given(...history).when(pick(OTHER_AGENT, 3)).thenThrows('CONVERSATION.TRANSITION_NOT_ALLOWED', { status: 'wrap_up' });
+      given(...history)
+        .when(release(AGENT, 3))
+        .thenThrows('CONVERSATION.TRANSITION_NOT_ALLOWED', {
+          status: 'wrap_up',
+          allowedActions: ['close-session', 'monitor', 'force-close', 'auto-close'],
+        });
+      given(...history)
+        .when(pick(OTHER_AGENT, 3))
+        .thenThrows('CONVERSATION.TRANSITION_NOT_ALLOWED', { status: 'wrap_up' });
     });
 
     it('the refusal says what the conversation is and what may be done now', () => {
       const error = refusalOf(() => decide(endByAgent(AGENT, 2), evolveAll([opened('voice'), pushed(AGENT, 1)])));
       expect(error).toBeInstanceOf(ConversationError);
-      expect(error.message).toContain('awaiting the agent\'s acceptance');
+      expect(error.message).toContain("awaiting the agent's acceptance");
       expect(error.conversationId).toBe(CONVERSATION);
-      expect(error.allowedActions).toEqual(['accept', 'reject', 'expire-push-reservation', 'customer-message', 'monitor', 'force-close', 'auto-close']);
+      expect(error.allowedActions).toEqual([
+        'accept',
+        'reject',
+        'expire-push-reservation',
+        'customer-message',
+        'monitor',
+        'force-close',
+        'auto-close',
+      ]);
     });
   });
 });

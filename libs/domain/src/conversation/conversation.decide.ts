@@ -8,12 +8,7 @@ import { ConversationError } from './conversation.errors';
 import { validateConversationCommand } from './conversation.validation';
 import type { ConversationEvent, ConversationFact } from './conversation.events';
 import { DEFAULT_CONVERSATION_POLICY, type ConversationPolicy } from './conversation.policy';
-import {
-  holderOf,
-  type ActiveConversationState,
-  type ConversationState,
-  type ExistingConversationState,
-} from './conversation.state';
+import { holderOf, type ActiveConversationState, type ConversationState, type ExistingConversationState } from './conversation.state';
 
 /**
  * Decides what happens when `command` meets `state`: the events to append, or a
@@ -31,19 +26,30 @@ export const decide = (
       throw new ConversationError(
         'CONVERSATION.ALREADY_EXISTS',
         `Conversation ${state.id} already exists (status ${state.status}); open it with another id`,
-        state.id, state.status, allowedActions(state),
+        state.id,
+        state.status,
+        allowedActions(state),
       );
     }
     const { conversationId, channel, queueId, customerId, priority } = command.data;
-    return [{
-      type: 'ConversationOpened',
-      data: { conversationId, at: command.metadata.now, by: customer(customerId), reason: 'customer_started', channel, queueId, customerId, priority },
-    }];
+    return [
+      {
+        type: 'ConversationOpened',
+        data: {
+          conversationId,
+          at: command.metadata.now,
+          by: customer(customerId),
+          reason: 'customer_started',
+          channel,
+          queueId,
+          customerId,
+          priority,
+        },
+      },
+    ];
   }
   if (state.status === 'none') {
-    throw new ConversationError(
-      'CONVERSATION.NOT_FOUND', 'Conversation not found; open it first', undefined, 'none', ['open'],
-    );
+    throw new ConversationError('CONVERSATION.NOT_FOUND', 'Conversation not found; open it first', undefined, 'none', ['open']);
   }
   if (!isAllowed(action, state)) throw notAllowed(action, state);
   assertActingAgentHoldsIt(command, state);
@@ -54,14 +60,17 @@ const notAllowed = (action: ConversationAction, state: ExistingConversationState
   const allowed = allowedActions(state);
   const condition =
     state.status === 'active' && state.assignment === 'awaiting_acceptance'
-      ? ' (awaiting the agent\'s acceptance)'
+      ? " (awaiting the agent's acceptance)"
       : state.status === 'active' && !state.agentConnected
         ? ' (agent disconnected)'
         : '';
   return new ConversationError(
     'CONVERSATION.TRANSITION_NOT_ALLOWED',
     `Cannot ${action} a ${state.channel} conversation that is ${state.status}${condition}; allowed now: ${allowed.join(', ') || 'nothing (closed is final)'}`,
-    state.id, state.status, allowed, { action, channel: state.channel },
+    state.id,
+    state.status,
+    allowed,
+    { action, channel: state.channel },
   );
 };
 
@@ -111,7 +120,10 @@ const assertActingAgentHoldsIt = (command: ConversationCommand, state: ExistingC
     throw new ConversationError(
       'CONVERSATION.NOT_HELD_BY_AGENT',
       `Agent ${actingAgent} does not hold this conversation; only the agent who holds it may ${actionOf(command)} it`,
-      state.id, state.status, allowedActions(state), { agentId: actingAgent },
+      state.id,
+      state.status,
+      allowedActions(state),
+      { agentId: actingAgent },
     );
   }
 };
@@ -133,7 +145,10 @@ const decideAllowed = (
   policy: ConversationPolicy,
 ): ConversationEvent[] => {
   const fact = (by: Actor, reason: string): ConversationFact => ({
-    conversationId: state.id, at: command.metadata.now, by, reason,
+    conversationId: state.id,
+    at: command.metadata.now,
+    by,
+    reason,
   });
   const { queueId } = state;
 
@@ -146,7 +161,12 @@ const decideAllowed = (
       const { agentId, force, by } = command.data;
       return force
         ? [{ type: 'ConversationForceAssigned', data: { ...fact(by, 'supervisor_forced_assignment'), agentId, queueId } }]
-        : [{ type: 'ConversationPushedToAgent', data: { ...fact(by, by.kind === 'supervisor' ? 'supervisor_offered_to_agent' : 'routed_to_agent'), agentId, queueId } }];
+        : [
+            {
+              type: 'ConversationPushedToAgent',
+              data: { ...fact(by, by.kind === 'supervisor' ? 'supervisor_offered_to_agent' : 'routed_to_agent'), agentId, queueId },
+            },
+          ];
     }
     case 'AcceptAssignment': {
       const { agentId } = command.data;
@@ -159,10 +179,17 @@ const decideAllowed = (
     case 'ExpirePushReservation': {
       assertDue(state, 'push reservation', state.statusSince, command.data.timeoutMs, command.metadata.now);
       const agentId = heldBy(state);
-      return [{
-        type: 'ConversationPushReservationExpired',
-        data: { ...fact(system('push-reservation-timer'), 'push_reservation_timeout'), agentId, queueId, timeoutMs: command.data.timeoutMs },
-      }];
+      return [
+        {
+          type: 'ConversationPushReservationExpired',
+          data: {
+            ...fact(system('push-reservation-timer'), 'push_reservation_timeout'),
+            agentId,
+            queueId,
+            timeoutMs: command.data.timeoutMs,
+          },
+        },
+      ];
     }
     case 'EndConversation': {
       if (command.data.by === 'agent') {
@@ -178,7 +205,9 @@ const decideAllowed = (
         return [{ type: 'ConversationWrapUpCompleted', data: { ...fact(by, 'agent_closed_session_after_wrap_up'), agentId } }];
       }
       if (isLiveChat(state.channel)) {
-        return [{ type: 'ConversationRequeuedOnSessionClose', data: { ...fact(by, 'agent_closed_active_live_chat_session'), agentId, queueId } }];
+        return [
+          { type: 'ConversationRequeuedOnSessionClose', data: { ...fact(by, 'agent_closed_active_live_chat_session'), agentId, queueId } },
+        ];
       }
       return [{ type: 'ConversationParked', data: { ...fact(by, 'agent_closed_session_without_ending'), agentId } }];
     }
@@ -195,14 +224,30 @@ const decideAllowed = (
       if ('toQueueId' in command.data) {
         const { toQueueId } = command.data;
         if (toQueueId === queueId) throw invalidTransfer(state, `It is already in queue ${queueId}; name another queue`);
-        return [{
-          type: 'ConversationTransferredToQueue',
-          data: { ...fact(by, onBehalf ? 'supervisor_transferred_to_queue' : 'agent_transferred_to_queue'), agentId, fromQueueId: queueId, toQueueId },
-        }];
+        return [
+          {
+            type: 'ConversationTransferredToQueue',
+            data: {
+              ...fact(by, onBehalf ? 'supervisor_transferred_to_queue' : 'agent_transferred_to_queue'),
+              agentId,
+              fromQueueId: queueId,
+              toQueueId,
+            },
+          },
+        ];
       }
       const { toAgentId } = command.data;
       if (toAgentId === agentId) throw invalidTransfer(state, `Agent ${agentId} already holds it; name another agent`);
-      return [{ type: 'ConversationTransferredToAgent', data: { ...fact(by, onBehalf ? 'supervisor_transferred_to_agent' : 'agent_transferred_to_agent'), fromAgentId: agentId, toAgentId } }];
+      return [
+        {
+          type: 'ConversationTransferredToAgent',
+          data: {
+            ...fact(by, onBehalf ? 'supervisor_transferred_to_agent' : 'agent_transferred_to_agent'),
+            fromAgentId: agentId,
+            toAgentId,
+          },
+        },
+      ];
     }
     case 'ResolveRecord': {
       const { agentId } = command.data;
@@ -223,10 +268,17 @@ const decideAllowed = (
     case 'TimeOutAgentDisconnect': {
       assertDue(state, 'agent disconnect', asActive(state).agentDisconnectedAt, command.data.timeoutMs, command.metadata.now);
       const agentId = heldBy(state);
-      return [{
-        type: 'ConversationRequeuedAfterAgentDisconnect',
-        data: { ...fact(system('agent-disconnect-timer'), 'agent_disconnect_timeout'), agentId, queueId, timeoutMs: command.data.timeoutMs },
-      }];
+      return [
+        {
+          type: 'ConversationRequeuedAfterAgentDisconnect',
+          data: {
+            ...fact(system('agent-disconnect-timer'), 'agent_disconnect_timeout'),
+            agentId,
+            queueId,
+            timeoutMs: command.data.timeoutMs,
+          },
+        },
+      ];
     }
     case 'DisconnectCustomer':
       return [{ type: 'CustomerDisconnected', data: fact(customer(state.customerId), 'customer_connection_lost') }];
@@ -259,7 +311,10 @@ const decideAllowed = (
         throw new ConversationError(
           'CONVERSATION.CONSULT_CONFLICT',
           `Agent ${consultantId} is already in this conversation; consult someone else`,
-          state.id, state.status, allowedActions(state), { consultantId },
+          state.id,
+          state.status,
+          allowedActions(state),
+          { consultantId },
         );
       }
       return [{ type: 'ConsultStarted', data: { ...fact(agent(agentId), 'agent_started_consult'), agentId, consultantId } }];
@@ -270,11 +325,19 @@ const decideAllowed = (
         throw new ConversationError(
           'CONVERSATION.CONSULT_CONFLICT',
           `Agent ${consultantId} is not consulting on this conversation; consultants now: ${asActive(state).consultants.join(', ')}`,
-          state.id, state.status, allowedActions(state), { consultantId },
+          state.id,
+          state.status,
+          allowedActions(state),
+          { consultantId },
         );
       }
       const by = command.data.by ?? agent(consultantId);
-      return [{ type: 'ConsultEnded', data: { ...fact(by, by.kind === 'supervisor' ? 'supervisor_ended_consult' : 'consultant_left'), consultantId } }];
+      return [
+        {
+          type: 'ConsultEnded',
+          data: { ...fact(by, by.kind === 'supervisor' ? 'supervisor_ended_consult' : 'consultant_left'), consultantId },
+        },
+      ];
     }
     case 'StartMonitoring': {
       const { supervisorId } = command.data;
@@ -290,7 +353,10 @@ const decideAllowed = (
         throw new ConversationError(
           'CONVERSATION.TIMER_NOT_DUE',
           `The auto-close was scheduled for a ${forStatus} conversation, but it is ${state.status} now`,
-          state.id, state.status, allowedActions(state), { timer: 'auto-close', forStatus },
+          state.id,
+          state.status,
+          allowedActions(state),
+          { timer: 'auto-close', forStatus },
         );
       }
       assertDue(state, 'auto-close', state.autoCloseClockSince, afterMs, command.metadata.now);
@@ -305,7 +371,9 @@ const decideAllowed = (
     case 'CloseForInactivity': {
       const { timeoutMs } = command.data;
       assertDue(state, 'inactivity', state.lastActivityAt, timeoutMs, command.metadata.now);
-      return [{ type: 'ConversationClosedForInactivity', data: { ...fact(system('inactivity-timer'), 'no_activity_while_waiting'), timeoutMs } }];
+      return [
+        { type: 'ConversationClosedForInactivity', data: { ...fact(system('inactivity-timer'), 'no_activity_while_waiting'), timeoutMs } },
+      ];
     }
     default: {
       const unknown: never = command;
@@ -331,13 +399,7 @@ const customerLeaves = (state: ExistingConversationState, fact: ConversationFact
  * A timer's command is refused unless its condition has lasted its full duration as of `now`:
  * a late or repeated timer from a condition that was cleared or restarted changes nothing.
  */
-const assertDue = (
-  state: ExistingConversationState,
-  timer: string,
-  since: IsoTime | undefined,
-  durationMs: number,
-  now: IsoTime,
-): void => {
+const assertDue = (state: ExistingConversationState, timer: string, since: IsoTime | undefined, durationMs: number, now: IsoTime): void => {
   const validDuration = Number.isFinite(durationMs) && durationMs >= 0;
   if (validDuration && since !== undefined && millisBetween(since, now) >= durationMs) return;
   const dueTime = since === undefined || !validDuration ? NaN : Date.parse(since) + durationMs;
@@ -347,9 +409,7 @@ const assertDue = (
     : dueAt === undefined
       ? `The ${timer} timer has no running condition to expire`
       : `The ${timer} timer is not due until ${dueAt} (its condition began at ${since})`;
-  throw new ConversationError(
-    'CONVERSATION.TIMER_NOT_DUE', message, state.id, state.status, allowedActions(state), { timer, dueAt },
-  );
+  throw new ConversationError('CONVERSATION.TIMER_NOT_DUE', message, state.id, state.status, allowedActions(state), { timer, dueAt });
 };
 
 const invalidTransfer = (state: ExistingConversationState, message: string) =>

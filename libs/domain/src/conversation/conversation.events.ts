@@ -14,10 +14,7 @@ export interface ConversationFact {
 type Event<Type extends string, Data> = { type: Type; data: ConversationFact & Data };
 
 // Entering the queue
-export type ConversationOpened = Event<
-  'ConversationOpened',
-  { channel: Channel; queueId: string; customerId: string; priority: number }
->;
+export type ConversationOpened = Event<'ConversationOpened', { channel: Channel; queueId: string; customerId: string; priority: number }>;
 
 // open -> active
 export type ConversationPicked = Event<'ConversationPicked', { agentId: string; queueId: string }>;
@@ -39,20 +36,14 @@ export type ConversationTransferredToQueue = Event<
   { agentId: string; fromQueueId: string; toQueueId: string }
 >;
 /** Live chat only: the agent closed the session (X) while it was active, so it goes back to its queue. */
-export type ConversationRequeuedOnSessionClose = Event<
-  'ConversationRequeuedOnSessionClose',
-  { agentId: string; queueId: string }
->;
+export type ConversationRequeuedOnSessionClose = Event<'ConversationRequeuedOnSessionClose', { agentId: string; queueId: string }>;
 export type ConversationRequeuedAfterAgentDisconnect = Event<
   'ConversationRequeuedAfterAgentDisconnect',
   { agentId: string; queueId: string; timeoutMs: number }
 >;
 
 // active -> active
-export type ConversationTransferredToAgent = Event<
-  'ConversationTransferredToAgent',
-  { fromAgentId: string; toAgentId: string }
->;
+export type ConversationTransferredToAgent = Event<'ConversationTransferredToAgent', { fromAgentId: string; toAgentId: string }>;
 
 // active -> wrap_up
 export type ConversationEndedByAgent = Event<'ConversationEndedByAgent', { agentId: string }>;
@@ -158,7 +149,6 @@ const EVENT_TYPES: Record<ConversationEventType, true> = {
   ConsultEnded: true,
   MonitoringStarted: true,
 };
-
 
 export const isConversationEvent = (event: { type: string }): event is ConversationEvent =>
   Object.prototype.hasOwnProperty.call(EVENT_TYPES, event.type);

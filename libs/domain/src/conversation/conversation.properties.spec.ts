@@ -15,9 +15,7 @@ import { decide } from './conversation.decide';
 import { ConversationError } from './conversation.errors';
 import type { ConversationEvent } from './conversation.events';
 import type { ConversationPolicy } from './conversation.policy';
-import {
-  evolveAll, initialConversationState, type ConversationState, type ConversationStatus,
-} from './conversation.state';
+import { evolveAll, initialConversationState, type ConversationState, type ConversationStatus } from './conversation.state';
 import { runningTimers, type ConversationTimerKind } from './conversation.timers';
 import { timerCommand, timerDueAt, type TimerPolicy } from './conversation.timer-policy';
 import { CONVERSATION, CUSTOMER, T0, TIMER_ACTIONS, TIMER_CLOCK, isTimerAction, type TimerAction } from './testing/given-when-then';
@@ -39,14 +37,8 @@ const DAY = 24 * HOUR;
  */
 const HOLDER = '@holder';
 const A_CONSULTANT = '@consultant';
-const agentId = fc.oneof(
-  { arbitrary: fc.constant(HOLDER), weight: 3 },
-  { arbitrary: fc.constantFrom(...AGENTS), weight: 2 },
-);
-const otherAgentId = fc.oneof(
-  { arbitrary: fc.constant(A_CONSULTANT), weight: 1 },
-  { arbitrary: fc.constantFrom(...AGENTS), weight: 2 },
-);
+const agentId = fc.oneof({ arbitrary: fc.constant(HOLDER), weight: 3 }, { arbitrary: fc.constantFrom(...AGENTS), weight: 2 });
+const otherAgentId = fc.oneof({ arbitrary: fc.constant(A_CONSULTANT), weight: 1 }, { arbitrary: fc.constantFrom(...AGENTS), weight: 2 });
 const queueId = fc.constantFrom(...QUEUES);
 const channel = fc.constantFrom(...CHANNELS);
 /** Timer durations: a few fixed ones, so that the random time steps sometimes reach them and sometimes not. */
@@ -68,19 +60,33 @@ interface Ingredients {
 }
 const ingredients: fc.Arbitrary<Ingredients> = fc.record(
   {
-    agent: agentId, other: otherAgentId, queue: queueId, channel, ms: duration, force: fc.boolean(), by: assigner,
-    toAgent: fc.boolean(), reason: fc.constantFrom('busy', 'going_on_break'), supervisorId: fc.constantFrom('supervisor-1', 'supervisor-2'),
+    agent: agentId,
+    other: otherAgentId,
+    queue: queueId,
+    channel,
+    ms: duration,
+    force: fc.boolean(),
+    by: assigner,
+    toAgent: fc.boolean(),
+    reason: fc.constantFrom('busy', 'going_on_break'),
+    supervisorId: fc.constantFrom('supervisor-1', 'supervisor-2'),
   },
   { requiredKeys: ['agent', 'other', 'queue', 'channel', 'ms', 'force', 'by', 'toAgent', 'supervisorId'] },
 );
 
 /** One command per action (every command kind and variant), from the ingredients. */
 const BODY_FOR: Record<ConversationAction, (i: Ingredients) => CommandBody> = {
-  open: (i) => ({ type: 'OpenConversation', data: { conversationId: CONVERSATION, channel: i.channel, queueId: i.queue, customerId: CUSTOMER, priority: 0 } }),
+  open: (i) => ({
+    type: 'OpenConversation',
+    data: { conversationId: CONVERSATION, channel: i.channel, queueId: i.queue, customerId: CUSTOMER, priority: 0 },
+  }),
   pick: (i) => ({ type: 'PickConversation', data: { agentId: i.agent } }),
   assign: (i) => ({ type: 'AssignConversation', data: { agentId: i.agent, force: i.force, by: i.by } }),
   accept: (i) => ({ type: 'AcceptAssignment', data: { agentId: i.agent } }),
-  reject: (i) => ({ type: 'RejectAssignment', data: i.reason === undefined ? { agentId: i.agent } : { agentId: i.agent, reason: i.reason } }),
+  reject: (i) => ({
+    type: 'RejectAssignment',
+    data: i.reason === undefined ? { agentId: i.agent } : { agentId: i.agent, reason: i.reason },
+  }),
   'expire-push-reservation': (i) => ({ type: 'ExpirePushReservation', data: { timeoutMs: i.ms } }),
   'end-by-agent': (i) => ({ type: 'EndConversation', data: { by: 'agent', agentId: i.agent } }),
   'end-by-customer': () => ({ type: 'EndConversation', data: { by: 'customer' } }),
@@ -147,10 +153,7 @@ const step = fc.record({
 type Step = typeof step extends fc.Arbitrary<infer T> ? T : never;
 
 /** The channel a scenario opens on: live chat twice as often, for its customer connection and timer. */
-const openingChannel = fc.oneof(
-  { arbitrary: fc.constant<Channel>('live_chat'), weight: 2 },
-  { arbitrary: channel, weight: 7 },
-);
+const openingChannel = fc.oneof({ arbitrary: fc.constant<Channel>('live_chat'), weight: 2 }, { arbitrary: channel, weight: 7 });
 
 const scenario = fc.record({
   channel: openingChannel,
@@ -253,22 +256,41 @@ const play = ({ channel: openedOn, policy, steps }: Scenario, check: (played: Pl
 };
 
 /** (from, to) status changes that docs/architecture.md's transitions table allows for a channel (same status is always fine). */
-const designAllows = (from: ConversationStatus | 'none', to: ConversationStatus | 'none', channel: Channel, events: ConversationEvent[]): boolean => {
+const designAllows = (
+  from: ConversationStatus | 'none',
+  to: ConversationStatus | 'none',
+  channel: Channel,
+  events: ConversationEvent[],
+): boolean => {
   if (from === to) return true;
   const isAsync = ASYNC_CHANNELS.includes(channel);
-  if (to === 'closed' && from !== 'closed' && events.some((e) => e.type === 'ConversationForceClosed' || e.type === 'ConversationAutoClosed')) return true;
+  if (
+    to === 'closed' &&
+    from !== 'closed' &&
+    events.some((e) => e.type === 'ConversationForceClosed' || e.type === 'ConversationAutoClosed')
+  )
+    return true;
   switch (`${from}->${to}`) {
-    case 'open->active': return true;
-    case 'open->closed': return channel === 'live_chat';
-    case 'active->wrap_up': return channel !== 'record';
-    case 'active->open': return true;
-    case 'active->waiting': return isAsync;
-    case 'active->closed': return channel === 'record' || channel === 'live_chat';
-    case 'wrap_up->closed': return true;
+    case 'open->active':
+      return true;
+    case 'open->closed':
+      return channel === 'live_chat';
+    case 'active->wrap_up':
+      return channel !== 'record';
+    case 'active->open':
+      return true;
+    case 'active->waiting':
+      return isAsync;
+    case 'active->closed':
+      return channel === 'record' || channel === 'live_chat';
+    case 'wrap_up->closed':
+      return true;
     case 'waiting->closed':
     case 'waiting->active':
-    case 'waiting->open': return isAsync;
-    default: return false;
+    case 'waiting->open':
+      return isAsync;
+    default:
+      return false;
   }
 };
 
@@ -308,10 +330,19 @@ describe('conversation decider: properties over random command sequences', () =>
       });
     }
     expect([...reached].sort()).toEqual([
-      'active', 'active, agent disconnected', 'active, awaiting acceptance', 'active, consulting', 'active, customer disconnected',
-      'closed', 'open', 'waiting', 'wrap_up',
+      'active',
+      'active, agent disconnected',
+      'active, awaiting acceptance',
+      'active, consulting',
+      'active, customer disconnected',
+      'closed',
+      'open',
+      'waiting',
+      'wrap_up',
     ]);
-    expect([...accepted].sort()).toEqual([...ACTIONS.filter((a) => a !== 'open'), 'customer revive', 'transfer to the consulting agent'].sort());
+    expect([...accepted].sort()).toEqual(
+      [...ACTIONS.filter((a) => a !== 'open'), 'customer revive', 'transfer to the consulting agent'].sort(),
+    );
     expect([...timers].sort()).toEqual(
       TIMER_ACTIONS.flatMap((a) => [`${a}: fired exactly when due`, `${a}: not due`, `${a}: not due 1 ms before`]).sort(),
     );
@@ -341,7 +372,10 @@ describe('conversation decider: properties over random command sequences', () =>
           if (action === 'open') {
             check(refusal?.code === 'CONVERSATION.ALREADY_EXISTS', `opening again gave ${refusal?.code ?? 'events'}`);
           } else if (!allowed.includes(action)) {
-            check(refusal?.code === 'CONVERSATION.TRANSITION_NOT_ALLOWED', `${action} is not allowed but gave ${refusal?.code ?? 'events'}`);
+            check(
+              refusal?.code === 'CONVERSATION.TRANSITION_NOT_ALLOWED',
+              `${action} is not allowed but gave ${refusal?.code ?? 'events'}`,
+            );
             check(refusal?.status === before.status, `refusal names status ${refusal?.status}`);
             check(isDeepStrictEqual(refusal?.allowedActions, allowed), `refusal lists ${refusal?.allowedActions} instead of ${allowed}`);
           } else {
@@ -356,12 +390,18 @@ describe('conversation decider: properties over random command sequences', () =>
             if (now >= dueAt) {
               check(events !== undefined, `${action} was due (at ${new Date(dueAt).toISOString()}) but gave ${refusal?.code}`);
             } else {
-              check(refusal?.code === 'CONVERSATION.TIMER_NOT_DUE', `${action} was not due until ${new Date(dueAt).toISOString()} but gave ${refusal?.code ?? 'events'}`);
+              check(
+                refusal?.code === 'CONVERSATION.TIMER_NOT_DUE',
+                `${action} was not due until ${new Date(dueAt).toISOString()} but gave ${refusal?.code ?? 'events'}`,
+              );
               check(
                 isDeepStrictEqual(refusal?.details, { timer: TIMER_CLOCK[action].timer, dueAt: new Date(dueAt).toISOString() }),
                 `TIMER_NOT_DUE details ${JSON.stringify(refusal?.details)}`,
               );
-              check(refusal?.status === before.status && isDeepStrictEqual(refusal?.allowedActions, allowed), 'TIMER_NOT_DUE misstates the conversation');
+              check(
+                refusal?.status === before.status && isDeepStrictEqual(refusal?.allowedActions, allowed),
+                'TIMER_NOT_DUE misstates the conversation',
+              );
             }
           } else {
             check(refusal?.code !== 'CONVERSATION.TIMER_NOT_DUE', `${action} refused as not due without a running timer`);
@@ -405,7 +445,10 @@ describe('conversation decider: properties over random command sequences', () =>
               check(typeof e.data.reason === 'string' && /\S/.test(e.data.reason), `${e.type} has no reason`);
             }
             // Each status change is a row of docs/architecture.md's transitions table, for this channel.
-            check(designAllows(before.status, after.status, s.channel, events), `${before.status} -> ${after.status} is not in docs/architecture.md's transitions table`);
+            check(
+              designAllows(before.status, after.status, s.channel, events),
+              `${before.status} -> ${after.status} is not in docs/architecture.md's transitions table`,
+            );
           }
         });
       }),
@@ -413,7 +456,7 @@ describe('conversation decider: properties over random command sequences', () =>
     );
   });
 
-  it('the running timers are exactly the timer actions the state allows, and each one\'s command is refused 1 ms before it is due and accepted when due', () => {
+  it("the running timers are exactly the timer actions the state allows, and each one's command is refused 1 ms before it is due and accepted when due", () => {
     const ACTION_OF_TIMER: Record<ConversationTimerKind, TimerAction> = {
       auto_close: 'auto-close',
       push_reservation: 'expire-push-reservation',

@@ -54,11 +54,7 @@ export type ClosedConversationState = ConversationFacts & {
 };
 
 export type ExistingConversationState =
-  | OpenConversationState
-  | ActiveConversationState
-  | WaitingConversationState
-  | WrapUpConversationState
-  | ClosedConversationState;
+  OpenConversationState | ActiveConversationState | WaitingConversationState | WrapUpConversationState | ClosedConversationState;
 
 export type ConversationState = NoConversation | ExistingConversationState;
 
@@ -69,12 +65,37 @@ const facts = (state: ConversationState): ConversationFacts => {
     throw new Error('Event applied to a conversation that was never opened');
   }
   const {
-    id, channel, queueId, customerId, priority, openedAt, statusSince, lastActivityAt, autoCloseClockSince,
-    customerConnected, customerDisconnectedAt, unreadCustomerMessages, lastAgentId, supervisors, declinedBy,
+    id,
+    channel,
+    queueId,
+    customerId,
+    priority,
+    openedAt,
+    statusSince,
+    lastActivityAt,
+    autoCloseClockSince,
+    customerConnected,
+    customerDisconnectedAt,
+    unreadCustomerMessages,
+    lastAgentId,
+    supervisors,
+    declinedBy,
   } = state;
   return {
-    id, channel, queueId, customerId, priority, openedAt, statusSince, lastActivityAt, autoCloseClockSince,
-    customerConnected, customerDisconnectedAt, unreadCustomerMessages, lastAgentId, supervisors,
+    id,
+    channel,
+    queueId,
+    customerId,
+    priority,
+    openedAt,
+    statusSince,
+    lastActivityAt,
+    autoCloseClockSince,
+    customerConnected,
+    customerDisconnectedAt,
+    unreadCustomerMessages,
+    lastAgentId,
+    supervisors,
     // States stored before this field existed have none.
     declinedBy: declinedBy ?? [],
   };
@@ -215,9 +236,7 @@ export const evolve = (state: ConversationState, event: ConversationEvent): Conv
     case 'CustomerReconnected':
       return state.status === 'none' ? state : { ...state, customerConnected: true, customerDisconnectedAt: undefined };
     case 'CustomerMessageReceived':
-      return state.status === 'none'
-        ? state
-        : { ...state, lastActivityAt: at, unreadCustomerMessages: state.unreadCustomerMessages + 1 };
+      return state.status === 'none' ? state : { ...state, lastActivityAt: at, unreadCustomerMessages: state.unreadCustomerMessages + 1 };
     case 'AgentMessageSent':
       return state.status === 'none' ? state : { ...state, lastActivityAt: at, unreadCustomerMessages: 0 };
     case 'ConsultStarted':

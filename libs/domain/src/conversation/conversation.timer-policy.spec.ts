@@ -57,7 +57,9 @@ describe('timer commands', () => {
   ])('%s expires with %s carrying the policy duration', (kind, type, field) => {
     const command = timerCommand({ kind, since: SINCE, status: 'active' }, 'sms', DEFAULT_TIMER_POLICY, NOW);
     expect(command?.type).toBe(type);
-    expect((command?.data as Record<string, unknown>)[field]).toBe(timerDurationMs({ kind, since: SINCE, status: 'active' }, 'sms', DEFAULT_TIMER_POLICY));
+    expect((command?.data as Record<string, unknown>)[field]).toBe(
+      timerDurationMs({ kind, since: SINCE, status: 'active' }, 'sms', DEFAULT_TIMER_POLICY),
+    );
   });
 
   it('a timer the policy sets to never has no due time and no command', () => {

@@ -87,12 +87,7 @@ const EXPIRY_COMMAND: Record<
  * The command that expires this timer, as of `now`, or undefined when the policy says never.
  * The decider refuses it (TIMER_NOT_DUE) before the due time or once the condition has cleared.
  */
-export const timerCommand = (
-  timer: RunningTimer,
-  channel: Channel,
-  policy: TimerPolicy,
-  now: IsoTime,
-): ConversationCommand | undefined => {
+export const timerCommand = (timer: RunningTimer, channel: Channel, policy: TimerPolicy, now: IsoTime): ConversationCommand | undefined => {
   const duration = timerDurationMs(timer, channel, policy);
   if (duration === null) return undefined;
   return EXPIRY_COMMAND[timer.kind](duration, timer.status, { now });

@@ -8,9 +8,11 @@ export const MAX_REJECT_REASON_LENGTH = 200;
 export const MAX_FORCE_CLOSE_REASON_LENGTH = 500;
 const STATUSES: readonly ConversationStatus[] = ['open', 'active', 'waiting', 'wrap_up', 'closed'];
 
-
 const actingAgent: DataCheck = (data, check) => void check.id(data.agentId, 'agentId');
-const duration = (field: string): DataCheck => (data, check) => void check.integer(data[field], field, 0);
+const duration =
+  (field: string): DataCheck =>
+  (data, check) =>
+    void check.integer(data[field], field, 0);
 const nothing: DataCheck = () => undefined;
 
 /** What each command's data must hold: one row per command, so a new command must state its rule. */

@@ -12,11 +12,16 @@ describe('stored event upcasters: data recorded before the domain validated it, 
   });
 
   it('given neither presence is one, then both read as offline', () => {
-    expect(upcastStoredEvent('AgentPresenceChanged', { ...fact, presence: 7, previous: null })?.data).toMatchObject({ presence: 'offline', previous: 'offline' });
+    expect(upcastStoredEvent('AgentPresenceChanged', { ...fact, presence: 7, previous: null })?.data).toMatchObject({
+      presence: 'offline',
+      previous: 'offline',
+    });
   });
 
   it('given AgentRegistered{presence:null}, then the agent starts offline, as a new agent does', () => {
-    expect(upcastStoredEvent('AgentRegistered', { ...fact, capacity: 2, queueIds: [], presence: null })?.data).toMatchObject({ presence: 'offline' });
+    expect(upcastStoredEvent('AgentRegistered', { ...fact, capacity: 2, queueIds: [], presence: null })?.data).toMatchObject({
+      presence: 'offline',
+    });
   });
 
   it.each(PRESENCES)('given a valid presence (%s), then nothing is corrected', (presence) => {

@@ -14,10 +14,12 @@ export type StoredEventType = AgentEventType | ConversationEventType | QueueEven
  * such a presence: reading it as "no change" (the previous presence, or offline for a new
  * agent) is what the service meant to record.
  */
-const presenceOrElse = (field: 'presence' | 'previous', fallback: (data: Readonly<Record<string, unknown>>) => string): Upcaster => (data) => {
-  if (isPresence(data[field])) return undefined;
-  return { data: { ...data, [field]: fallback(data) }, reason: `${field} ${JSON.stringify(data[field])} is not a presence` };
-};
+const presenceOrElse =
+  (field: 'presence' | 'previous', fallback: (data: Readonly<Record<string, unknown>>) => string): Upcaster =>
+  (data) => {
+    if (isPresence(data[field])) return undefined;
+    return { data: { ...data, [field]: fallback(data) }, reason: `${field} ${JSON.stringify(data[field])} is not a presence` };
+  };
 
 const both =
   (...upcasters: Upcaster[]): Upcaster =>
@@ -43,7 +45,10 @@ const previousPresenceOrOffline = (data: Readonly<Record<string, unknown>>) => (
  */
 export const STORED_EVENT_UPCASTERS: Record<StoredEventType, Upcaster | null> = {
   AgentRegistered: presenceOrElse('presence', () => 'offline'),
-  AgentPresenceChanged: both(presenceOrElse('previous', () => 'offline'), presenceOrElse('presence', previousPresenceOrOffline)),
+  AgentPresenceChanged: both(
+    presenceOrElse('previous', () => 'offline'),
+    presenceOrElse('presence', previousPresenceOrOffline),
+  ),
   AgentCapacityChanged: null,
   AgentJoinedQueue: null,
   AgentLeftQueue: null,

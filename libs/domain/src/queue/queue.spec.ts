@@ -5,19 +5,32 @@
 import { supervisor, system } from '../shared/actor';
 import { at } from '../conversation/testing/given-when-then';
 import {
-  ASSIGNMENT_METHODS, QUEUE_MODES, decideQueue, evolveQueue, initialQueueState, isQueueEvent,
-  type DefineQueue, type QueueEvent, type QueueSettings, type QueueState,
+  ASSIGNMENT_METHODS,
+  QUEUE_MODES,
+  decideQueue,
+  evolveQueue,
+  initialQueueState,
+  isQueueEvent,
+  type DefineQueue,
+  type QueueEvent,
+  type QueueSettings,
+  type QueueState,
 } from './queue';
 
 const QUEUE = 'queue-a';
 const ADMIN = supervisor('supervisor-1');
 const SETTINGS: QueueSettings = { name: 'Billing', mode: 'push', priority: 2, method: 'highest_free_capacity' };
 
-const define = (settings: QueueSettings, minute: number, by = ADMIN): DefineQueue =>
-  ({ type: 'DefineQueue', data: { queueId: QUEUE, settings, by }, metadata: { now: at(minute) } });
+const define = (settings: QueueSettings, minute: number, by = ADMIN): DefineQueue => ({
+  type: 'DefineQueue',
+  data: { queueId: QUEUE, settings, by },
+  metadata: { now: at(minute) },
+});
 const fold = (events: QueueEvent[], from: QueueState = initialQueueState()): QueueState => events.reduce(evolveQueue, from);
-const created = (settings: QueueSettings, minute = 0, by = ADMIN): QueueEvent =>
-  ({ type: 'QueueCreated', data: { queueId: QUEUE, at: at(minute), by, reason: 'queue_created', ...settings } });
+const created = (settings: QueueSettings, minute = 0, by = ADMIN): QueueEvent => ({
+  type: 'QueueCreated',
+  data: { queueId: QUEUE, at: at(minute), by, reason: 'queue_created', ...settings },
+});
 
 describe('queue decider: DefineQueue', () => {
   it('a new queue is created with its settings, by whoever defined it', () => {
@@ -71,7 +84,10 @@ describe('queue decider: DefineQueue', () => {
       const changed = fold(decideQueue(define({ ...SETTINGS, priority: 9 }, 5), existing), existing);
       const events = decideQueue(define(SETTINGS, 6), changed);
       expect(events).toEqual([
-        expect.objectContaining({ type: 'QueueSettingsChanged', data: expect.objectContaining({ ...SETTINGS, previous: { ...SETTINGS, priority: 9 } }) }),
+        expect.objectContaining({
+          type: 'QueueSettingsChanged',
+          data: expect.objectContaining({ ...SETTINGS, previous: { ...SETTINGS, priority: 9 } }),
+        }),
       ]);
       expect(fold(events, changed)).toEqual(existing);
     });
@@ -96,7 +112,12 @@ describe('queue evolve', () => {
   it('replaying the decided events from scratch gives the same state', () => {
     let state = initialQueueState();
     const history: QueueEvent[] = [];
-    for (const [minute, settings] of [[0, SETTINGS], [1, SETTINGS], [2, { ...SETTINGS, mode: 'pick' }], [3, { ...SETTINGS, name: 'X' }]] as const) {
+    for (const [minute, settings] of [
+      [0, SETTINGS],
+      [1, SETTINGS],
+      [2, { ...SETTINGS, mode: 'pick' }],
+      [3, { ...SETTINGS, name: 'X' }],
+    ] as const) {
       const events = decideQueue(define(settings, minute), state);
       state = fold(events, state);
       history.push(...events);

@@ -67,10 +67,12 @@ export const decideQueue = (command: DefineQueue, state: QueueState): QueueEvent
   const fact = { queueId, at: command.metadata.now, by };
   if (state.status === 'none') return [{ type: 'QueueCreated', data: { ...fact, reason: 'queue_created', ...settingsOf(settings) } }];
   if (sameSettings(state, settings)) return [];
-  return [{
-    type: 'QueueSettingsChanged',
-    data: { ...fact, reason: 'queue_settings_changed', ...settingsOf(settings), previous: settingsOf(state) },
-  }];
+  return [
+    {
+      type: 'QueueSettingsChanged',
+      data: { ...fact, reason: 'queue_settings_changed', ...settingsOf(settings), previous: settingsOf(state) },
+    },
+  ];
 };
 
 export const evolveQueue = (state: QueueState, event: QueueEvent): QueueState => {

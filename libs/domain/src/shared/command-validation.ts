@@ -39,7 +39,10 @@ const ACTOR_KINDS: Record<ActorKind, true> = { agent: true, customer: true, supe
  * narrowed, so a validation table reads like the command's type.
  */
 export class CommandChecks {
-  constructor(private readonly code: InvalidCommandCode, private readonly commandType: string) {}
+  constructor(
+    private readonly code: InvalidCommandCode,
+    private readonly commandType: string,
+  ) {}
 
   fail(field: string, rule: string, value: unknown): never {
     throw new InvalidCommandError(this.code, this.commandType, field, rule, value);

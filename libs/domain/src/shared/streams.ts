@@ -92,7 +92,9 @@ const foldStream = <S, E>(
   return { state, revision };
 };
 
-export const foldConversation = (events: readonly StoredEvent[], from: Folded<ConversationState> = { state: initialConversationState(), revision: -1 }) =>
-  foldStream(events, from, toConversationEvent, evolve);
+export const foldConversation = (
+  events: readonly StoredEvent[],
+  from: Folded<ConversationState> = { state: initialConversationState(), revision: -1 },
+) => foldStream(events, from, toConversationEvent, evolve);
 export const foldAgent = (events: readonly StoredEvent[], from: Folded<AgentState> = { state: initialAgentState(), revision: -1 }) =>
   foldStream(events, from, toAgentEvent, evolveAgent);

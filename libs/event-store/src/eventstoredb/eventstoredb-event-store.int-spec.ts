@@ -106,9 +106,9 @@ describe('EventStoreDbEventStore (EventStoreDB specifics)', () => {
     await waitUntil(() => seen.events.length === before.length, { description: 'events before the restart' });
 
     await server.stop();
-    await expect(
-      store.appendToStream(`${prefix}a`, someEvents(1), { expectedRevision: 19 }),
-    ).rejects.toBeInstanceOf(EventStoreUnavailableError);
+    await expect(store.appendToStream(`${prefix}a`, someEvents(1), { expectedRevision: 19 })).rejects.toBeInstanceOf(
+      EventStoreUnavailableError,
+    );
     await expect(store.headPosition()).rejects.toBeInstanceOf(EventStoreUnavailableError);
 
     await server.restart();

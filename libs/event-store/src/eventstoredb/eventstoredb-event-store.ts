@@ -161,9 +161,7 @@ export class EventStoreDbEventStore implements EventStore {
 
   subscribeToAll(options: SubscribeToAllOptions): Subscription {
     this.assertOpen();
-    const subscription = new EventStoreDbSubscription(this.client, options, this.resubscribe, (ended) =>
-      this.subscriptions.delete(ended),
-    );
+    const subscription = new EventStoreDbSubscription(this.client, options, this.resubscribe, (ended) => this.subscriptions.delete(ended));
     this.subscriptions.add(subscription);
     return subscription;
   }
@@ -190,9 +188,7 @@ export class EventStoreDbEventStore implements EventStore {
     const forwards = options.direction !== 'backwards';
     const after = options.after ?? 0;
     const before = options.before ?? Number.POSITIVE_INFINITY;
-    let from: ReadPosition = forwards
-      ? after > 0 ? positionPair(after) : START
-      : Number.isFinite(before) ? positionPair(before) : END;
+    let from: ReadPosition = forwards ? (after > 0 ? positionPair(after) : START) : Number.isFinite(before) ? positionPair(before) : END;
     const found: RecordedEvent[] = [];
     let previous: number | undefined;
     for (;;) {

@@ -31,7 +31,9 @@ export function toRecordedEvent(resolved: ResolvedEvent | AllStreamResolvedEvent
   if (!event) return undefined;
   const commit = event.position?.commit ?? ('commitPosition' in resolved ? resolved.commitPosition : undefined);
   if (commit === undefined) {
-    throw new RangeError(`EventStoreDB sent event ${event.id} of ${event.streamId} without its log position; use EventStoreDB 22.6 or later`);
+    throw new RangeError(
+      `EventStoreDB sent event ${event.id} of ${event.streamId} without its log position; use EventStoreDB 22.6 or later`,
+    );
   }
   const metadata = event.metadata;
   return {

@@ -92,7 +92,11 @@ export class SqliteEventStore implements EventStore {
     this.db = openEventDatabase(options.filename, busyTimeoutMs);
     // A handle that only reads (another thread's projector) leaves checkpoints to the writer's.
     if (isOnDisk(options.filename) && options.checkpointIntervalMs !== 0) {
-      this.checkpointer = new WalCheckpointer(options.filename, options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS, busyTimeoutMs);
+      this.checkpointer = new WalCheckpointer(
+        options.filename,
+        options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS,
+        busyTimeoutMs,
+      );
     }
     this.statements = new SqliteStatements(this.db);
     this.groupCommit = new GroupCommit(
@@ -123,12 +127,7 @@ export class SqliteEventStore implements EventStore {
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     this.assertOpen();
     const limit = resolveMaxCount(options.maxCount) ?? NO_LIMIT;
-    const events = this.statements.readAll(
-      options.direction ?? 'forwards',
-      options.after ?? 0,
-      options.before ?? UNBOUNDED,
-      limit,
-    );
+    const events = this.statements.readAll(options.direction ?? 'forwards', options.after ?? 0, options.before ?? UNBOUNDED, limit);
     return events.map(deserializeEvent);
   }
 

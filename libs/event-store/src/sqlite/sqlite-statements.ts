@@ -45,18 +45,14 @@ export class SqliteStatements {
       'SELECT position, stream_name, revision FROM events WHERE stream_name = ? ORDER BY revision DESC LIMIT 1',
     );
     this.eventById = db.prepare('SELECT position, stream_name, revision FROM events WHERE event_id = ?');
-    this.insert = db.prepare(
-      'INSERT INTO events (stream_name, revision, event_id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
-    );
+    this.insert = db.prepare('INSERT INTO events (stream_name, revision, event_id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)');
     this.streamForwards = db.prepare(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_name = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`,
     );
     this.streamBackwards = db.prepare(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_name = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
     );
-    this.allForwards = db.prepare(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position < ? ORDER BY position ASC LIMIT ?`,
-    );
+    this.allForwards = db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position < ? ORDER BY position ASC LIMIT ?`);
     this.allBackwards = db.prepare(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position < ? ORDER BY position DESC LIMIT ?`,
     );

@@ -107,13 +107,16 @@ export function describeEventStoreContract(
         existing = await store.appendToStream(stream, someEvents(3), { expectedRevision: 'no_stream' });
       });
 
-      it.each<ExpectedRevision>(['stream_exists', 'any', 2])('accepts expected revision %s and continues the numbering', async (expected) => {
-        const result = await store.appendToStream(stream, someEvents(2), { expectedRevision: expected });
+      it.each<ExpectedRevision>(['stream_exists', 'any', 2])(
+        'accepts expected revision %s and continues the numbering',
+        async (expected) => {
+          const result = await store.appendToStream(stream, someEvents(2), { expectedRevision: expected });
 
-        expect(result.nextExpectedRevision).toBe(4);
-        expect(result.position).toBeGreaterThan(existing.position);
-        expect((await store.readStream(stream)).map((event) => event.revision)).toEqual([0, 1, 2, 3, 4]);
-      });
+          expect(result.nextExpectedRevision).toBe(4);
+          expect(result.position).toBeGreaterThan(existing.position);
+          expect((await store.readStream(stream)).map((event) => event.revision)).toEqual([0, 1, 2, 3, 4]);
+        },
+      );
 
       it.each<ExpectedRevision>(['no_stream', -1, 1, 3])('refuses expected revision %s, reporting the last revision', async (expected) => {
         const error = await rejectionOf(
@@ -466,10 +469,7 @@ export function describeEventStoreContract(
         expect(idsOf(collector.events)).toEqual(stored);
         expect(collector.caughtUp[0]).toBeGreaterThanOrEqual(collector.events[4].position);
 
-        const live = [
-          ...(await appendEach(store, invoices, someEvents(1))),
-          ...(await appendEach(store, orders, someEvents(2))),
-        ];
+        const live = [...(await appendEach(store, invoices, someEvents(1))), ...(await appendEach(store, orders, someEvents(2)))];
         await waitUntil(() => collector.events.length >= stored.length + live.length, { description: 'live events' });
         expect(idsOf(collector.events)).toEqual([...stored, ...live]);
         expectStrictlyIncreasing(collector.events.map((event) => event.position));
@@ -654,10 +654,7 @@ async function appendEach(store: EventStore, stream: string, events: NewEvent[])
   return idsOf(events);
 }
 
-async function rejectionOf<E extends Error>(
-  attempt: Promise<unknown>,
-  errorClass: new (...args: never[]) => E,
-): Promise<E> {
+async function rejectionOf<E extends Error>(attempt: Promise<unknown>, errorClass: new (...args: never[]) => E): Promise<E> {
   const outcome = await attempt.then(
     (value) => ({ rejected: false as const, value }),
     (error: unknown) => ({ rejected: true as const, error }),

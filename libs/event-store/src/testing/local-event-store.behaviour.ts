@@ -8,10 +8,7 @@ import { settle, waitUntil } from './wait-until';
  * What the local adapters (in-memory, SQLite) promise beyond the portable contract: each test
  * gets a store of its own, so the log starts empty and positions count 1, 2, 3...
  */
-export function describeLocalEventStoreBehaviour(
-  adapterName: string,
-  createStore: () => Promise<EventStoreUnderTest>,
-): void {
+export function describeLocalEventStoreBehaviour(adapterName: string, createStore: () => Promise<EventStoreUnderTest>): void {
   describe(`${adapterName} (local adapter behaviour)`, () => {
     let store: EventStore;
     let dispose: () => Promise<void>;
@@ -54,9 +51,9 @@ export function describeLocalEventStoreBehaviour(
 
     it('refuses malformed appends before they reach the log', async () => {
       await expect(store.appendToStream('', events(1), { expectedRevision: 'any' })).rejects.toBeInstanceOf(TypeError);
-      await expect(
-        store.appendToStream('a', [{ id: '', type: 'T', data: {} }], { expectedRevision: 'any' }),
-      ).rejects.toBeInstanceOf(TypeError);
+      await expect(store.appendToStream('a', [{ id: '', type: 'T', data: {} }], { expectedRevision: 'any' })).rejects.toBeInstanceOf(
+        TypeError,
+      );
       await expect(store.appendToStream('a', events(1), { expectedRevision: -2 })).rejects.toBeInstanceOf(RangeError);
       await expect(
         store.appendToStream('a', [{ id: randomUUID(), type: 'T', data: { big: BigInt(1) } }], { expectedRevision: 'any' }),
@@ -74,9 +71,9 @@ export function describeLocalEventStoreBehaviour(
       const written = events(2);
       await store.appendToStream('a', written, { expectedRevision: 'no_stream' });
 
-      await expect(
-        store.appendToStream('a', [written[1], written[0]], { expectedRevision: 'any' }),
-      ).rejects.toBeInstanceOf(IdempotencyMismatchError);
+      await expect(store.appendToStream('a', [written[1], written[0]], { expectedRevision: 'any' })).rejects.toBeInstanceOf(
+        IdempotencyMismatchError,
+      );
     });
 
     it('acknowledges a retry of consecutive events from an earlier append with their own result', async () => {
@@ -120,7 +117,10 @@ export function describeLocalEventStoreBehaviour(
       const written = events(2);
       const first = await store.appendToStream('retry-flag', written, { expectedRevision: 'no_stream' });
       expect(first.recognisedRetry).toBeUndefined();
-      expect(await store.appendToStream('retry-flag', written, { expectedRevision: 'no_stream' })).toEqual({ ...first, recognisedRetry: true });
+      expect(await store.appendToStream('retry-flag', written, { expectedRevision: 'no_stream' })).toEqual({
+        ...first,
+        recognisedRetry: true,
+      });
       expect((await store.appendToStream('retry-flag', events(1), { expectedRevision: 1 })).recognisedRetry).toBeUndefined();
     });
 
@@ -186,9 +186,7 @@ export function describeLocalEventStoreBehaviour(
 
       await store.close();
 
-      await expect(store.appendToStream('a', events(1), { expectedRevision: 'any' })).rejects.toBeInstanceOf(
-        EventStoreUnavailableError,
-      );
+      await expect(store.appendToStream('a', events(1), { expectedRevision: 'any' })).rejects.toBeInstanceOf(EventStoreUnavailableError);
       await expect(store.readAll()).rejects.toBeInstanceOf(EventStoreUnavailableError);
       await expect(store.headPosition()).rejects.toBeInstanceOf(EventStoreUnavailableError);
       expect(() => store.subscribeToAll({ onEvents: () => undefined })).toThrow(EventStoreUnavailableError);

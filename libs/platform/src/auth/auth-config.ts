@@ -43,7 +43,8 @@ const read = (env: Env, key: Key): string => {
 const perMinute = (env: Env, key: Key): number => {
   const text = read(env, key);
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1 || value > 1_000_000) throw new ConfigError(key, `"${text}" is not a whole number from 1 to 1000000`);
+  if (!Number.isInteger(value) || value < 1 || value > 1_000_000)
+    throw new ConfigError(key, `"${text}" is not a whole number from 1 to 1000000`);
   return value;
 };
 
@@ -78,13 +79,17 @@ export const readAuthConfig = (env: Env): AuthConfig => {
     authRolesClaim: rolesClaim,
     rateLimitPerMinute: perMinute(env, 'RATE_LIMIT_PER_MINUTE'),
     authFailuresPerMinute: perMinute(env, 'AUTH_FAILURES_PER_MINUTE'),
-    corsOrigins: read(env, 'CORS_ORIGINS').split(',').map((origin) => origin.trim()).filter((origin) => origin !== ''),
+    corsOrigins: read(env, 'CORS_ORIGINS')
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter((origin) => origin !== ''),
   };
 };
 
 /** `8h`, `30m`, `90s`: a token's lifetime for the CLI (at most 30 days). */
 export const parseTokenTtl = (text: string): number => {
   const ms = parseDuration(text);
-  if (ms === undefined || ms < 1000 || ms > 30 * 24 * 3600 * 1000) throw new Error(`--ttl must be a duration from 1s to 30d, such as 8h; got ${text}`);
+  if (ms === undefined || ms < 1000 || ms > 30 * 24 * 3600 * 1000)
+    throw new Error(`--ttl must be a duration from 1s to 30d, such as 8h; got ${text}`);
   return ms;
 };

@@ -121,7 +121,11 @@ describe('timer configuration', () => {
 
   it.each([
     [{ AUTO_CLOSE_LIVE_CHAT: 'open=soon' }, 'AUTO_CLOSE_LIVE_CHAT', /"soon" \(open\) is not a duration/],
-    [{ AUTO_CLOSE_LIVE_CHAT: 'waiting=1h' }, 'AUTO_CLOSE_LIVE_CHAT', /"waiting" is not a status live_chat can auto-close from; use open, active, wrap_up/],
+    [
+      { AUTO_CLOSE_LIVE_CHAT: 'waiting=1h' },
+      'AUTO_CLOSE_LIVE_CHAT',
+      /"waiting" is not a status live_chat can auto-close from; use open, active, wrap_up/,
+    ],
     [{ AUTO_CLOSE_VOICE: 'closed=1h' }, 'AUTO_CLOSE_VOICE', /"closed" is not a status/],
     [{ AUTO_CLOSE_SMS: 'open=1h,open=2h' }, 'AUTO_CLOSE_SMS', /"open" is given twice/],
     [{ AUTO_CLOSE_TEAMS: '30d' }, 'AUTO_CLOSE_TEAMS', /"30d" is not status=duration, as in open=30d,active=30d,waiting=30d,wrap_up=1d/],

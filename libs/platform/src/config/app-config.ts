@@ -118,7 +118,10 @@ const esdbConnectionString = (env: Env, key: keyof typeof CONFIG_DEFAULTS): stri
   const text = read(env, key);
   if (text === '') return undefined;
   if (!/^esdb(\+discover)?:\/\/[^/?#\s]+/.test(text)) {
-    throw new ConfigError(key, 'is not an EventStoreDB connection string such as esdb://localhost:2113?tls=false (or esdb+discover:// for a cluster)');
+    throw new ConfigError(
+      key,
+      'is not an EventStoreDB connection string such as esdb://localhost:2113?tls=false (or esdb+discover:// for a cluster)',
+    );
   }
   return text;
 };
@@ -133,19 +136,31 @@ const oneOf = <T extends string>(env: Env, key: keyof typeof CONFIG_DEFAULTS, al
 export const loadConfig = (env: Env = process.env): AppConfig => {
   const config = readConfig(env);
   if (config.eventStore === 'memory' && config.readModelsUrl) {
-    throw new ConfigError('READ_MODELS_URL', 'cannot keep views in PostgreSQL of an in-memory event log that is gone at every restart; use EVENT_STORE=sqlite');
+    throw new ConfigError(
+      'READ_MODELS_URL',
+      'cannot keep views in PostgreSQL of an in-memory event log that is gone at every restart; use EVENT_STORE=sqlite',
+    );
   }
   if (config.eventStore === 'memory' && config.projector === 'off') {
-    throw new ConfigError('PROJECTOR', 'off needs another instance to keep the views, which an in-memory event log cannot share; use EVENT_STORE=sqlite');
+    throw new ConfigError(
+      'PROJECTOR',
+      'off needs another instance to keep the views, which an in-memory event log cannot share; use EVENT_STORE=sqlite',
+    );
   }
   if (config.headersTimeoutMs > config.requestTimeoutMs) {
-    throw new ConfigError('HEADERS_TIMEOUT', `${config.headersTimeoutMs} ms is longer than REQUEST_TIMEOUT (${config.requestTimeoutMs} ms), which covers the headers too`);
+    throw new ConfigError(
+      'HEADERS_TIMEOUT',
+      `${config.headersTimeoutMs} ms is longer than REQUEST_TIMEOUT (${config.requestTimeoutMs} ms), which covers the headers too`,
+    );
   }
   if (config.eventStore === 'eventstoredb' && !config.esdbConnectionString) {
     throw new ConfigError('ESDB_CONNECTION_STRING', 'is required with EVENT_STORE=eventstoredb, e.g. esdb://localhost:2113?tls=false');
   }
   if (config.eventStore !== 'eventstoredb' && config.esdbConnectionString) {
-    throw new ConfigError('ESDB_CONNECTION_STRING', `is set but EVENT_STORE is ${config.eventStore}, so events would not go to EventStoreDB; set EVENT_STORE=eventstoredb or unset it`);
+    throw new ConfigError(
+      'ESDB_CONNECTION_STRING',
+      `is set but EVENT_STORE is ${config.eventStore}, so events would not go to EventStoreDB; set EVENT_STORE=eventstoredb or unset it`,
+    );
   }
   return config;
 };

@@ -34,7 +34,8 @@ const read = (env: Env, key: Key): string => {
 const wholeNumber = (env: Env, key: Key, min: number, max: number): number => {
   const text = read(env, key);
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(key, `"${text}" is not a whole number between ${min} and ${max}`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new ConfigError(key, `"${text}" is not a whole number between ${min} and ${max}`);
   return value;
 };
 
@@ -46,14 +47,18 @@ const trustProxy = (env: Env): OperationsConfig['trustProxy'] => {
   const addresses = text.split(',').map((part) => part.trim());
   const bad = addresses.find((address) => !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(address));
   if (bad !== undefined) {
-    throw new ConfigError('TRUST_PROXY', `"${bad}" is not an address or CIDR; use false, true, a hop count, or addresses like 10.0.0.0/8,127.0.0.1`);
+    throw new ConfigError(
+      'TRUST_PROXY',
+      `"${bad}" is not an address or CIDR; use false, true, a hop count, or addresses like 10.0.0.0/8,127.0.0.1`,
+    );
   }
   return addresses;
 };
 
 export const readOperationsConfig = (env: Env): OperationsConfig => {
   const drain = parseDuration(read(env, 'SHUTDOWN_DRAIN'));
-  if (drain === undefined || drain > 300_000) throw new ConfigError('SHUTDOWN_DRAIN', `"${read(env, 'SHUTDOWN_DRAIN')}" is not a duration up to 5m, like 5s`);
+  if (drain === undefined || drain > 300_000)
+    throw new ConfigError('SHUTDOWN_DRAIN', `"${read(env, 'SHUTDOWN_DRAIN')}" is not a duration up to 5m, like 5s`);
   return {
     healthReadyMaxLag: wholeNumber(env, 'HEALTH_READY_MAX_LAG', 0, 1_000_000_000),
     shutdownDrainMs: drain,

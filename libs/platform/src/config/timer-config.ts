@@ -35,14 +35,21 @@ const statusesOf = (channel: Channel): readonly LiveStatus[] =>
 
 const formatDuration = (ms: number | null): string => {
   if (ms === null) return 'never';
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
     if (ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;
 };
 
 const autoCloseDefault = (channel: Channel): string =>
-  statusesOf(channel).map((status) => `${status}=${formatDuration(DEFAULT_TIMER_POLICY.autoClose[channel][status])}`).join(',');
+  statusesOf(channel)
+    .map((status) => `${status}=${formatDuration(DEFAULT_TIMER_POLICY.autoClose[channel][status])}`)
+    .join(',');
 
 /** Defaults, written out as the README's configuration table shows them. */
 export const TIMER_CONFIG_DEFAULTS = {
@@ -84,7 +91,8 @@ const parsePolicyDuration = (key: string, text: string, options: { never: boolea
     throw new ConfigError(key, `"${text}"${at} is not ${forms}`);
   }
   if (value <= 0) throw new ConfigError(key, `"${text}"${at} must be longer than 0${options.never ? '; use never to turn it off' : ''}`);
-  if (value > options.max) throw new ConfigError(key, `"${text}"${at} is longer than the longest supported, ${formatDuration(options.max)}`);
+  if (value > options.max)
+    throw new ConfigError(key, `"${text}"${at} is longer than the longest supported, ${formatDuration(options.max)}`);
   return value;
 };
 

@@ -44,7 +44,12 @@ const read = (env: Env, key: Key): string => {
 };
 
 /** `voice=2,live_chat=1`: the channels named replace their defaults. */
-const perChannel = <T>(env: Env, key: Key, defaults: Record<Channel, T>, parse: (text: string, channel: Channel) => T): Record<Channel, T> => {
+const perChannel = <T>(
+  env: Env,
+  key: Key,
+  defaults: Record<Channel, T>,
+  parse: (text: string, channel: Channel) => T,
+): Record<Channel, T> => {
   const values = { ...defaults };
   const seen = new Set<string>();
   for (const part of read(env, key).split(',')) {

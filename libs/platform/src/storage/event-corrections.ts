@@ -35,7 +35,8 @@ export const loadOperatorCorrections = (file: string | undefined): OperatorCorre
     const { eventId, data, reason } = (entry ?? {}) as Record<string, unknown>;
     const where = `${file} corrections[${index}]`;
     if (typeof eventId !== 'string' || eventId === '') throw new ConfigError(KEY, `${where}.eventId must be the id of a stored event`);
-    if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new ConfigError(KEY, `${where}.data must be the event's data to read instead`);
+    if (typeof data !== 'object' || data === null || Array.isArray(data))
+      throw new ConfigError(KEY, `${where}.data must be the event's data to read instead`);
     if (typeof reason !== 'string' || reason === '') throw new ConfigError(KEY, `${where}.reason must say why, for the audit trail`);
     return { eventId, data: data as Record<string, unknown>, reason };
   });

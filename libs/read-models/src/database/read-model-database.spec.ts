@@ -35,7 +35,9 @@ describe('opening a read-model database', () => {
   });
 
   it('refuses a PostgreSQL schema that is not a plain lower-case identifier, before connecting', async () => {
-    await expect(openReadModelDatabase({ kind: 'postgres', url: 'postgres://127.0.0.1:1/x', schema: 'Bad;Name' })).rejects.toThrow(RangeError);
+    await expect(openReadModelDatabase({ kind: 'postgres', url: 'postgres://127.0.0.1:1/x', schema: 'Bad;Name' })).rejects.toThrow(
+      RangeError,
+    );
     await expect(openReadModelDatabase({ kind: 'sqlite', filename: '' })).rejects.toThrow(TypeError);
   });
 
@@ -81,7 +83,9 @@ describe('opening a read-model database', () => {
       await expect(pruneClosedWorkItems(database, '2026-01-01T00:00:00.000Z', -1)).rejects.toThrow(/retentionMs/);
       const store = new InMemoryEventStore();
       expect(() => new Projector(store, database, createReadModelProjections(), { batchSize: 0 })).toThrow(/batchSize/);
-      expect(() => new Projector(store, database, [...createReadModelProjections(), ...createReadModelProjections()])).toThrow(/Two projections/);
+      expect(() => new Projector(store, database, [...createReadModelProjections(), ...createReadModelProjections()])).toThrow(
+        /Two projections/,
+      );
       await expect(new Projector(store, database, []).waitForPosition(10, 0)).resolves.toBe(true);
     } finally {
       await database.destroy();

@@ -12,17 +12,17 @@ import type { ReadModelSchema } from './read-model-schema';
  * `work` must use the handle it is given (see runInWriteTransaction: on SQLite the single
  * connection is held until the end).
  */
-export async function runInReadSnapshot<T>(
-  database: ReadModelDatabase,
-  work: (db: Kysely<ReadModelSchema>) => Promise<T>,
-): Promise<T> {
+export async function runInReadSnapshot<T>(database: ReadModelDatabase, work: (db: Kysely<ReadModelSchema>) => Promise<T>): Promise<T> {
   return database.db.connection().execute(async (connection) => {
     await sql.raw(database.kind === 'sqlite' ? 'BEGIN' : 'BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY').execute(connection);
     try {
       return await work(connection);
     } finally {
       // Nothing was written: ending the transaction either way only releases the snapshot.
-      await sql.raw('ROLLBACK').execute(connection).catch(() => undefined);
+      await sql
+        .raw('ROLLBACK')
+        .execute(connection)
+        .catch(() => undefined);
     }
   });
 }

@@ -27,7 +27,10 @@ export async function runInWriteTransaction<T>(
       await sql.raw('COMMIT').execute(connection);
     } catch (error) {
       // After a failed COMMIT the transaction may already be gone: a failing ROLLBACK says nothing new.
-      await sql.raw('ROLLBACK').execute(connection).catch(() => undefined);
+      await sql
+        .raw('ROLLBACK')
+        .execute(connection)
+        .catch(() => undefined);
       throw error;
     }
     return result;

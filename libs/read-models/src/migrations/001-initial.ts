@@ -22,7 +22,12 @@ export const migration001Initial: Migration = {
   },
   async down(db): Promise<void> {
     for (const table of [
-      'audit_conversation_states', 'audit_index_agents', 'audit_index', 'closed_work_items', 'conversation_views', 'projection_checkpoints',
+      'audit_conversation_states',
+      'audit_index_agents',
+      'audit_index',
+      'closed_work_items',
+      'conversation_views',
+      'projection_checkpoints',
     ]) {
       await db.schema.dropTable(table).ifExists().execute();
     }

@@ -61,9 +61,7 @@ export async function migrateToLatest(
     const failed = results.find((result) => result.status === 'Error');
     const reason = error instanceof Error ? error.message : String(error);
     throw new ReadModelMigrationError(
-      failed
-        ? `Read-model migration ${failed.migrationName} failed: ${reason}`
-        : `Read-model migrations could not run: ${reason}`,
+      failed ? `Read-model migration ${failed.migrationName} failed: ${reason}` : `Read-model migrations could not run: ${reason}`,
       failed?.migrationName,
       error,
     );

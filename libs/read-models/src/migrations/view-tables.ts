@@ -77,12 +77,7 @@ export async function createViewTablesV1(db: SchemaBuilder, indexTag = ''): Prom
     .columns(['agent_id', 'closed_at', 'conversation_id'])
     .execute();
   // Pruning by age.
-  await db.schema
-    .createIndex(index('closed_work_items_closed_at_idx'))
-    .ifNotExists()
-    .on('closed_work_items')
-    .column('closed_at')
-    .execute();
+  await db.schema.createIndex(index('closed_work_items_closed_at_idx')).ifNotExists().on('closed_work_items').column('closed_at').execute();
 
   await db.schema
     .createTable('audit_index')
@@ -103,12 +98,7 @@ export async function createViewTablesV1(db: SchemaBuilder, indexTag = ''): Prom
     .on('audit_index')
     .columns(['conversation_id', 'position'])
     .execute();
-  await db.schema
-    .createIndex(index('audit_index_at_idx'))
-    .ifNotExists()
-    .on('audit_index')
-    .columns(['at', 'position'])
-    .execute();
+  await db.schema.createIndex(index('audit_index_at_idx')).ifNotExists().on('audit_index').columns(['at', 'position']).execute();
 
   // The primary key (agent_id, position) is the index for "every event this agent was involved in".
   await db.schema
@@ -191,12 +181,7 @@ export async function createAgentAndQueueTables(db: SchemaBuilder, indexTag = ''
     .addPrimaryKeyConstraint(index('agent_queues_pk'), ['agent_id', 'queue_id'])
     .execute();
   // The agents serving a queue (router, agent counts); the primary key answers "an agent's queues".
-  await db.schema
-    .createIndex(index('agent_queues_queue_idx'))
-    .ifNotExists()
-    .on('agent_queues')
-    .columns(['queue_id', 'agent_id'])
-    .execute();
+  await db.schema.createIndex(index('agent_queues_queue_idx')).ifNotExists().on('agent_queues').columns(['queue_id', 'agent_id']).execute();
 
   await db.schema
     .createTable('agent_claims')
@@ -227,12 +212,7 @@ export async function createAgentAndQueueTables(db: SchemaBuilder, indexTag = ''
     .addColumn('position', 'bigint', (column) => column.notNull())
     .execute();
   // The queue list and the router's queues, both in (priority desc, queue id) order.
-  await db.schema
-    .createIndex(index('queues_priority_idx'))
-    .ifNotExists()
-    .on('queues')
-    .columns(['priority desc', 'queue_id'])
-    .execute();
+  await db.schema.createIndex(index('queues_priority_idx')).ifNotExists().on('queues').columns(['priority desc', 'queue_id']).execute();
 }
 
 /** V1 plus the timer tables. */

@@ -94,7 +94,10 @@ async function applyAgentEvents(trx: Kysely<ReadModelSchema>, events: readonly R
   if (touched.size === 0) return;
 
   const rows = [...touched].map((agentId) => agentRows(agentId, current.get(agentId) as StoredAgent));
-  for (const chunk of chunked(rows.map((row) => row.agent), ROWS_PER_STATEMENT)) {
+  for (const chunk of chunked(
+    rows.map((row) => row.agent),
+    ROWS_PER_STATEMENT,
+  )) {
     await trx
       .insertInto('agents')
       .values(chunk)
@@ -114,10 +117,16 @@ async function applyAgentEvents(trx: Kysely<ReadModelSchema>, events: readonly R
     await trx.deleteFrom('agent_queues').where('agent_id', 'in', chunk).execute();
     await trx.deleteFrom('agent_claims').where('agent_id', 'in', chunk).execute();
   }
-  for (const chunk of chunked(rows.flatMap((row) => row.queues), ROWS_PER_STATEMENT)) {
+  for (const chunk of chunked(
+    rows.flatMap((row) => row.queues),
+    ROWS_PER_STATEMENT,
+  )) {
     await trx.insertInto('agent_queues').values(chunk).execute();
   }
-  for (const chunk of chunked(rows.flatMap((row) => row.claims), ROWS_PER_STATEMENT)) {
+  for (const chunk of chunked(
+    rows.flatMap((row) => row.claims),
+    ROWS_PER_STATEMENT,
+  )) {
     await trx.insertInto('agent_claims').values(chunk).execute();
   }
 }

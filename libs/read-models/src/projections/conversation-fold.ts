@@ -49,10 +49,7 @@ export function conversationIdsOf(events: readonly RecordedEvent[]): string[] {
  * event type in a conversation stream, on a revision that does not follow the stored one (a
  * missing or repeated event), and on anything evolve refuses.
  */
-export function foldConversationEvents(
-  events: readonly RecordedEvent[],
-  stored: ReadonlyMap<string, StoredConversation>,
-): FoldResult {
+export function foldConversationEvents(events: readonly RecordedEvent[], stored: ReadonlyMap<string, StoredConversation>): FoldResult {
   const current = new Map<string, StoredConversation>(stored);
   const steps: FoldStep[] = [];
   const latest: FoldResult['latest'] = new Map();

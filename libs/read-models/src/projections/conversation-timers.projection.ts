@@ -2,14 +2,7 @@ import { runningTimers, type ExistingConversationState } from '@lib/domain';
 import type { RecordedEvent } from '@lib/event-store';
 import type { Insertable, Kysely } from 'kysely';
 import type { ConversationTimersTable, ReadModelSchema } from '../database/read-model-schema';
-import {
-  chunked,
-  conversationIdsOf,
-  foldConversationEvents,
-  isoTime,
-  loadStoredStates,
-  saveStoredStates,
-} from './conversation-fold';
+import { chunked, conversationIdsOf, foldConversationEvents, isoTime, loadStoredStates, saveStoredStates } from './conversation-fold';
 import { CONVERSATION_TIMERS_PROJECTION, type Projection } from './projection';
 
 const ROWS_PER_STATEMENT = 200;

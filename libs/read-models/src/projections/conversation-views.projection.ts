@@ -2,14 +2,7 @@ import { holderOf, type ExistingConversationState } from '@lib/domain';
 import type { RecordedEvent } from '@lib/event-store';
 import type { Insertable, Kysely } from 'kysely';
 import type { ClosedWorkItemsTable, ConversationViewsTable, ReadModelSchema } from '../database/read-model-schema';
-import {
-  loadStoredStates,
-  canonicalJson,
-  chunked,
-  conversationIdsOf,
-  foldConversationEvents,
-  isoTime,
-} from './conversation-fold';
+import { loadStoredStates, canonicalJson, chunked, conversationIdsOf, foldConversationEvents, isoTime } from './conversation-fold';
 import { CONVERSATION_VIEWS_PROJECTION, type Projection } from './projection';
 
 /** Rows per multi-row statement: 16 columns each stays far below SQLite's and PostgreSQL's parameter limits. */

@@ -10,15 +10,33 @@ import { conversationIdOfStream } from './projection';
 const AT = '2026-03-01T08:00:00.000Z';
 let position = 0;
 const recorded = (streamName: string, revision: number, type: string, data: Record<string, unknown>): RecordedEvent => ({
-  id: `id-${++position}`, streamName, type, data, metadata: {}, revision, position,
+  id: `id-${++position}`,
+  streamName,
+  type,
+  data,
+  metadata: {},
+  revision,
+  position,
 });
 const opened = (id: string, revision = 0) =>
   recorded(`conversation-${id}`, revision, 'ConversationOpened', {
-    conversationId: id, at: AT, by: customer('cu'), reason: 'customer_started', channel: 'sms', queueId: 'q', customerId: 'cu', priority: 0,
+    conversationId: id,
+    at: AT,
+    by: customer('cu'),
+    reason: 'customer_started',
+    channel: 'sms',
+    queueId: 'q',
+    customerId: 'cu',
+    priority: 0,
   });
 const picked = (id: string, revision: number, agentId: string) =>
   recorded(`conversation-${id}`, revision, 'ConversationPicked', {
-    conversationId: id, at: AT, by: agent(agentId), reason: 'agent_picked_from_queue', agentId, queueId: 'q',
+    conversationId: id,
+    at: AT,
+    by: agent(agentId),
+    reason: 'agent_picked_from_queue',
+    agentId,
+    queueId: 'q',
   });
 
 describe('stream names', () => {
@@ -36,7 +54,10 @@ describe('folding a batch with the domain evolve', () => {
       [opened('a'), recorded('queue-q', 0, 'QueueCreated', {}), picked('a', 1, 'agent-1')],
       new Map(),
     );
-    expect(steps.map((step) => [step.before.status, step.after.status])).toEqual([['none', 'open'], ['open', 'active']]);
+    expect(steps.map((step) => [step.before.status, step.after.status])).toEqual([
+      ['none', 'open'],
+      ['open', 'active'],
+    ]);
     expect(latest.get('a')).toMatchObject({ revision: 1, state: { status: 'active', agentId: 'agent-1' } });
   });
 
@@ -75,11 +96,33 @@ describe('agents an audit entry concerns', () => {
     ({ type, data: { conversationId: 'a', at: AT, by, reason: 'r', ...extra } }) as unknown as ConversationEvent;
 
   it('are the acting agent, the holder before and after, and every agent the event names', () => {
-    expect(agentsConcernedBy({ event: event('ConversationPushedToAgent', system('routing'), { agentId: 'agent-2' }), before: open, after: activeWith2 })).toEqual(['agent-2']);
-    expect(agentsConcernedBy({ event: event('CustomerMessageReceived', customer('cu')), before: active, after: active })).toEqual(['agent-1']);
-    expect(agentsConcernedBy({ event: event('ConsultStarted', agent('agent-1'), { agentId: 'agent-1', consultantId: 'agent-3' }), before: active, after: active })).toEqual(['agent-1', 'agent-3']);
-    expect(agentsConcernedBy({ event: event('ConversationTransferredToAgent', agent('agent-1'), { fromAgentId: 'agent-1', toAgentId: 'agent-2' }), before: active, after: activeWith2 })).toEqual(['agent-1', 'agent-2']);
-    expect(agentsConcernedBy({ event: event('MonitoringStarted', supervisor('sv'), { supervisorId: 'sv' }), before: open, after: open })).toEqual([]);
+    expect(
+      agentsConcernedBy({
+        event: event('ConversationPushedToAgent', system('routing'), { agentId: 'agent-2' }),
+        before: open,
+        after: activeWith2,
+      }),
+    ).toEqual(['agent-2']);
+    expect(agentsConcernedBy({ event: event('CustomerMessageReceived', customer('cu')), before: active, after: active })).toEqual([
+      'agent-1',
+    ]);
+    expect(
+      agentsConcernedBy({
+        event: event('ConsultStarted', agent('agent-1'), { agentId: 'agent-1', consultantId: 'agent-3' }),
+        before: active,
+        after: active,
+      }),
+    ).toEqual(['agent-1', 'agent-3']);
+    expect(
+      agentsConcernedBy({
+        event: event('ConversationTransferredToAgent', agent('agent-1'), { fromAgentId: 'agent-1', toAgentId: 'agent-2' }),
+        before: active,
+        after: activeWith2,
+      }),
+    ).toEqual(['agent-1', 'agent-2']);
+    expect(
+      agentsConcernedBy({ event: event('MonitoringStarted', supervisor('sv'), { supervisorId: 'sv' }), before: open, after: open }),
+    ).toEqual([]);
   });
 });
 
@@ -96,7 +139,20 @@ describe('TableRenamePlugin', () => {
   it('points reads, upserts, qualified references and DDL at the renamed tables, leaving others alone', () => {
     const upsert = db
       .insertInto('conversation_views')
-      .values({ conversation_id: 'a', state: '{}', status: 'open', queue_id: 'q', channel: 'sms', customer_id: 'c', priority: 0, status_since: AT, opened_at: AT, unread_customer_messages: 0, revision: 0, position: 1 })
+      .values({
+        conversation_id: 'a',
+        state: '{}',
+        status: 'open',
+        queue_id: 'q',
+        channel: 'sms',
+        customer_id: 'c',
+        priority: 0,
+        status_since: AT,
+        opened_at: AT,
+        unread_customer_messages: 0,
+        revision: 0,
+        position: 1,
+      })
       .onConflict((conflict) => conflict.column('conversation_id').doUpdateSet((eb) => ({ state: eb.ref('excluded.state') })))
       .compile().sql;
     expect(upsert).toContain('insert into "conversation_views_next"');

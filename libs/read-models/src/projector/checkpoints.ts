@@ -20,11 +20,7 @@ export interface Checkpoint {
  * instances projecting into one database take turns; on SQLite the transaction already holds
  * the write lock (BEGIN IMMEDIATE).
  */
-export async function lockCheckpoint(
-  trx: Kysely<ReadModelSchema>,
-  kind: ReadModelDatabaseKind,
-  name: string,
-): Promise<Checkpoint> {
+export async function lockCheckpoint(trx: Kysely<ReadModelSchema>, kind: ReadModelDatabaseKind, name: string): Promise<Checkpoint> {
   const read = () =>
     trx
       .selectFrom('projection_checkpoints')

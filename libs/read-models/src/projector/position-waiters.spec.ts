@@ -3,7 +3,10 @@ import { PositionWaiters } from './position-waiters';
 
 const ok = (name: string, position: number): ProjectionStatus => ({ name, position, healthy: true });
 const stopped = (name: string, position: number, transient = false): ProjectionStatus => ({
-  name, position, healthy: false, failure: { position: position + 1, eventType: 'X', message: 'cannot apply', transient },
+  name,
+  position,
+  healthy: false,
+  failure: { position: position + 1, eventType: 'X', message: 'cannot apply', transient },
 });
 
 describe('PositionWaiters', () => {

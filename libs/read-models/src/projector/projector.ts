@@ -4,13 +4,7 @@ import type { ReadModelDatabase } from '../database/read-model-database';
 import { runInWriteTransaction } from '../database/write-transaction';
 import type { Projection } from '../projections/projection';
 import type { ProjectionStatus } from '../read-models.types';
-import {
-  advanceCheckpoint,
-  lockCheckpoint,
-  recordCheckpointFailure,
-  type Checkpoint,
-  type CheckpointFailure,
-} from './checkpoints';
+import { advanceCheckpoint, lockCheckpoint, recordCheckpointFailure, type Checkpoint, type CheckpointFailure } from './checkpoints';
 
 /** Compatible with Nest's LoggerService and with console. */
 export interface ProjectorLogger {
@@ -374,12 +368,7 @@ export class Projector implements ProjectorHost {
           : 'pending',
   });
 
-  constructor(
-    store: EventStore,
-    database: ReadModelDatabase,
-    projections: readonly Projection[],
-    options: ProjectorOptions = {},
-  ) {
+  constructor(store: EventStore, database: ReadModelDatabase, projections: readonly Projection[], options: ProjectorOptions = {}) {
     const batchSize = options.batchSize ?? DEFAULT_PROJECTOR_BATCH_SIZE;
     if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
       throw new RangeError(`batchSize must be a positive integer, got ${String(batchSize)}`);
@@ -400,9 +389,7 @@ export class Projector implements ProjectorHost {
       liveBatchWindowMs: options.liveBatchWindowMs,
     };
     this.onChange = options.onChange;
-    this.runners = projections.map(
-      (projection) => new ProjectionRunner(projection, store, database, settings, () => this.notify()),
-    );
+    this.runners = projections.map((projection) => new ProjectionRunner(projection, store, database, settings, () => this.notify()));
   }
 
   /**

@@ -85,7 +85,10 @@ export class ReadModelQueries {
       const [after] = decodeCursor('queueCounts', cursor, 's') as [string];
       queues = queues.where('queue_id', '>', after);
     }
-    const queueRows = await queues.orderBy('queue_id').limit(limit + 1).execute();
+    const queueRows = await queues
+      .orderBy('queue_id')
+      .limit(limit + 1)
+      .execute();
     const pageQueues = queueRows.slice(0, limit).map((row) => row.queue_id);
     const counts = await countConversationsByQueueAndStatus(this.db, pageQueues, STATUSES);
     return toPage(
@@ -112,7 +115,11 @@ export class ReadModelQueries {
         eb.or([eb('status_since', '>', since), eb.and([eb('status_since', '=', since), eb('conversation_id', '>', id)])]),
       );
     }
-    const rows = await query.orderBy('status_since', 'asc').orderBy('conversation_id', 'asc').limit(limit + 1).execute();
+    const rows = await query
+      .orderBy('status_since', 'asc')
+      .orderBy('conversation_id', 'asc')
+      .limit(limit + 1)
+      .execute();
     return toPage(
       rows,
       limit,
@@ -149,7 +156,11 @@ export class ReadModelQueries {
         eb.or([eb('closed_at', '<', closedAt), eb.and([eb('closed_at', '=', closedAt), eb('conversation_id', '<', id)])]),
       );
     }
-    const rows = await query.orderBy('closed_at', 'desc').orderBy('conversation_id', 'desc').limit(limit + 1).execute();
+    const rows = await query
+      .orderBy('closed_at', 'desc')
+      .orderBy('conversation_id', 'desc')
+      .limit(limit + 1)
+      .execute();
     return toPage(
       rows,
       limit,
@@ -170,11 +181,7 @@ export class ReadModelQueries {
   /** Undefined when the conversation is unknown (or not projected yet). */
   async conversationDetail(conversationId: string): Promise<ConversationDetail | undefined> {
     requireId(conversationId, 'conversationId');
-    const row = await this.db
-      .selectFrom('conversation_views')
-      .selectAll()
-      .where('conversation_id', '=', conversationId)
-      .executeTakeFirst();
+    const row = await this.db.selectFrom('conversation_views').selectAll().where('conversation_id', '=', conversationId).executeTakeFirst();
     return row === undefined ? undefined : toDetail(row);
   }
 

@@ -43,7 +43,10 @@ export class WorkDistributionQueries {
         .orderBy('agent_id')
         .limit(limit + 1)
         .execute();
-      const agents = await loadStoredAgents(db, rows.slice(0, limit).map((row) => row.agent_id));
+      const agents = await loadStoredAgents(
+        db,
+        rows.slice(0, limit).map((row) => row.agent_id),
+      );
       return toPage(
         rows,
         limit,
@@ -80,7 +83,11 @@ export class WorkDistributionQueries {
           eb.or([eb('priority', '<', priority), eb.and([eb('priority', '=', priority), eb('queue_id', '>', queueId)])]),
         );
       }
-      const rows = await query.orderBy('priority', 'desc').orderBy('queue_id', 'asc').limit(limit + 1).execute();
+      const rows = await query
+        .orderBy('priority', 'desc')
+        .orderBy('queue_id', 'asc')
+        .limit(limit + 1)
+        .execute();
       const overviews = await queueOverviews(db, rows.slice(0, limit));
       return toPage(
         rows,

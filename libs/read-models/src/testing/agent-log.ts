@@ -93,7 +93,10 @@ export class AgentLog {
   }
 
   changeCapacity(agentId: string, minute: number, capacity: number): Promise<number> {
-    return this.agentEvent(agentId, minute, { type: 'AgentCapacityChanged', data: { capacity, previous: this.registered(agentId).capacity } });
+    return this.agentEvent(agentId, minute, {
+      type: 'AgentCapacityChanged',
+      data: { capacity, previous: this.registered(agentId).capacity },
+    });
   }
 
   join(agentId: string, minute: number, queueId: string): Promise<number> {
@@ -105,7 +108,10 @@ export class AgentLog {
   }
 
   presence(agentId: string, minute: number, presence: Presence): Promise<number> {
-    return this.agentEvent(agentId, minute, { type: 'AgentPresenceChanged', data: { presence, previous: this.registered(agentId).presence } });
+    return this.agentEvent(agentId, minute, {
+      type: 'AgentPresenceChanged',
+      data: { presence, previous: this.registered(agentId).presence },
+    });
   }
 
   reserve(agentId: string, minute: number, conversationId: string, options: ReserveOptions = {}): Promise<number> {

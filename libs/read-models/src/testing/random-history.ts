@@ -63,10 +63,16 @@ export const randomHistory = (): fc.Arbitrary<HistoryStep[]> => randomConversati
 /** Plays the steps against the log (times from T0); `sync` is awaited after steps that end a chunk. */
 export async function playHistory(log: ConversationLog, steps: readonly HistoryStep[], sync: ChunkSync): Promise<void> {
   const walk = walkConversationHistory(steps, CONVERSATION_HISTORY, T0, (conversationId) => log.state(conversationId));
-  await playInChunks(walk, ({ step }) => step.sync === true, log, sync, async ({ time, write }) => {
-    if (write.kind === 'other-stream') await log.otherStreamEvent(write.stream);
-    else if (write.kind === 'command') await log.tryRun(write.conversationId, time, write.body);
-  });
+  await playInChunks(
+    walk,
+    ({ step }) => step.sync === true,
+    log,
+    sync,
+    async ({ time, write }) => {
+      if (write.kind === 'other-stream') await log.otherStreamEvent(write.stream);
+      else if (write.kind === 'command') await log.tryRun(write.conversationId, time, write.body);
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -116,44 +122,50 @@ export const randomAgentHistory = (): fc.Arbitrary<AgentHistoryStep[]> => fc.arr
 /** Plays the steps against the log; returns the minute of the last step. `sync` is awaited after steps that end a chunk. */
 export async function playAgentHistory(log: AgentLog, steps: readonly AgentHistoryStep[], sync: ChunkSync): Promise<number> {
   let minute = 0;
-  await playInChunks(steps, (s) => s.sync, log, sync, async (s) => {
-    minute += s.gapMinutes;
-    const agentId = RANDOM_AGENTS[s.agent];
-    const queueId = RANDOM_QUEUES[s.queue];
-    const conversationId = AGENT_CONVERSATIONS[s.conversation];
-    const state = log.agentState(agentId);
-    if (s.op === 9) {
-      await log.defineQueue(queueId, minute, {
-        priority: s.number,
-        mode: s.flag ? 'push' : 'pick',
-        method: ASSIGNMENT_METHODS[s.pick % ASSIGNMENT_METHODS.length],
-      });
-    } else if (state.status !== 'registered' && s.op === 4) {
-      // Before its registration: the domain ignores it, and so must the projection.
-      await log.agentEvent(agentId, minute, { type: 'AgentPresenceChanged', data: { presence: 'available', previous: 'offline' } });
-    } else if (state.status !== 'registered' || s.op === 0) {
-      const queueIds = RANDOM_QUEUES.filter((_, index) => (s.queueMask & (1 << index)) !== 0);
-      await log.register(agentId, minute, { capacity: s.number, queueIds, presence: PRESENCES[s.pick % PRESENCES.length] });
-    } else {
-      const claim = state.claims[conversationId];
-      if (s.op === 1) await log.changeCapacity(agentId, minute, s.number);
-      else if (s.op === 2) await log.join(agentId, minute, queueId);
-      else if (s.op === 3) await log.leave(agentId, minute, queueId);
-      else if (s.op === 4) await log.presence(agentId, minute, PRESENCES[s.pick % PRESENCES.length]);
-      else if (s.op === 7 && claim !== undefined) {
-        await log.blockForWrapUp(agentId, minute, conversationId, s.blockMinutes === undefined ? undefined : minute + s.blockMinutes);
-      } else if (s.op === 8 && claim !== undefined) await log.release(agentId, minute, conversationId);
-      else {
-        // Also when there is no claim to block or release: take one.
-        await log.reserve(agentId, minute, conversationId, {
-          channel: CHANNELS[s.pick % CHANNELS.length],
-          queueId,
-          units: s.number,
-          purpose: s.flag ? 'forced' : 'pick',
-          conversationRevision: s.pick,
+  await playInChunks(
+    steps,
+    (s) => s.sync,
+    log,
+    sync,
+    async (s) => {
+      minute += s.gapMinutes;
+      const agentId = RANDOM_AGENTS[s.agent];
+      const queueId = RANDOM_QUEUES[s.queue];
+      const conversationId = AGENT_CONVERSATIONS[s.conversation];
+      const state = log.agentState(agentId);
+      if (s.op === 9) {
+        await log.defineQueue(queueId, minute, {
+          priority: s.number,
+          mode: s.flag ? 'push' : 'pick',
+          method: ASSIGNMENT_METHODS[s.pick % ASSIGNMENT_METHODS.length],
         });
+      } else if (state.status !== 'registered' && s.op === 4) {
+        // Before its registration: the domain ignores it, and so must the projection.
+        await log.agentEvent(agentId, minute, { type: 'AgentPresenceChanged', data: { presence: 'available', previous: 'offline' } });
+      } else if (state.status !== 'registered' || s.op === 0) {
+        const queueIds = RANDOM_QUEUES.filter((_, index) => (s.queueMask & (1 << index)) !== 0);
+        await log.register(agentId, minute, { capacity: s.number, queueIds, presence: PRESENCES[s.pick % PRESENCES.length] });
+      } else {
+        const claim = state.claims[conversationId];
+        if (s.op === 1) await log.changeCapacity(agentId, minute, s.number);
+        else if (s.op === 2) await log.join(agentId, minute, queueId);
+        else if (s.op === 3) await log.leave(agentId, minute, queueId);
+        else if (s.op === 4) await log.presence(agentId, minute, PRESENCES[s.pick % PRESENCES.length]);
+        else if (s.op === 7 && claim !== undefined) {
+          await log.blockForWrapUp(agentId, minute, conversationId, s.blockMinutes === undefined ? undefined : minute + s.blockMinutes);
+        } else if (s.op === 8 && claim !== undefined) await log.release(agentId, minute, conversationId);
+        else {
+          // Also when there is no claim to block or release: take one.
+          await log.reserve(agentId, minute, conversationId, {
+            channel: CHANNELS[s.pick % CHANNELS.length],
+            queueId,
+            units: s.number,
+            purpose: s.flag ? 'forced' : 'pick',
+            conversationRevision: s.pick,
+          });
+        }
       }
-    }
-  });
+    },
+  );
   return minute;
 }

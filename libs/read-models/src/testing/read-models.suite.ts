@@ -141,7 +141,12 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
     }
 
     /** Every projection of the library, in the order the projector reports them. */
-    const PROJECTIONS = [CONVERSATION_VIEWS_PROJECTION, AUDIT_INDEX_PROJECTION, CONVERSATION_TIMERS_PROJECTION, AGENTS_AND_QUEUES_PROJECTION];
+    const PROJECTIONS = [
+      CONVERSATION_VIEWS_PROJECTION,
+      AUDIT_INDEX_PROJECTION,
+      CONVERSATION_TIMERS_PROJECTION,
+      AGENTS_AND_QUEUES_PROJECTION,
+    ];
     const everyCheckpointAt = (position: number) => Object.fromEntries(PROJECTIONS.map((name) => [name, position]));
     const everyProjectionHealthyAt = (position: number) => PROJECTIONS.map((name) => ({ name, position, healthy: true }));
 
@@ -233,14 +238,63 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
         const { queries } = await queueScenario();
         const page = await queries.queueWorkItems('queue-a', {}, at(10));
         expect(page.nextCursor).toBeUndefined();
-        expect(page.items).toEqual([
-          { conversationId: 'c2', queueId: 'queue-a', channel: 'persistent_chat', customerId: 'customer-of-c2', priority: 5, queuedSince: at(1), waitMs: 9 * MINUTE, unreadCustomerMessages: 0 },
-          { conversationId: 'c3', queueId: 'queue-a', channel: 'persistent_chat', customerId: 'customer-of-c3', priority: 5, queuedSince: at(2), waitMs: 8 * MINUTE, unreadCustomerMessages: 0 },
-          { conversationId: 'c5', queueId: 'queue-a', channel: 'persistent_chat', customerId: 'customer-of-c5', priority: 0, queuedSince: at(3), waitMs: 7 * MINUTE, unreadCustomerMessages: 0 },
-          { conversationId: 'c6', queueId: 'queue-a', channel: 'sms', customerId: 'customer-of-c6', priority: 0, queuedSince: at(3), waitMs: 7 * MINUTE, unreadCustomerMessages: 2 },
-          { conversationId: 'c1', queueId: 'queue-a', channel: 'persistent_chat', customerId: 'customer-of-c1', priority: 0, queuedSince: at(7), waitMs: 3 * MINUTE, unreadCustomerMessages: 0 },
-        ].filter((item) => item.conversationId !== 'c5'));
-        expect((await queries.queueWorkItems('queue-b', {}, at(3))).items.map((item) => [item.conversationId, item.waitMs])).toEqual([['c4', 0]]);
+        expect(page.items).toEqual(
+          [
+            {
+              conversationId: 'c2',
+              queueId: 'queue-a',
+              channel: 'persistent_chat',
+              customerId: 'customer-of-c2',
+              priority: 5,
+              queuedSince: at(1),
+              waitMs: 9 * MINUTE,
+              unreadCustomerMessages: 0,
+            },
+            {
+              conversationId: 'c3',
+              queueId: 'queue-a',
+              channel: 'persistent_chat',
+              customerId: 'customer-of-c3',
+              priority: 5,
+              queuedSince: at(2),
+              waitMs: 8 * MINUTE,
+              unreadCustomerMessages: 0,
+            },
+            {
+              conversationId: 'c5',
+              queueId: 'queue-a',
+              channel: 'persistent_chat',
+              customerId: 'customer-of-c5',
+              priority: 0,
+              queuedSince: at(3),
+              waitMs: 7 * MINUTE,
+              unreadCustomerMessages: 0,
+            },
+            {
+              conversationId: 'c6',
+              queueId: 'queue-a',
+              channel: 'sms',
+              customerId: 'customer-of-c6',
+              priority: 0,
+              queuedSince: at(3),
+              waitMs: 7 * MINUTE,
+              unreadCustomerMessages: 2,
+            },
+            {
+              conversationId: 'c1',
+              queueId: 'queue-a',
+              channel: 'persistent_chat',
+              customerId: 'customer-of-c1',
+              priority: 0,
+              queuedSince: at(7),
+              waitMs: 3 * MINUTE,
+              unreadCustomerMessages: 0,
+            },
+          ].filter((item) => item.conversationId !== 'c5'),
+        );
+        expect((await queries.queueWorkItems('queue-b', {}, at(3))).items.map((item) => [item.conversationId, item.waitMs])).toEqual([
+          ['c4', 0],
+        ]);
         expect((await queries.queueWorkItems('queue-none', {}, at(3))).items).toEqual([]);
       });
 
@@ -307,10 +361,46 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
         const mine = await queries.myWorkItems('agent-1');
         expect(mine).toEqual({
           items: [
-            { conversationId: 'w1', status: 'active', statusSince: at(1), channel: 'live_chat', queueId: 'queue-a', customerId: 'customer-of-w1', unreadCustomerMessages: 2, awaitingAcceptance: false },
-            { conversationId: 'w2', status: 'active', statusSince: at(4), channel: 'sms', queueId: 'queue-b', customerId: 'customer-of-w2', unreadCustomerMessages: 0, awaitingAcceptance: true },
-            { conversationId: 'w3', status: 'waiting', statusSince: at(5), channel: 'persistent_chat', queueId: 'queue-a', customerId: 'customer-of-w3', unreadCustomerMessages: 0, awaitingAcceptance: false },
-            { conversationId: 'w4', status: 'wrap_up', statusSince: at(6), channel: 'voice', queueId: 'queue-a', customerId: 'customer-of-w4', unreadCustomerMessages: 0, awaitingAcceptance: false },
+            {
+              conversationId: 'w1',
+              status: 'active',
+              statusSince: at(1),
+              channel: 'live_chat',
+              queueId: 'queue-a',
+              customerId: 'customer-of-w1',
+              unreadCustomerMessages: 2,
+              awaitingAcceptance: false,
+            },
+            {
+              conversationId: 'w2',
+              status: 'active',
+              statusSince: at(4),
+              channel: 'sms',
+              queueId: 'queue-b',
+              customerId: 'customer-of-w2',
+              unreadCustomerMessages: 0,
+              awaitingAcceptance: true,
+            },
+            {
+              conversationId: 'w3',
+              status: 'waiting',
+              statusSince: at(5),
+              channel: 'persistent_chat',
+              queueId: 'queue-a',
+              customerId: 'customer-of-w3',
+              unreadCustomerMessages: 0,
+              awaitingAcceptance: false,
+            },
+            {
+              conversationId: 'w4',
+              status: 'wrap_up',
+              statusSince: at(6),
+              channel: 'voice',
+              queueId: 'queue-a',
+              customerId: 'customer-of-w4',
+              unreadCustomerMessages: 0,
+              awaitingAcceptance: false,
+            },
           ],
         });
         expect((await queries.myWorkItems('agent-3')).items.map((item) => item.conversationId)).toEqual(['w7']);
@@ -335,7 +425,8 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
         await projectToHead(context.store, context.database);
         return new TimerQueries(context.database);
       }
-      const sinceOf = (timers: StoredTimer[]) => Object.fromEntries(timers.map((timer) => [timer.kind, `${timer.status} since ${timer.since}`]));
+      const sinceOf = (timers: StoredTimer[]) =>
+        Object.fromEntries(timers.map((timer) => [timer.kind, `${timer.status} since ${timer.since}`]));
 
       it('a timer appears when its condition begins and is gone once it is cleared; a closed conversation has none', async () => {
         const context = await setup();
@@ -393,7 +484,10 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
         await log.pick('d-chat-2', 3, 'agent-1');
         const timers = await projected(context);
         const openChat = (cutoffMinute: number): DueTimerCutoff => ({
-          kind: 'auto_close', channel: 'live_chat', status: 'open', sinceAtOrBeforeMs: Date.parse(at(cutoffMinute)),
+          kind: 'auto_close',
+          channel: 'live_chat',
+          status: 'open',
+          sinceAtOrBeforeMs: Date.parse(at(cutoffMinute)),
         });
 
         expect(await timers.dueTimers([{ ...openChat(0), sinceAtOrBeforeMs: Date.parse(at(0)) - 1 }], 10)).toEqual([]);
@@ -405,10 +499,12 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
           10,
         );
         expect(both.map((timer) => timer.conversationId)).toEqual(['d-chat', 'd-sms']);
-        expect(await timers.dueTimers(
-          [openChat(10), { kind: 'auto_close', channel: 'sms', status: 'open', sinceAtOrBeforeMs: Date.parse(at(10)) }],
-          1,
-        )).toEqual([{ conversationId: 'd-chat', kind: 'auto_close', channel: 'live_chat', status: 'open', since: at(0) }]);
+        expect(
+          await timers.dueTimers(
+            [openChat(10), { kind: 'auto_close', channel: 'sms', status: 'open', sinceAtOrBeforeMs: Date.parse(at(10)) }],
+            1,
+          ),
+        ).toEqual([{ conversationId: 'd-chat', kind: 'auto_close', channel: 'live_chat', status: 'open', since: at(0) }]);
         expect(await timers.dueTimers([], 10)).toEqual([]);
         // Paging: the next page starts after the last timer of the previous one.
         const sms: DueTimerCutoff = { kind: 'auto_close', sinceAtOrBeforeMs: Date.parse(at(10)) };
@@ -448,14 +544,36 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
         const early = await queries.closedWorkItems('agent-1', at(100));
         expect(early).toEqual({
           items: [
-            { conversationId: 'd2', agentId: 'agent-1', channel: 'sms', queueId: 'queue-b', customerId: 'customer-of-d2', closedAt: at(60), closedBy: { kind: 'supervisor', id: 'supervisor-9' }, closeReason: 'abusive' },
-            { conversationId: 'd1', agentId: 'agent-1', channel: 'persistent_chat', queueId: 'queue-a', customerId: 'customer-of-d1', closedAt: at(20), closedBy: { kind: 'agent', id: 'agent-1' }, closeReason: 'agent_closed_session_after_wrap_up' },
+            {
+              conversationId: 'd2',
+              agentId: 'agent-1',
+              channel: 'sms',
+              queueId: 'queue-b',
+              customerId: 'customer-of-d2',
+              closedAt: at(60),
+              closedBy: { kind: 'supervisor', id: 'supervisor-9' },
+              closeReason: 'abusive',
+            },
+            {
+              conversationId: 'd1',
+              agentId: 'agent-1',
+              channel: 'persistent_chat',
+              queueId: 'queue-a',
+              customerId: 'customer-of-d1',
+              closedAt: at(20),
+              closedBy: { kind: 'agent', id: 'agent-1' },
+              closeReason: 'agent_closed_session_after_wrap_up',
+            },
           ],
         });
         // 24 h after minute 20 d1 has left the window (exclusive), d2 and d5 are in it.
         const late = await queries.closedWorkItems('agent-1', at(24 * 60 + 20));
         expect(late.items.map((item) => item.conversationId)).toEqual(['d5', 'd2']);
-        expect((await queries.closedWorkItems('agent-1', at(24 * 60 + 19.99))).items.map((item) => item.conversationId)).toEqual(['d5', 'd2', 'd1']);
+        expect((await queries.closedWorkItems('agent-1', at(24 * 60 + 19.99))).items.map((item) => item.conversationId)).toEqual([
+          'd5',
+          'd2',
+          'd1',
+        ]);
         expect((await queries.closedWorkItems('agent-2', at(100))).items.map((item) => item.conversationId)).toEqual(['d4']);
 
         const paged = await allPages((page) => queries.closedWorkItems('agent-1', at(24 * 60 + 19), page), 1);
@@ -487,14 +605,33 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
         await projectToHead(store, database);
 
         expect(await queries.conversationDetail('k1')).toEqual({
-          conversationId: 'k1', status: 'open', channel: 'live_chat', queueId: 'queue-b', customerId: 'customer-of-k1',
-          priority: 3, lastAgentId: 'agent-1', openedAt: at(0), statusSince: at(4), unreadCustomerMessages: 1,
-          revision: 3, position: last,
+          conversationId: 'k1',
+          status: 'open',
+          channel: 'live_chat',
+          queueId: 'queue-b',
+          customerId: 'customer-of-k1',
+          priority: 3,
+          lastAgentId: 'agent-1',
+          openedAt: at(0),
+          statusSince: at(4),
+          unreadCustomerMessages: 1,
+          revision: 3,
+          position: last,
         });
         expect(await queries.conversationDetail('k2')).toEqual({
-          conversationId: 'k2', status: 'closed', channel: 'persistent_chat', queueId: 'queue-a', customerId: 'customer-of-k2',
-          priority: 0, lastAgentId: 'agent-2', openedAt: at(0), statusSince: at(5), closedAt: at(5), unreadCustomerMessages: 0,
-          revision: 2, position: closed,
+          conversationId: 'k2',
+          status: 'closed',
+          channel: 'persistent_chat',
+          queueId: 'queue-a',
+          customerId: 'customer-of-k2',
+          priority: 0,
+          lastAgentId: 'agent-2',
+          openedAt: at(0),
+          statusSince: at(5),
+          closedAt: at(5),
+          unreadCustomerMessages: 0,
+          revision: 2,
+          position: closed,
         });
         await log.pick('k1', 6, 'agent-3');
         await projectToHead(store, database);
@@ -524,18 +661,69 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
       it('indexes every conversation event with its actor, reason and every agent it concerns, in log order', async () => {
         const { queries, store } = await auditScenario();
         const entries = (await queries.audit({ conversationId: 'a1' })).items;
-        const events = (await store.readStream('conversation-a1'));
+        const events = await store.readStream('conversation-a1');
         expect(entries.map((entry) => [entry.position, entry.revision, entry.type])).toEqual(
           events.map((event) => [event.position, event.revision, event.type]),
         );
-        expect(entries.map(({ type, actorKind, actorId, reason, agentIds, at: time }) => ({ type, actorKind, actorId, reason, agentIds, time }))).toEqual([
-          { type: 'ConversationOpened', actorKind: 'customer', actorId: 'customer-of-a1', reason: 'customer_started', agentIds: [], time: at(0) },
-          { type: 'ConversationPushedToAgent', actorKind: 'system', actorId: 'routing', reason: 'routed_to_agent', agentIds: ['agent-1'], time: at(1) },
-          { type: 'ConversationPushAccepted', actorKind: 'agent', actorId: 'agent-1', reason: 'agent_accepted_push', agentIds: ['agent-1'], time: at(2) },
-          { type: 'CustomerMessageReceived', actorKind: 'customer', actorId: 'customer-of-a1', reason: 'customer_wrote', agentIds: ['agent-1'], time: at(3) },
-          { type: 'ConsultStarted', actorKind: 'agent', actorId: 'agent-1', reason: 'agent_started_consult', agentIds: ['agent-1', 'agent-2'], time: at(4) },
-          { type: 'ConversationTransferredToAgent', actorKind: 'agent', actorId: 'agent-1', reason: 'agent_transferred_to_agent', agentIds: ['agent-1', 'agent-3'], time: at(5) },
-          { type: 'ConversationForceClosed', actorKind: 'supervisor', actorId: 'supervisor-1', reason: 'spam', agentIds: ['agent-3'], time: at(6) },
+        expect(
+          entries.map(({ type, actorKind, actorId, reason, agentIds, at: time }) => ({ type, actorKind, actorId, reason, agentIds, time })),
+        ).toEqual([
+          {
+            type: 'ConversationOpened',
+            actorKind: 'customer',
+            actorId: 'customer-of-a1',
+            reason: 'customer_started',
+            agentIds: [],
+            time: at(0),
+          },
+          {
+            type: 'ConversationPushedToAgent',
+            actorKind: 'system',
+            actorId: 'routing',
+            reason: 'routed_to_agent',
+            agentIds: ['agent-1'],
+            time: at(1),
+          },
+          {
+            type: 'ConversationPushAccepted',
+            actorKind: 'agent',
+            actorId: 'agent-1',
+            reason: 'agent_accepted_push',
+            agentIds: ['agent-1'],
+            time: at(2),
+          },
+          {
+            type: 'CustomerMessageReceived',
+            actorKind: 'customer',
+            actorId: 'customer-of-a1',
+            reason: 'customer_wrote',
+            agentIds: ['agent-1'],
+            time: at(3),
+          },
+          {
+            type: 'ConsultStarted',
+            actorKind: 'agent',
+            actorId: 'agent-1',
+            reason: 'agent_started_consult',
+            agentIds: ['agent-1', 'agent-2'],
+            time: at(4),
+          },
+          {
+            type: 'ConversationTransferredToAgent',
+            actorKind: 'agent',
+            actorId: 'agent-1',
+            reason: 'agent_transferred_to_agent',
+            agentIds: ['agent-1', 'agent-3'],
+            time: at(5),
+          },
+          {
+            type: 'ConversationForceClosed',
+            actorKind: 'supervisor',
+            actorId: 'supervisor-1',
+            reason: 'spam',
+            agentIds: ['agent-3'],
+            time: at(6),
+          },
         ]);
         const everything = (await queries.audit({})).items;
         expect(everything.map((entry) => entry.position)).toEqual([1, 2, 3, 4, 6, 7, 8, 9, 10]);
@@ -548,7 +736,8 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
         expect(await typesFor({ agentId: 'agent-2' })).toEqual(['a2:ConversationPicked', 'a1:ConsultStarted']);
         expect(await typesFor({ agentId: 'agent-3' })).toEqual(['a1:ConversationTransferredToAgent', 'a1:ConversationForceClosed']);
         expect(await typesFor({ agentId: 'agent-1', conversationId: 'a1', from: at(3), to: at(5) })).toEqual([
-          'a1:CustomerMessageReceived', 'a1:ConsultStarted',
+          'a1:CustomerMessageReceived',
+          'a1:ConsultStarted',
         ]);
         expect(await typesFor({ from: at(3), to: at(4) })).toEqual(['a1:CustomerMessageReceived', 'a2:ConversationPicked']);
         expect(await typesFor({ conversationId: 'a2' })).toEqual(['a2:ConversationOpened', 'a2:ConversationPicked']);
@@ -650,9 +839,16 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
 
         // Restarted with the same bug: it retries once, stops again at the same event.
         const again = await reopen();
-        const retried = projectorOf(store, again, [refusingPosition(new ConversationViewsProjection(), () => bad), new AuditIndexProjection()], { logger });
+        const retried = projectorOf(
+          store,
+          again,
+          [refusingPosition(new ConversationViewsProjection(), () => bad), new AuditIndexProjection()],
+          { logger },
+        );
         await retried.start();
-        await waitUntil(() => !retried.status()[0].healthy && retried.status()[0].failure?.position === bad, { description: 'failed again' });
+        await waitUntil(() => !retried.status()[0].healthy && retried.status()[0].failure?.position === bad, {
+          description: 'failed again',
+        });
         expect(await retried.waitForPosition(head, 5000)).toBe(false);
         await retried.stop();
 
@@ -686,9 +882,13 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
           const { log, store, database, reopen } = await setup();
           await busyHistory(log, 'x');
           let crashed = false;
-          const plugin = new FailingCommitPlugin((commit) => commit === failingCommit, 'before', () => {
-            crashed = true;
-          });
+          const plugin = new FailingCommitPlugin(
+            (commit) => commit === failingCommit,
+            'before',
+            () => {
+              crashed = true;
+            },
+          );
           const dying = projectorOf(store, withPlugin(database, plugin), undefined, { batchSize: 3, retryDelayMs: 60_000 });
           await dying.start();
           await waitUntil(() => crashed && dying.status().some((status) => status.failure?.transient === true), {
@@ -741,7 +941,11 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
         const broken = throwingAfterApply(new ConversationViewsProjection(), (call) => call >= 3);
         const projector = projectorOf(store, database, [broken, new AuditIndexProjection()], { batchSize: 4 });
         await projector.start();
-        await waitUntil(() => byName(projector.status(), CONVERSATION_VIEWS_PROJECTION).failure !== undefined && !byName(projector.status(), CONVERSATION_VIEWS_PROJECTION).failure?.transient);
+        await waitUntil(
+          () =>
+            byName(projector.status(), CONVERSATION_VIEWS_PROJECTION).failure !== undefined &&
+            !byName(projector.status(), CONVERSATION_VIEWS_PROJECTION).failure?.transient,
+        );
         const stopped = byName(projector.status(), CONVERSATION_VIEWS_PROJECTION);
         // Two batches of 4 committed, the third failed on its first event.
         expect(stopped.position).toBe(8);
@@ -787,7 +991,10 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
         await projectToHead(store, database);
         const incremental = await dumpViews(database);
         const progress: [number, number][] = [];
-        const result = await rebuildReadModels(store, database, { batchSize: 3, onProgress: (done, total) => progress.push([done, total]) });
+        const result = await rebuildReadModels(store, database, {
+          batchSize: 3,
+          onProgress: (done, total) => progress.push([done, total]),
+        });
         const head = await store.headPosition();
         expect(result).toEqual({ events: head, position: head });
         expect(await dumpViews(database)).toEqual(incremental);
@@ -816,8 +1023,14 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
         const seen: { conversations: number; audit: number }[] = [];
         const reader = (async () => {
           while (reading) {
-            const conversations = await database.db.selectFrom('conversation_views').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-            const audit = await database.db.selectFrom('audit_index').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+            const conversations = await database.db
+              .selectFrom('conversation_views')
+              .select((eb) => eb.fn.countAll<number>().as('n'))
+              .executeTakeFirstOrThrow();
+            const audit = await database.db
+              .selectFrom('audit_index')
+              .select((eb) => eb.fn.countAll<number>().as('n'))
+              .executeTakeFirstOrThrow();
             seen.push({ conversations: Number(conversations.n), audit: Number(audit.n) });
             await new Promise((resolve) => setImmediate(resolve));
           }
@@ -884,7 +1097,9 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
         const bad = await log.pick('h1', 1, 'agent-1');
         await log.customerWrites('h1', 2);
         const projector = projectorOf(store, database, [
-          refusingPosition(new ConversationViewsProjection(), () => bad), new AuditIndexProjection(), new ConversationTimersProjection(),
+          refusingPosition(new ConversationViewsProjection(), () => bad),
+          new AuditIndexProjection(),
+          new ConversationTimersProjection(),
           new AgentsAndQueuesProjection(),
         ]);
         await projector.start();
@@ -925,7 +1140,11 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
         await log.open('g1', 0);
         await projectToHead(store, database);
         const before = await dumpViews(database);
-        await store.appendToStream('conversation-g1', [{ id: '5b0c7c5e-0000-4000-8000-000000000001', type: 'ConversationTeleported', data: {} }], { expectedRevision: 0 });
+        await store.appendToStream(
+          'conversation-g1',
+          [{ id: '5b0c7c5e-0000-4000-8000-000000000001', type: 'ConversationTeleported', data: {} }],
+          { expectedRevision: 0 },
+        );
         const failure = await rebuildReadModels(store, database).catch((error: unknown) => error);
         expect(failure).toBeInstanceOf(RebuildError);
         expect((failure as RebuildError).position).toBe(2);
@@ -954,7 +1173,11 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
             try {
               await migrateToLatest(database);
               const store = new InMemoryEventStore();
-              const projector = new Projector(store, database, createReadModelProjections(), { batchSize, logger: capturingLogger(), retryDelayMs: 5 });
+              const projector = new Projector(store, database, createReadModelProjections(), {
+                batchSize,
+                logger: capturingLogger(),
+                retryDelayMs: 5,
+              });
               await projector.start();
               try {
                 await playHistory(new ConversationLog(store), history, (position) => projector.waitForPosition(position, 5000));

@@ -52,7 +52,14 @@ function expectedCapacity(agentId: string, state: AgentState, now: string): Agen
     claims: Object.values(state.claims)
       .sort((a, b) => (a.since < b.since ? -1 : a.since > b.since ? 1 : a.conversationId < b.conversationId ? -1 : 1))
       .map(({ conversationId, channel, queueId, units, holding, blockedUntil, forced, since }) => ({
-        conversationId, channel, queueId, units, holding, forced, since, ...(blockedUntil === undefined ? {} : { blockedUntil }),
+        conversationId,
+        channel,
+        queueId,
+        units,
+        holding,
+        forced,
+        since,
+        ...(blockedUntil === undefined ? {} : { blockedUntil }),
       })),
   };
   if (state.lastAssignedAt !== undefined) expected.lastAssignedAt = state.lastAssignedAt;
@@ -72,8 +79,16 @@ export function describeWorkDistribution(suite: WorkDistributionSuiteContext): v
       await suite.projectToHead(store, database);
       // Queues named by one registration joined together: among themselves, by id.
       expect(await work.agentCapacity('agent-1', at(0))).toEqual({
-        agentId: 'agent-1', capacity: 3, presence: 'offline', presenceSince: at(0), queueIds: ['queue-a', 'queue-b'],
-        used: 0, blocked: 0, free: 3, forcedOver: false, claims: [],
+        agentId: 'agent-1',
+        capacity: 3,
+        presence: 'offline',
+        presenceSince: at(0),
+        queueIds: ['queue-a', 'queue-b'],
+        used: 0,
+        blocked: 0,
+        free: 3,
+        forcedOver: false,
+        claims: [],
       });
 
       await agents.presence('agent-1', 1, 'available');
@@ -82,11 +97,26 @@ export function describeWorkDistribution(suite: WorkDistributionSuiteContext): v
       await agents.join('agent-1', 4, 'queue-a');
       await agents.join('agent-1', 4.5, 'queue-c'); // already served: changes nothing
       await agents.reserve('agent-1', 5, 'c1', { channel: 'live_chat', queueId: 'queue-a', units: 1, conversationRevision: 1 });
-      await agents.reserve('agent-1', 6, 'c2', { channel: 'voice', queueId: 'queue-b', units: 2, purpose: 'forced', conversationRevision: 3, reservationId: 'command-7' });
+      await agents.reserve('agent-1', 6, 'c2', {
+        channel: 'voice',
+        queueId: 'queue-b',
+        units: 2,
+        purpose: 'forced',
+        conversationRevision: 3,
+        reservationId: 'command-7',
+      });
       await suite.projectToHead(store, database);
       expect(await work.agentCapacity('agent-1', at(6))).toEqual({
-        agentId: 'agent-1', capacity: 3, presence: 'available', presenceSince: at(1), queueIds: ['queue-b', 'queue-c', 'queue-a'],
-        used: 3, blocked: 0, free: 0, forcedOver: false, lastAssignedAt: at(6),
+        agentId: 'agent-1',
+        capacity: 3,
+        presence: 'available',
+        presenceSince: at(1),
+        queueIds: ['queue-b', 'queue-c', 'queue-a'],
+        used: 3,
+        blocked: 0,
+        free: 0,
+        forcedOver: false,
+        lastAssignedAt: at(6),
         claims: [
           { conversationId: 'c1', channel: 'live_chat', queueId: 'queue-a', units: 1, holding: 'assigned', forced: false, since: at(5) },
           { conversationId: 'c2', channel: 'voice', queueId: 'queue-b', units: 2, holding: 'assigned', forced: true, since: at(6) },
@@ -99,7 +129,11 @@ export function describeWorkDistribution(suite: WorkDistributionSuiteContext): v
       await agents.blockForWrapUp('agent-1', 9, 'c2');
       await suite.projectToHead(store, database);
       expect(await work.agentCapacity('agent-1', at(10))).toMatchObject({
-        capacity: 2, used: 0, blocked: 3, free: 0, forcedOver: true,
+        capacity: 2,
+        used: 0,
+        blocked: 3,
+        free: 0,
+        forcedOver: true,
         claims: [
           { conversationId: 'c1', holding: 'wrap_up', blockedUntil: at(20) },
           { conversationId: 'c2', holding: 'wrap_up' },
@@ -108,7 +142,11 @@ export function describeWorkDistribution(suite: WorkDistributionSuiteContext): v
       expect((await work.agentCapacity('agent-1', at(10)))?.claims[1]).not.toHaveProperty('blockedUntil');
       // Each claim keeps the request that reserved it, through the rows it was read back from.
       expect(
-        await database.db.selectFrom('agent_claims').select(['conversation_id', 'reservation_id', 'holding']).orderBy('conversation_id').execute(),
+        await database.db
+          .selectFrom('agent_claims')
+          .select(['conversation_id', 'reservation_id', 'holding'])
+          .orderBy('conversation_id')
+          .execute(),
       ).toEqual([
         { conversation_id: 'c1', reservation_id: 'request-agent-1-c1-1', holding: 'wrap_up' },
         { conversation_id: 'c2', reservation_id: 'command-7', holding: 'wrap_up' },
@@ -122,8 +160,13 @@ export function describeWorkDistribution(suite: WorkDistributionSuiteContext): v
       expect(board?.claims).toHaveLength(1);
       expect(await database.db.selectFrom('agents').selectAll().execute()).toEqual([
         {
-          agent_id: 'agent-1', capacity: 2, presence: 'available', presence_since: at(1), registered_at: at(0),
-          last_assigned_at: at(6), position: last,
+          agent_id: 'agent-1',
+          capacity: 2,
+          presence: 'available',
+          presence_since: at(1),
+          registered_at: at(0),
+          last_assigned_at: at(6),
+          position: last,
         },
       ]);
       expect(await work.agentCapacity('agent-2', at(12))).toBeUndefined();
@@ -150,7 +193,9 @@ export function describeWorkDistribution(suite: WorkDistributionSuiteContext): v
       // A time is read as an instant, whatever its zone.
       expect((await work.capacityBoard('2026-03-01T09:19:59.000+01:00')).items[0].blocked).toBe(2);
       for (const minute of [0, 19.999, 20, 21]) {
-        expect((await work.capacityBoard(at(minute))).items).toEqual([expectedCapacity('agent-1', agents.agentState('agent-1'), at(minute))]);
+        expect((await work.capacityBoard(at(minute))).items).toEqual([
+          expectedCapacity('agent-1', agents.agentState('agent-1'), at(minute)),
+        ]);
       }
 
       // Taken again (say, revived): assigned, no longer a block with a time.
@@ -158,7 +203,15 @@ export function describeWorkDistribution(suite: WorkDistributionSuiteContext): v
       await suite.projectToHead(store, database);
       expect((await work.agentCapacity('agent-1', at(25)))?.claims).toEqual([
         { conversationId: 'c2', channel: 'persistent_chat', queueId: 'queue-a', units: 1, holding: 'wrap_up', forced: false, since: at(2) },
-        { conversationId: 'c1', channel: 'persistent_chat', queueId: 'queue-a', units: 1, holding: 'assigned', forced: false, since: at(25) },
+        {
+          conversationId: 'c1',
+          channel: 'persistent_chat',
+          queueId: 'queue-a',
+          units: 1,
+          holding: 'assigned',
+          forced: false,
+          since: at(25),
+        },
       ]);
       expect(await usageAt(25)).toEqual({ used: 1, blocked: 1, free: 0, forcedOver: false });
       await suite.expectSameAsRebuild(store, database);
@@ -175,7 +228,10 @@ export function describeWorkDistribution(suite: WorkDistributionSuiteContext): v
       const all = await work.capacityBoard(at(6));
       expect(all.nextCursor).toBeUndefined();
       expect(all.items.map((agent) => [agent.agentId, agent.capacity, agent.used])).toEqual([
-        ['agent-1', 2, 0], ['agent-10', 4, 0], ['agent-2', 3, 1], ['agent-3', 1, 0],
+        ['agent-1', 2, 0],
+        ['agent-10', 4, 0],
+        ['agent-2', 3, 1],
+        ['agent-3', 1, 0],
       ]);
       for (const limit of [1, 2, 3]) {
         const paged = await suite.allPages((page) => work.capacityBoard(at(6), page), limit);
@@ -219,9 +275,41 @@ export function describeWorkDistribution(suite: WorkDistributionSuiteContext): v
       const queues = await work.queues();
       expect(queues).toEqual({
         items: [
-          { queueId: 'queue-c', name: 'VIP', mode: 'push', priority: 7, method: 'highest_free_capacity', createdAt: at(0), ...zero, agents: 0 },
-          { queueId: 'queue-b', name: 'Support', mode: 'push', priority: 5, method: 'round_robin', createdAt: at(0), ...zero, open: 1, agents: 2 },
-          { queueId: 'queue-a', name: 'Sales', mode: 'pick', priority: 1, method: 'highest_free_capacity', createdAt: at(0), open: 2, active: 1, waiting: 1, wrap_up: 1, closed: 1, agents: 1 },
+          {
+            queueId: 'queue-c',
+            name: 'VIP',
+            mode: 'push',
+            priority: 7,
+            method: 'highest_free_capacity',
+            createdAt: at(0),
+            ...zero,
+            agents: 0,
+          },
+          {
+            queueId: 'queue-b',
+            name: 'Support',
+            mode: 'push',
+            priority: 5,
+            method: 'round_robin',
+            createdAt: at(0),
+            ...zero,
+            open: 1,
+            agents: 2,
+          },
+          {
+            queueId: 'queue-a',
+            name: 'Sales',
+            mode: 'pick',
+            priority: 1,
+            method: 'highest_free_capacity',
+            createdAt: at(0),
+            open: 2,
+            active: 1,
+            waiting: 1,
+            wrap_up: 1,
+            closed: 1,
+            agents: 1,
+          },
         ],
       });
       for (const limit of [1, 2]) {
@@ -238,7 +326,10 @@ export function describeWorkDistribution(suite: WorkDistributionSuiteContext): v
       await agents.defineQueue('queue-c', 4, { priority: 0, mode: 'pick' });
       await suite.projectToHead(store, database);
       expect((await work.queues()).items.map((queue) => `${queue.queueId}:${queue.priority}:${queue.mode}`)).toEqual([
-        'queue-0:5:push', 'queue-b:5:push', 'queue-a:1:pick', 'queue-c:0:pick',
+        'queue-0:5:push',
+        'queue-b:5:push',
+        'queue-a:1:pick',
+        'queue-c:0:pick',
       ]);
       await suite.expectSameAsRebuild(store, database);
     });
@@ -295,8 +386,30 @@ export function describeWorkDistribution(suite: WorkDistributionSuiteContext): v
       await expect(work.openItems([''], 1)).rejects.toThrow(/queueIds/);
 
       expect(await work.agentsServing(['high', 'low'], at(5))).toEqual([
-        { agentId: 'agent-1', capacity: 2, presence: 'available', presenceSince: at(0), queueIds: ['high'], used: 1, blocked: 0, free: 1, forcedOver: false, lastAssignedAt: at(1) },
-        { agentId: 'agent-2', capacity: 3, presence: 'busy', presenceSince: at(0), queueIds: ['low', 'peer'], used: 0, blocked: 2, free: 1, forcedOver: false, lastAssignedAt: at(1) },
+        {
+          agentId: 'agent-1',
+          capacity: 2,
+          presence: 'available',
+          presenceSince: at(0),
+          queueIds: ['high'],
+          used: 1,
+          blocked: 0,
+          free: 1,
+          forcedOver: false,
+          lastAssignedAt: at(1),
+        },
+        {
+          agentId: 'agent-2',
+          capacity: 3,
+          presence: 'busy',
+          presenceSince: at(0),
+          queueIds: ['low', 'peer'],
+          used: 0,
+          blocked: 2,
+          free: 1,
+          forcedOver: false,
+          lastAssignedAt: at(1),
+        },
       ]);
       expect((await work.agentsServing(['low'], at(10))).map(({ agentId, free }) => [agentId, free])).toEqual([['agent-2', 3]]);
       expect((await work.agentsServing(['peer'], at(10))).map((agent) => agent.agentId)).toEqual(['agent-2', 'agent-3']);
@@ -345,16 +458,37 @@ export function describeWorkDistribution(suite: WorkDistributionSuiteContext): v
       const cases: { stream: string; event: { type: string; data: Record<string, unknown> }; message: RegExp }[] = [
         {
           stream: 'agent-agent-1',
-          event: { type: 'AgentPresenceChanged', data: { agentId: 'agent-1', at: 'soon', by: { kind: 'agent', id: 'agent-1' }, reason: 'x', presence: 'away', previous: 'available' } },
+          event: {
+            type: 'AgentPresenceChanged',
+            data: {
+              agentId: 'agent-1',
+              at: 'soon',
+              by: { kind: 'agent', id: 'agent-1' },
+              reason: 'x',
+              presence: 'away',
+              previous: 'available',
+            },
+          },
           message: /presence time of agent agent-1 is not an ISO-8601 time/,
         },
         {
           stream: 'agent-agent-1',
-          event: { type: 'AgentCapacityChanged', data: { agentId: 'agent-1', at: at(2), by: { kind: 'agent', id: 'agent-1' }, reason: 'x', capacity: 'lots', previous: 3 } },
+          event: {
+            type: 'AgentCapacityChanged',
+            data: { agentId: 'agent-1', at: at(2), by: { kind: 'agent', id: 'agent-1' }, reason: 'x', capacity: 'lots', previous: 3 },
+          },
           message: /capacity of agent agent-1 must be an integer/,
         },
-        { stream: 'agent-agent-1', event: { type: 'AgentTeleported', data: {} }, message: /Unknown event type AgentTeleported in agent-agent-1@2/ },
-        { stream: 'queue-queue-a', event: { type: 'AgentPresenceChanged', data: {} }, message: /Unknown event type AgentPresenceChanged in queue-queue-a@1/ },
+        {
+          stream: 'agent-agent-1',
+          event: { type: 'AgentTeleported', data: {} },
+          message: /Unknown event type AgentTeleported in agent-agent-1@2/,
+        },
+        {
+          stream: 'queue-queue-a',
+          event: { type: 'AgentPresenceChanged', data: {} },
+          message: /Unknown event type AgentPresenceChanged in queue-queue-a@1/,
+        },
       ];
       for (const { stream, event, message } of cases) {
         const { agents, store, database } = await setup();
@@ -369,12 +503,21 @@ export function describeWorkDistribution(suite: WorkDistributionSuiteContext): v
           description: 'agents and queues stopped',
         });
         const [status] = projector.status();
-        expect(status).toMatchObject({ name: AGENTS_AND_QUEUES_PROJECTION, position: bad - 1, healthy: false, failure: { position: bad, eventType: event.type } });
+        expect(status).toMatchObject({
+          name: AGENTS_AND_QUEUES_PROJECTION,
+          position: bad - 1,
+          healthy: false,
+          failure: { position: bad, eventType: event.type },
+        });
         expect(status.failure?.message).toMatch(message);
         await projector.stop();
         // Everything before it is in: the agent registered (its event before registration ignored), the queue defined.
         const work = new WorkDistributionQueries(database);
-        expect(await work.agentCapacity('agent-1', at(3))).toMatchObject({ presence: 'available', presenceSince: at(1), queueIds: ['queue-a'] });
+        expect(await work.agentCapacity('agent-1', at(3))).toMatchObject({
+          presence: 'available',
+          presenceSince: at(1),
+          queueIds: ['queue-a'],
+        });
         expect((await work.queues()).items.map((queue) => queue.queueId)).toEqual(['queue-a']);
       }
     });
@@ -392,38 +535,47 @@ export function describeWorkDistribution(suite: WorkDistributionSuiteContext): v
 
     it('property: for random agent and queue histories, projected in any batches, the tables equal a rebuild and the board the domain fold', async () => {
       await fc.assert(
-        fc.asyncProperty(randomAgentHistory(), fc.integer({ min: 1, max: 7 }), fc.integer({ min: 0, max: 40 }), async (history, batchSize, later) => {
-          const { database } = await suite.databases.open();
-          const store = new InMemoryEventStore();
-          try {
-            await migrateToLatest(database);
-            const agents = new AgentLog(store);
-            const projector = suite.projectorOf(store, database, createReadModelProjections(), { batchSize });
-            await projector.start();
-            let end: number;
+        fc.asyncProperty(
+          randomAgentHistory(),
+          fc.integer({ min: 1, max: 7 }),
+          fc.integer({ min: 0, max: 40 }),
+          async (history, batchSize, later) => {
+            const { database } = await suite.databases.open();
+            const store = new InMemoryEventStore();
             try {
-              end = await playAgentHistory(agents, history, (position) => projector.waitForPosition(position, 5000));
-              expect(await projector.waitForPosition(await store.headPosition(), 10_000)).toBe(true);
-              expect(projector.status().every((status) => status.healthy)).toBe(true);
-            } finally {
-              await projector.stop();
-            }
-            const reference = await suite.rebuiltFromScratch(store);
-            expect(await dumpViews(database)).toEqual(reference.dump);
-            expect(await checkpointsOf(database)).toEqual(reference.checkpoints);
+              await migrateToLatest(database);
+              const agents = new AgentLog(store);
+              const projector = suite.projectorOf(store, database, createReadModelProjections(), { batchSize });
+              await projector.start();
+              let end: number;
+              try {
+                end = await playAgentHistory(agents, history, (position) => projector.waitForPosition(position, 5000));
+                expect(await projector.waitForPosition(await store.headPosition(), 10_000)).toBe(true);
+                expect(projector.status().every((status) => status.healthy)).toBe(true);
+              } finally {
+                await projector.stop();
+              }
+              const reference = await suite.rebuiltFromScratch(store);
+              expect(await dumpViews(database)).toEqual(reference.dump);
+              expect(await checkpointsOf(database)).toEqual(reference.checkpoints);
 
-            const work = new WorkDistributionQueries(database);
-            for (const now of [at(end), at(end + later / 2), at(end + later)]) {
-              const expected = RANDOM_AGENTS.map((agentId) => expectedCapacity(agentId, agents.agentState(agentId), now)).filter((agent) => agent !== undefined);
-              expect((await work.capacityBoard(now, { limit: MAX_PAGE_LIMIT })).items).toEqual(expected);
-              const serving = await work.agentsServing(RANDOM_QUEUES, now);
-              expect(serving).toEqual(expected.filter((agent) => agent.queueIds.length > 0).map(({ claims: _claims, ...agent }) => agent));
+              const work = new WorkDistributionQueries(database);
+              for (const now of [at(end), at(end + later / 2), at(end + later)]) {
+                const expected = RANDOM_AGENTS.map((agentId) => expectedCapacity(agentId, agents.agentState(agentId), now)).filter(
+                  (agent) => agent !== undefined,
+                );
+                expect((await work.capacityBoard(now, { limit: MAX_PAGE_LIMIT })).items).toEqual(expected);
+                const serving = await work.agentsServing(RANDOM_QUEUES, now);
+                expect(serving).toEqual(
+                  expected.filter((agent) => agent.queueIds.length > 0).map(({ claims: _claims, ...agent }) => agent),
+                );
+              }
+            } finally {
+              await store.close();
+              await suite.databases.disposeAll();
             }
-          } finally {
-            await store.close();
-            await suite.databases.disposeAll();
-          }
-        }),
+          },
+        ),
         { numRuns: suite.propertyRuns },
       );
     });

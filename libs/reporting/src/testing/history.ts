@@ -3,14 +3,7 @@
  * as RecordedEvents (positions and revisions as a store would give them), and copies them into
  * an event store. Nothing in production imports this file.
  */
-import {
-  decide,
-  evolve,
-  initialConversationState,
-  ConversationError,
-  type ConversationCommand,
-  type ConversationState,
-} from '@lib/domain';
+import { decide, evolve, initialConversationState, ConversationError, type ConversationCommand, type ConversationState } from '@lib/domain';
 import type { EventStore, RecordedEvent } from '@lib/event-store';
 
 /** 23:30 UTC, so minute 30 is the next UTC day. */
@@ -20,11 +13,7 @@ export const MINUTE = 60_000;
 export const at = (minutes: number): string => new Date(Date.parse(START) + Math.round(minutes * MINUTE)).toISOString();
 
 /** A command without its metadata (the time comes from the writer). */
-export type CommandBody = ConversationCommand extends infer C
-  ? C extends ConversationCommand
-    ? Omit<C, 'metadata'>
-    : never
-  : never;
+export type CommandBody = ConversationCommand extends infer C ? (C extends ConversationCommand ? Omit<C, 'metadata'> : never) : never;
 
 const uuid = (n: number): string => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
 

@@ -112,11 +112,11 @@ const OTHER_STREAM_MINUTES = [1, 26, 57];
 /** The synthetic history, in time order (steps at the same minute in script order). */
 export function syntheticHistory(): HistoryWriter {
   const writer = new HistoryWriter();
-  const steps = SCRIPT.map((step, index) => ({ step, index })).sort(
-    (a, b) => a.step[0] - b.step[0] || a.index - b.index,
-  );
+  const steps = SCRIPT.map((step, index) => ({ step, index })).sort((a, b) => a.step[0] - b.step[0] || a.index - b.index);
   const others = [...OTHER_STREAM_MINUTES];
-  for (const { step: [minute, conversationId, body] } of steps) {
+  for (const {
+    step: [minute, conversationId, body],
+  } of steps) {
     while (others.length > 0 && others[0] <= minute) writer.otherStream(`agent-${A}`, others.shift() as number);
     writer.run(conversationId, minute, body);
   }

@@ -47,5 +47,10 @@ const run = async (port: NonNullable<typeof parentPort>) => {
 
 if (parentPort) {
   const port = parentPort;
-  run(port).catch((error: unknown) => port.postMessage({ type: 'fatal', message: error instanceof Error ? error.stack ?? error.message : String(error) } satisfies FromProjectorWorker));
+  run(port).catch((error: unknown) =>
+    port.postMessage({
+      type: 'fatal',
+      message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    } satisfies FromProjectorWorker),
+  );
 }

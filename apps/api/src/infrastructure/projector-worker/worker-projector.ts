@@ -125,7 +125,12 @@ export class WorkerProjector implements ProjectorHost, ClosedWorkItemsPruner {
           this.statuses.map((s) => ({
             ...s,
             healthy: false,
-            failure: { position: s.position, eventType: '', message: `projector thread exited (code ${code}); restarting`, transient: true },
+            failure: {
+              position: s.position,
+              eventType: '',
+              message: `projector thread exited (code ${code}); restarting`,
+              transient: true,
+            },
           })),
         );
         this.restartTimer = setTimeout(() => void this.spawn().catch(() => undefined), RESTART_DELAY_MS);

@@ -180,7 +180,10 @@ export const seededRandom = (seed: number): (() => number) => {
  * sometimes a macrotask), so commands run with Promise.all interleave at different points.
  */
 export class JitteryStore extends DelegatingEventStore {
-  constructor(inner: EventStore, private readonly random: () => number) {
+  constructor(
+    inner: EventStore,
+    private readonly random: () => number,
+  ) {
     super(inner);
   }
 
@@ -246,7 +249,13 @@ export const startProcess = (
     logger,
   );
   return {
-    store, ledger, coordinator, queues, handler, reconciler, warnings,
+    store,
+    ledger,
+    coordinator,
+    queues,
+    handler,
+    reconciler,
+    warnings,
     run: (conversationId, command, commandId = `cmd-${++commandCounter}`) =>
       handler.execute(new HandleConversationCommand(conversationId, command, commandId)),
   };
@@ -303,16 +312,22 @@ export const commands = {
   }),
   pick: (agentId: string, now: string): ConversationCommand => ({ type: 'PickConversation', data: { agentId }, metadata: { now } }),
   push: (agentId: string, now: string): ConversationCommand => ({
-    type: 'AssignConversation', data: { agentId, force: false, by: ROUTING }, metadata: { now },
+    type: 'AssignConversation',
+    data: { agentId, force: false, by: ROUTING },
+    metadata: { now },
   }),
   forceAssign: (agentId: string, now: string): ConversationCommand => ({
-    type: 'AssignConversation', data: { agentId, force: true, by: supervisor('sup-1') }, metadata: { now },
+    type: 'AssignConversation',
+    data: { agentId, force: true, by: supervisor('sup-1') },
+    metadata: { now },
   }),
   accept: (agentId: string, now: string): ConversationCommand => ({ type: 'AcceptAssignment', data: { agentId }, metadata: { now } }),
   reject: (agentId: string, now: string): ConversationCommand => ({ type: 'RejectAssignment', data: { agentId }, metadata: { now } }),
   expirePush: (now: string): ConversationCommand => ({ type: 'ExpirePushReservation', data: { timeoutMs: 0 }, metadata: { now } }),
   endByAgent: (agentId: string, now: string): ConversationCommand => ({
-    type: 'EndConversation', data: { by: 'agent', agentId }, metadata: { now },
+    type: 'EndConversation',
+    data: { by: 'agent', agentId },
+    metadata: { now },
   }),
   endByCustomer: (now: string): ConversationCommand => ({ type: 'EndConversation', data: { by: 'customer' }, metadata: { now } }),
   closeSession: (agentId: string, now: string): ConversationCommand => ({ type: 'CloseSession', data: { agentId }, metadata: { now } }),
@@ -320,18 +335,30 @@ export const commands = {
   resolve: (agentId: string, now: string): ConversationCommand => ({ type: 'ResolveRecord', data: { agentId }, metadata: { now } }),
   revive: (agentId: string, now: string): ConversationCommand => ({ type: 'ReviveConversation', data: { agentId }, metadata: { now } }),
   transferToQueue: (agentId: string, toQueueId: string, now: string): ConversationCommand => ({
-    type: 'TransferConversation', data: { agentId, toQueueId }, metadata: { now },
+    type: 'TransferConversation',
+    data: { agentId, toQueueId },
+    metadata: { now },
   }),
   transferToAgent: (agentId: string, toAgentId: string, now: string): ConversationCommand => ({
-    type: 'TransferConversation', data: { agentId, toAgentId }, metadata: { now },
+    type: 'TransferConversation',
+    data: { agentId, toAgentId },
+    metadata: { now },
   }),
   customerMessage: (now: string): ConversationCommand => ({ type: 'RecordMessage', data: { from: 'customer' }, metadata: { now } }),
-  disconnectAgent: (agentId: string, now: string): ConversationCommand => ({ type: 'DisconnectAgent', data: { agentId }, metadata: { now } }),
+  disconnectAgent: (agentId: string, now: string): ConversationCommand => ({
+    type: 'DisconnectAgent',
+    data: { agentId },
+    metadata: { now },
+  }),
   timeOutAgentDisconnect: (now: string): ConversationCommand => ({
-    type: 'TimeOutAgentDisconnect', data: { timeoutMs: 0 }, metadata: { now },
+    type: 'TimeOutAgentDisconnect',
+    data: { timeoutMs: 0 },
+    metadata: { now },
   }),
   forceClose: (now: string): ConversationCommand => ({
-    type: 'ForceClose', data: { supervisorId: 'sup-1', reason: 'supervisor_closed' }, metadata: { now },
+    type: 'ForceClose',
+    data: { supervisorId: 'sup-1', reason: 'supervisor_closed' },
+    metadata: { now },
   }),
   autoClose: (now: string): ConversationCommand => ({ type: 'AutoClose', data: { afterMs: 0 }, metadata: { now } }),
 };

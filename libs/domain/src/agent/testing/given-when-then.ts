@@ -54,8 +54,13 @@ type OwnData<T extends AgentEventType> = Omit<EventOf<T>['data'], keyof AgentFac
 export const agentEvent = <T extends AgentEventType>(type: T, minute: number, by: Actor, reason: string, data: OwnData<T>): EventOf<T> =>
   ({ type, data: { agentId: AGENT, at: at(minute), by, reason, ...data } }) as unknown as EventOf<T>;
 
-export const registered = (capacity: number, queueIds: string[] = [QUEUE], presence: Presence = 'available', minute = 0, by: Actor = ADMIN) =>
-  agentEvent('AgentRegistered', minute, by, 'agent_registered', { capacity, queueIds, presence });
+export const registered = (
+  capacity: number,
+  queueIds: string[] = [QUEUE],
+  presence: Presence = 'available',
+  minute = 0,
+  by: Actor = ADMIN,
+) => agentEvent('AgentRegistered', minute, by, 'agent_registered', { capacity, queueIds, presence });
 export const capacityChanged = (capacity: number, previous: number, minute: number, by: Actor = ADMIN) =>
   agentEvent('AgentCapacityChanged', minute, by, 'capacity_changed', { capacity, previous });
 export const joinedQueue = (queueId: string, minute: number, by: Actor = ADMIN) =>
@@ -85,15 +90,26 @@ const reservationDefaults = (f: ReservationFacts) => ({
   by: f.by ?? SELF,
 });
 /** The reason the decider writes for a reservation of this purpose. */
-export const reservationReason = (purpose: ReservationPurpose) => (purpose === 'forced' ? 'forced_assignment' : `${purpose}_reserved_capacity`);
+export const reservationReason = (purpose: ReservationPurpose) =>
+  purpose === 'forced' ? 'forced_assignment' : `${purpose}_reserved_capacity`;
 /** AgentCapacityReserved as the decider writes it (units 1: the default policy). */
 export const reserved = (minute: number, facts: ReservationFacts = {}) => {
   const { conversationId, reservationId, channel, queueId, purpose, conversationRevision, by } = reservationDefaults(facts);
   return agentEvent('AgentCapacityReserved', minute, by, reservationReason(purpose), {
-    conversationId, reservationId, channel, queueId, units: facts.units ?? 1, purpose, forced: purpose === 'forced', conversationRevision,
+    conversationId,
+    reservationId,
+    channel,
+    queueId,
+    units: facts.units ?? 1,
+    purpose,
+    forced: purpose === 'forced',
+    conversationRevision,
   });
 };
-export const blockedForWrapUp = (minute: number, facts: { conversationId?: string; units?: number; until?: string; reason?: string } = {}) =>
+export const blockedForWrapUp = (
+  minute: number,
+  facts: { conversationId?: string; units?: number; until?: string; reason?: string } = {},
+) =>
   agentEvent('AgentCapacityBlockedForWrapUp', minute, CAPACITY_KEEPER, facts.reason ?? 'wrap_up_blocks_until_closed', {
     conversationId: facts.conversationId ?? CONVERSATION,
     units: facts.units ?? 1,
@@ -101,7 +117,8 @@ export const blockedForWrapUp = (minute: number, facts: { conversationId?: strin
   });
 export const capacityReleased = (minute: number, reason: string, facts: { conversationId?: string; units?: number } = {}) =>
   agentEvent('AgentCapacityReleased', minute, CAPACITY_KEEPER, reason, {
-    conversationId: facts.conversationId ?? CONVERSATION, units: facts.units ?? 1,
+    conversationId: facts.conversationId ?? CONVERSATION,
+    units: facts.units ?? 1,
   });
 
 // ---------------------------------------------------------------------------------------------
@@ -110,20 +127,28 @@ export const capacityReleased = (minute: number, reason: string, facts: { conver
 
 const meta = (minute: number) => ({ now: at(minute) });
 
-export const register = (
-  capacity: number, queueIds: string[], minute: number, presence?: Presence, by: Actor = ADMIN,
-): AgentCommand => ({
+export const register = (capacity: number, queueIds: string[], minute: number, presence?: Presence, by: Actor = ADMIN): AgentCommand => ({
   type: 'RegisterAgent',
   data: { agentId: AGENT, capacity, queueIds, ...(presence !== undefined ? { presence } : {}), by },
   metadata: meta(minute),
 });
-export const changePresence = (presence: Presence, minute: number, by: Actor = SELF): AgentCommand =>
-  ({ type: 'ChangePresence', data: { presence, by }, metadata: meta(minute) });
-export const reserve = (minute: number, facts: ReservationFacts = {}): AgentCommand =>
-  ({ type: 'ReserveCapacity', data: reservationDefaults(facts), metadata: meta(minute) });
+export const changePresence = (presence: Presence, minute: number, by: Actor = SELF): AgentCommand => ({
+  type: 'ChangePresence',
+  data: { presence, by },
+  metadata: meta(minute),
+});
+export const reserve = (minute: number, facts: ReservationFacts = {}): AgentCommand => ({
+  type: 'ReserveCapacity',
+  data: reservationDefaults(facts),
+  metadata: meta(minute),
+});
 /** Cancels what request `reservationId` (default REQUEST) reserved at `conversationRevision`. */
-export const cancel = (minute: number, conversationRevision: number, conversationId = CONVERSATION, reservationId = REQUEST): AgentCommand =>
-  ({ type: 'CancelReservation', data: { conversationId, reservationId, conversationRevision }, metadata: meta(minute) });
+export const cancel = (
+  minute: number,
+  conversationRevision: number,
+  conversationId = CONVERSATION,
+  reservationId = REQUEST,
+): AgentCommand => ({ type: 'CancelReservation', data: { conversationId, reservationId, conversationRevision }, metadata: meta(minute) });
 export const settle = (minute: number, conversation: ConversationStanding, orphanAfterMs?: number): AgentCommand => ({
   type: 'SettleCapacity',
   data: orphanAfterMs === undefined ? { conversation } : { conversation, orphanAfterMs },

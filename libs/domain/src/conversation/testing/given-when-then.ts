@@ -18,9 +18,7 @@ import type { ConversationCommand } from '../conversation.commands';
 import { ConversationError, type ConversationErrorCode } from '../conversation.errors';
 import type { ConversationEvent, ConversationEventType, ConversationFact } from '../conversation.events';
 import type { ConversationPolicy } from '../conversation.policy';
-import {
-  evolveAll, type ConversationState, type ConversationStatus, type ExistingConversationState,
-} from '../conversation.state';
+import { evolveAll, type ConversationState, type ConversationStatus, type ExistingConversationState } from '../conversation.state';
 import { decide } from '../conversation.decide';
 import { InvalidCommandError } from '../../shared/command-validation';
 
@@ -64,19 +62,16 @@ type EventOf<T extends ConversationEventType> = Extract<ConversationEvent, { typ
 type OwnData<T extends ConversationEventType> = Omit<EventOf<T>['data'], keyof ConversationFact>;
 
 /** Any event written out in full: type, minute after T0, actor, reason and its own data. */
-export const event = <T extends ConversationEventType>(
-  type: T,
-  minute: number,
-  by: Actor,
-  reason: string,
-  data: OwnData<T>,
-): EventOf<T> =>
+export const event = <T extends ConversationEventType>(type: T, minute: number, by: Actor, reason: string, data: OwnData<T>): EventOf<T> =>
   ({ type, data: { conversationId: CONVERSATION, at: at(minute), by, reason, ...data } }) as unknown as EventOf<T>;
 
 // Short builders for the `given` part. Reasons and actors are the ones the decider writes.
 export const opened = (channel: Channel, minute = 0, queueId = QUEUE) =>
   event('ConversationOpened', minute, customer(CUSTOMER), 'customer_started', {
-    channel, queueId, customerId: CUSTOMER, priority: 0,
+    channel,
+    queueId,
+    customerId: CUSTOMER,
+    priority: 0,
   });
 export const picked = (agentId: string, minute: number, queueId = QUEUE) =>
   event('ConversationPicked', minute, agent(agentId), 'agent_picked_from_queue', { agentId, queueId });
@@ -104,10 +99,8 @@ export const agentReconnected = (agentId: string, minute: number) =>
   event('AgentReconnected', minute, agent(agentId), 'agent_reconnected', { agentId });
 export const customerDisconnected = (minute: number) =>
   event('CustomerDisconnected', minute, customer(CUSTOMER), 'customer_connection_lost', {});
-export const customerReconnected = (minute: number) =>
-  event('CustomerReconnected', minute, customer(CUSTOMER), 'customer_reconnected', {});
-export const customerWrote = (minute: number) =>
-  event('CustomerMessageReceived', minute, customer(CUSTOMER), 'customer_wrote', {});
+export const customerReconnected = (minute: number) => event('CustomerReconnected', minute, customer(CUSTOMER), 'customer_reconnected', {});
+export const customerWrote = (minute: number) => event('CustomerMessageReceived', minute, customer(CUSTOMER), 'customer_wrote', {});
 export const agentWrote = (agentId: string, minute: number) =>
   event('AgentMessageSent', minute, agent(agentId), 'agent_wrote', { agentId });
 export const consultStarted = (agentId: string, consultantId: string, minute: number) =>
@@ -130,62 +123,142 @@ export const open = (channel: Channel, minute = 0, queueId = QUEUE): Conversatio
   data: { conversationId: CONVERSATION, channel, queueId, customerId: CUSTOMER, priority: 0 },
   metadata: meta(minute),
 });
-export const pick = (agentId: string, minute: number): ConversationCommand =>
-  ({ type: 'PickConversation', data: { agentId }, metadata: meta(minute) });
-export const assign = (agentId: string, minute: number, by: Actor = ROUTING): ConversationCommand =>
-  ({ type: 'AssignConversation', data: { agentId, force: false, by }, metadata: meta(minute) });
-export const forceAssign = (agentId: string, minute: number, by: Actor): ConversationCommand =>
-  ({ type: 'AssignConversation', data: { agentId, force: true, by }, metadata: meta(minute) });
-export const accept = (agentId: string, minute: number): ConversationCommand =>
-  ({ type: 'AcceptAssignment', data: { agentId }, metadata: meta(minute) });
-export const reject = (agentId: string, minute: number, reason?: string): ConversationCommand =>
-  ({ type: 'RejectAssignment', data: reason === undefined ? { agentId } : { agentId, reason }, metadata: meta(minute) });
-export const expirePushReservation = (minute: number, timeoutMs = PUSH_RESERVATION_MS): ConversationCommand =>
-  ({ type: 'ExpirePushReservation', data: { timeoutMs }, metadata: meta(minute) });
-export const endByAgent = (agentId: string, minute: number): ConversationCommand =>
-  ({ type: 'EndConversation', data: { by: 'agent', agentId }, metadata: meta(minute) });
-export const endByCustomer = (minute: number): ConversationCommand =>
-  ({ type: 'EndConversation', data: { by: 'customer' }, metadata: meta(minute) });
-export const closeSession = (agentId: string, minute: number): ConversationCommand =>
-  ({ type: 'CloseSession', data: { agentId }, metadata: meta(minute) });
-export const release = (agentId: string, minute: number): ConversationCommand =>
-  ({ type: 'ReleaseConversation', data: { agentId }, metadata: meta(minute) });
-export const transferToQueue = (agentId: string, toQueueId: string, minute: number): ConversationCommand =>
-  ({ type: 'TransferConversation', data: { agentId, toQueueId }, metadata: meta(minute) });
-export const transferToAgent = (agentId: string, toAgentId: string, minute: number): ConversationCommand =>
-  ({ type: 'TransferConversation', data: { agentId, toAgentId }, metadata: meta(minute) });
-export const resolve = (agentId: string, minute: number): ConversationCommand =>
-  ({ type: 'ResolveRecord', data: { agentId }, metadata: meta(minute) });
-export const revive = (agentId: string, minute: number): ConversationCommand =>
-  ({ type: 'ReviveConversation', data: { agentId }, metadata: meta(minute) });
-export const disconnectAgent = (agentId: string, minute: number): ConversationCommand =>
-  ({ type: 'DisconnectAgent', data: { agentId }, metadata: meta(minute) });
-export const reconnectAgent = (agentId: string, minute: number): ConversationCommand =>
-  ({ type: 'ReconnectAgent', data: { agentId }, metadata: meta(minute) });
-export const timeOutAgentDisconnect = (minute: number, timeoutMs = AGENT_DISCONNECT_MS): ConversationCommand =>
-  ({ type: 'TimeOutAgentDisconnect', data: { timeoutMs }, metadata: meta(minute) });
-export const disconnectCustomer = (minute: number): ConversationCommand =>
-  ({ type: 'DisconnectCustomer', data: {}, metadata: meta(minute) });
-export const reconnectCustomer = (minute: number): ConversationCommand =>
-  ({ type: 'ReconnectCustomer', data: {}, metadata: meta(minute) });
-export const timeOutCustomerDisconnect = (minute: number, timeoutMs = CUSTOMER_DISCONNECT_MS): ConversationCommand =>
-  ({ type: 'TimeOutCustomerDisconnect', data: { timeoutMs }, metadata: meta(minute) });
-export const customerMessage = (minute: number): ConversationCommand =>
-  ({ type: 'RecordMessage', data: { from: 'customer' }, metadata: meta(minute) });
-export const agentMessage = (agentId: string, minute: number): ConversationCommand =>
-  ({ type: 'RecordMessage', data: { from: 'agent', agentId }, metadata: meta(minute) });
-export const startConsult = (agentId: string, consultantId: string, minute: number): ConversationCommand =>
-  ({ type: 'StartConsult', data: { agentId, consultantId }, metadata: meta(minute) });
-export const endConsult = (consultantId: string, minute: number): ConversationCommand =>
-  ({ type: 'EndConsult', data: { consultantId }, metadata: meta(minute) });
-export const monitor = (supervisorId: string, minute: number): ConversationCommand =>
-  ({ type: 'StartMonitoring', data: { supervisorId }, metadata: meta(minute) });
-export const forceClose = (supervisorId: string, reason: string, minute: number): ConversationCommand =>
-  ({ type: 'ForceClose', data: { supervisorId, reason }, metadata: meta(minute) });
-export const autoClose = (afterMs: number, minute: number): ConversationCommand =>
-  ({ type: 'AutoClose', data: { afterMs }, metadata: meta(minute) });
-export const closeForInactivity = (timeoutMs: number, minute: number): ConversationCommand =>
-  ({ type: 'CloseForInactivity', data: { timeoutMs }, metadata: meta(minute) });
+export const pick = (agentId: string, minute: number): ConversationCommand => ({
+  type: 'PickConversation',
+  data: { agentId },
+  metadata: meta(minute),
+});
+export const assign = (agentId: string, minute: number, by: Actor = ROUTING): ConversationCommand => ({
+  type: 'AssignConversation',
+  data: { agentId, force: false, by },
+  metadata: meta(minute),
+});
+export const forceAssign = (agentId: string, minute: number, by: Actor): ConversationCommand => ({
+  type: 'AssignConversation',
+  data: { agentId, force: true, by },
+  metadata: meta(minute),
+});
+export const accept = (agentId: string, minute: number): ConversationCommand => ({
+  type: 'AcceptAssignment',
+  data: { agentId },
+  metadata: meta(minute),
+});
+export const reject = (agentId: string, minute: number, reason?: string): ConversationCommand => ({
+  type: 'RejectAssignment',
+  data: reason === undefined ? { agentId } : { agentId, reason },
+  metadata: meta(minute),
+});
+export const expirePushReservation = (minute: number, timeoutMs = PUSH_RESERVATION_MS): ConversationCommand => ({
+  type: 'ExpirePushReservation',
+  data: { timeoutMs },
+  metadata: meta(minute),
+});
+export const endByAgent = (agentId: string, minute: number): ConversationCommand => ({
+  type: 'EndConversation',
+  data: { by: 'agent', agentId },
+  metadata: meta(minute),
+});
+export const endByCustomer = (minute: number): ConversationCommand => ({
+  type: 'EndConversation',
+  data: { by: 'customer' },
+  metadata: meta(minute),
+});
+export const closeSession = (agentId: string, minute: number): ConversationCommand => ({
+  type: 'CloseSession',
+  data: { agentId },
+  metadata: meta(minute),
+});
+export const release = (agentId: string, minute: number): ConversationCommand => ({
+  type: 'ReleaseConversation',
+  data: { agentId },
+  metadata: meta(minute),
+});
+export const transferToQueue = (agentId: string, toQueueId: string, minute: number): ConversationCommand => ({
+  type: 'TransferConversation',
+  data: { agentId, toQueueId },
+  metadata: meta(minute),
+});
+export const transferToAgent = (agentId: string, toAgentId: string, minute: number): ConversationCommand => ({
+  type: 'TransferConversation',
+  data: { agentId, toAgentId },
+  metadata: meta(minute),
+});
+export const resolve = (agentId: string, minute: number): ConversationCommand => ({
+  type: 'ResolveRecord',
+  data: { agentId },
+  metadata: meta(minute),
+});
+export const revive = (agentId: string, minute: number): ConversationCommand => ({
+  type: 'ReviveConversation',
+  data: { agentId },
+  metadata: meta(minute),
+});
+export const disconnectAgent = (agentId: string, minute: number): ConversationCommand => ({
+  type: 'DisconnectAgent',
+  data: { agentId },
+  metadata: meta(minute),
+});
+export const reconnectAgent = (agentId: string, minute: number): ConversationCommand => ({
+  type: 'ReconnectAgent',
+  data: { agentId },
+  metadata: meta(minute),
+});
+export const timeOutAgentDisconnect = (minute: number, timeoutMs = AGENT_DISCONNECT_MS): ConversationCommand => ({
+  type: 'TimeOutAgentDisconnect',
+  data: { timeoutMs },
+  metadata: meta(minute),
+});
+export const disconnectCustomer = (minute: number): ConversationCommand => ({
+  type: 'DisconnectCustomer',
+  data: {},
+  metadata: meta(minute),
+});
+export const reconnectCustomer = (minute: number): ConversationCommand => ({ type: 'ReconnectCustomer', data: {}, metadata: meta(minute) });
+export const timeOutCustomerDisconnect = (minute: number, timeoutMs = CUSTOMER_DISCONNECT_MS): ConversationCommand => ({
+  type: 'TimeOutCustomerDisconnect',
+  data: { timeoutMs },
+  metadata: meta(minute),
+});
+export const customerMessage = (minute: number): ConversationCommand => ({
+  type: 'RecordMessage',
+  data: { from: 'customer' },
+  metadata: meta(minute),
+});
+export const agentMessage = (agentId: string, minute: number): ConversationCommand => ({
+  type: 'RecordMessage',
+  data: { from: 'agent', agentId },
+  metadata: meta(minute),
+});
+export const startConsult = (agentId: string, consultantId: string, minute: number): ConversationCommand => ({
+  type: 'StartConsult',
+  data: { agentId, consultantId },
+  metadata: meta(minute),
+});
+export const endConsult = (consultantId: string, minute: number): ConversationCommand => ({
+  type: 'EndConsult',
+  data: { consultantId },
+  metadata: meta(minute),
+});
+export const monitor = (supervisorId: string, minute: number): ConversationCommand => ({
+  type: 'StartMonitoring',
+  data: { supervisorId },
+  metadata: meta(minute),
+});
+export const forceClose = (supervisorId: string, reason: string, minute: number): ConversationCommand => ({
+  type: 'ForceClose',
+  data: { supervisorId, reason },
+  metadata: meta(minute),
+});
+export const autoClose = (afterMs: number, minute: number): ConversationCommand => ({
+  type: 'AutoClose',
+  data: { afterMs },
+  metadata: meta(minute),
+});
+export const closeForInactivity = (timeoutMs: number, minute: number): ConversationCommand => ({
+  type: 'CloseForInactivity',
+  data: { timeoutMs },
+  metadata: meta(minute),
+});
 
 // ---------------------------------------------------------------------------------------------
 // Timers: what each timer command waits for (written from docs/architecture.md, "Timers", not read from the decider)

@@ -148,7 +148,13 @@ function bodyFor(
   if (state.status === 'none') {
     return {
       type: 'OpenConversation',
-      data: { conversationId, channel: CHANNELS[s.channel], queueId: QUEUES[s.queue], customerId: `customer-${conversationId}`, priority: s.priority },
+      data: {
+        conversationId,
+        channel: CHANNELS[s.channel],
+        queueId: QUEUES[s.queue],
+        customerId: `customer-${conversationId}`,
+        priority: s.priority,
+      },
     };
   }
   const allowed = allowedActions(state);
@@ -163,35 +169,61 @@ function bodyFor(
   const ms = options.durations[s.duration];
   const monitoring = options.monitoringSupervisors;
   switch (action) {
-    case 'open': return undefined;
-    case 'pick': return { type: 'PickConversation', data: { agentId } };
-    case 'assign': return { type: 'AssignConversation', data: { agentId, force: s.flag, by: s.flag ? supervisor('supervisor-1') : system('routing') } };
-    case 'accept': return { type: 'AcceptAssignment', data: { agentId } };
-    case 'reject': return { type: 'RejectAssignment', data: { agentId } };
-    case 'expire-push-reservation': return { type: 'ExpirePushReservation', data: { timeoutMs: ms } };
-    case 'end-by-agent': return { type: 'EndConversation', data: { by: 'agent', agentId } };
-    case 'end-by-customer': return { type: 'EndConversation', data: { by: 'customer' } };
-    case 'close-session': return { type: 'CloseSession', data: { agentId } };
-    case 'release': return { type: 'ReleaseConversation', data: { agentId } };
+    case 'open':
+      return undefined;
+    case 'pick':
+      return { type: 'PickConversation', data: { agentId } };
+    case 'assign':
+      return { type: 'AssignConversation', data: { agentId, force: s.flag, by: s.flag ? supervisor('supervisor-1') : system('routing') } };
+    case 'accept':
+      return { type: 'AcceptAssignment', data: { agentId } };
+    case 'reject':
+      return { type: 'RejectAssignment', data: { agentId } };
+    case 'expire-push-reservation':
+      return { type: 'ExpirePushReservation', data: { timeoutMs: ms } };
+    case 'end-by-agent':
+      return { type: 'EndConversation', data: { by: 'agent', agentId } };
+    case 'end-by-customer':
+      return { type: 'EndConversation', data: { by: 'customer' } };
+    case 'close-session':
+      return { type: 'CloseSession', data: { agentId } };
+    case 'release':
+      return { type: 'ReleaseConversation', data: { agentId } };
     case 'transfer':
       return s.flag
         ? { type: 'TransferConversation', data: { agentId, toAgentId: AGENTS[s.other] } }
         : { type: 'TransferConversation', data: { agentId, toQueueId: QUEUES[s.queue] } };
-    case 'resolve': return { type: 'ResolveRecord', data: { agentId } };
-    case 'revive': return { type: 'ReviveConversation', data: { agentId } };
-    case 'agent-disconnect': return { type: 'DisconnectAgent', data: { agentId } };
-    case 'agent-reconnect': return { type: 'ReconnectAgent', data: { agentId } };
-    case 'time-out-agent-disconnect': return { type: 'TimeOutAgentDisconnect', data: { timeoutMs: ms } };
-    case 'customer-disconnect': return { type: 'DisconnectCustomer', data: {} };
-    case 'customer-reconnect': return { type: 'ReconnectCustomer', data: {} };
-    case 'time-out-customer-disconnect': return { type: 'TimeOutCustomerDisconnect', data: { timeoutMs: ms } };
-    case 'customer-message': return { type: 'RecordMessage', data: { from: 'customer' } };
-    case 'agent-message': return { type: 'RecordMessage', data: { from: 'agent', agentId } };
-    case 'consult': return { type: 'StartConsult', data: { agentId, consultantId: other } };
-    case 'consult-end': return { type: 'EndConsult', data: { consultantId: other } };
-    case 'monitor': return { type: 'StartMonitoring', data: { supervisorId: s.flag ? monitoring[0] : monitoring[monitoring.length - 1] } };
-    case 'force-close': return { type: 'ForceClose', data: { supervisorId: 'supervisor-1', reason: 'spam' } };
-    case 'auto-close': return { type: 'AutoClose', data: { afterMs: ms } };
-    case 'close-for-inactivity': return { type: 'CloseForInactivity', data: { timeoutMs: ms } };
+    case 'resolve':
+      return { type: 'ResolveRecord', data: { agentId } };
+    case 'revive':
+      return { type: 'ReviveConversation', data: { agentId } };
+    case 'agent-disconnect':
+      return { type: 'DisconnectAgent', data: { agentId } };
+    case 'agent-reconnect':
+      return { type: 'ReconnectAgent', data: { agentId } };
+    case 'time-out-agent-disconnect':
+      return { type: 'TimeOutAgentDisconnect', data: { timeoutMs: ms } };
+    case 'customer-disconnect':
+      return { type: 'DisconnectCustomer', data: {} };
+    case 'customer-reconnect':
+      return { type: 'ReconnectCustomer', data: {} };
+    case 'time-out-customer-disconnect':
+      return { type: 'TimeOutCustomerDisconnect', data: { timeoutMs: ms } };
+    case 'customer-message':
+      return { type: 'RecordMessage', data: { from: 'customer' } };
+    case 'agent-message':
+      return { type: 'RecordMessage', data: { from: 'agent', agentId } };
+    case 'consult':
+      return { type: 'StartConsult', data: { agentId, consultantId: other } };
+    case 'consult-end':
+      return { type: 'EndConsult', data: { consultantId: other } };
+    case 'monitor':
+      return { type: 'StartMonitoring', data: { supervisorId: s.flag ? monitoring[0] : monitoring[monitoring.length - 1] } };
+    case 'force-close':
+      return { type: 'ForceClose', data: { supervisorId: 'supervisor-1', reason: 'spam' } };
+    case 'auto-close':
+      return { type: 'AutoClose', data: { afterMs: ms } };
+    case 'close-for-inactivity':
+      return { type: 'CloseForInactivity', data: { timeoutMs: ms } };
   }
 }

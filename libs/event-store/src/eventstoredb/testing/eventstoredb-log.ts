@@ -32,10 +32,7 @@ export interface ProposedEvent {
 }
 
 export type ExpectedStreamState =
-  | { kind: 'any' }
-  | { kind: 'no_stream' }
-  | { kind: 'stream_exists' }
-  | { kind: 'revision'; revision: number };
+  { kind: 'any' } | { kind: 'no_stream' } | { kind: 'stream_exists' } | { kind: 'revision'; revision: number };
 
 export type CurrentRevision = number | 'no_stream';
 
@@ -72,7 +69,11 @@ export class EventStoreDbLog {
   }
 
   append(streamName: string, expected: ExpectedStreamState, events: readonly ProposedEvent[]): AppendOutcome {
-    const decision = this.checkCommit(streamName, expected, events.map((event) => event.id));
+    const decision = this.checkCommit(
+      streamName,
+      expected,
+      events.map((event) => event.id),
+    );
     if (decision.kind !== 'write') return decision;
     const stream = this.streams.get(streamName) ?? [];
     if (events.length === 0) {
@@ -83,7 +84,8 @@ export class EventStoreDbLog {
     const createdTicks = BigInt(Date.now()) * 10_000n + TICKS_AT_UNIX_EPOCH;
     for (const event of events) {
       const record: StoredRecord = { ...event, streamName, revision: stream.length, position: this.nextPosition, createdTicks };
-      this.nextPosition += RECORD_HEADER_BYTES + Buffer.byteLength(streamName) + event.type.length + event.data.length + event.customMetadata.length;
+      this.nextPosition +=
+        RECORD_HEADER_BYTES + Buffer.byteLength(streamName) + event.type.length + event.data.length + event.customMetadata.length;
       stream.push(record);
       this.records.push(record);
       this.byId.set(record.id, record);
@@ -98,11 +100,7 @@ export class EventStoreDbLog {
    * `stream_exists` recognise a retry by the first event id alone; an expected revision behind
    * the stream recognises one only at the revisions right after it; anything else conflicts.
    */
-  private checkCommit(
-    streamName: string,
-    expected: ExpectedStreamState,
-    eventIds: readonly string[],
-  ): AppendOutcome | { kind: 'write' } {
+  private checkCommit(streamName: string, expected: ExpectedStreamState, eventIds: readonly string[]): AppendOutcome | { kind: 'write' } {
     const stream = this.streams.get(streamName) ?? [];
     const current = stream.length - 1;
     const currentRevision: CurrentRevision = current < 0 ? 'no_stream' : current;

@@ -104,19 +104,13 @@ export function eventMessage(record: StoredRecord, structuredIds: boolean): Read
     .setPreparePosition(String(record.position))
     .setData(record.data)
     .setCustomMetadata(record.customMetadata);
-  recorded
-    .getMetadataMap()
-    .set('type', record.type)
-    .set('content-type', record.contentType)
-    .set('created', record.createdTicks.toString());
+  recorded.getMetadataMap().set('type', record.type).set('content-type', record.contentType).set('created', record.createdTicks.toString());
   const event = new ReadResp.ReadEvent().setEvent(recorded).setCommitPosition(String(record.position));
   return new ReadResp().setEvent(event);
 }
 
 export function checkpointMessage(position: number): ReadResp {
-  return new ReadResp().setCheckpoint(
-    new ReadResp.Checkpoint().setCommitPosition(String(position)).setPreparePosition(String(position)),
-  );
+  return new ReadResp().setCheckpoint(new ReadResp.Checkpoint().setCommitPosition(String(position)).setPreparePosition(String(position)));
 }
 
 export function confirmationMessage(subscriptionId: string): ReadResp {
