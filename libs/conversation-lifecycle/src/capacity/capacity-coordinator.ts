@@ -72,12 +72,11 @@ export interface CapacityLogger {
 }
 
 /** Loads a conversation from its stream (the truth, not a cache). */
-export type ConversationLoader = (
-  conversationId: string,
-) => Promise<{
+export type ConversationLoader = (conversationId: string) => Promise<{
   state: ConversationState;
   revision: number;
-  /** Id of the stream's last event, when the loader reads it. */ lastEventId?: string;
+  /** Id of the stream's last event, when the loader reads it. */
+  lastEventId?: string;
 }>;
 
 export const CAPACITY_COORDINATOR = Symbol('CAPACITY_COORDINATOR');
