@@ -24,6 +24,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  CONVERSATION_STREAM_PREFIX,
   DEFAULT_CAPACITY_POLICY,
   capacityUsage,
   type CapacityPolicy,
@@ -249,7 +250,7 @@ describe.each([inMemory, sqlite])('capacity after a crash, over $name', (kind) =
     await scenario.given(world);
     world.clock.advance(1_000);
     const before = await conversation(world.crashable.inner);
-    world.crashable.crashOnNextAppendTo('conversation-');
+    world.crashable.crashOnNextAppendTo(CONVERSATION_STREAM_PREFIX);
     const reservedAt = world.now();
     await expect(world.first.run(CONVERSATION, scenario.command(reservedAt), CRASHED_REQUEST)).rejects.toBeInstanceOf(ProcessCrashedError);
     return { before, reservedAt: Date.parse(reservedAt) };

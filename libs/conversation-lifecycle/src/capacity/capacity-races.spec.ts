@@ -18,7 +18,14 @@
  *   reservation back at all when the store left the outcome of the write unknown: the
  *   reconciler settles that claim, against the conversation's stream, after the orphan grace.
  */
-import { AgentError, ConversationError, DEFAULT_CAPACITY_POLICY, capacityUsage, type Presence } from '@lib/domain';
+import {
+  CONVERSATION_STREAM_PREFIX,
+  AgentError,
+  ConversationError,
+  DEFAULT_CAPACITY_POLICY,
+  capacityUsage,
+  type Presence,
+} from '@lib/domain';
 import { EventStoreUnavailableError, InMemoryEventStore, type EventStore } from '@lib/event-store';
 import { conversationLoader } from '../conversations/conversation-loader';
 import { ManualClock } from '../shared/clock';
@@ -289,7 +296,7 @@ describe('capacity after a crash orphaned a forced reservation', () => {
     await registerAgent(dying, A, 1, queueIdsOfA, now());
     for (const id of ['c-1', 'c-2']) await dying.run(id, C.open(id, 'sms', QUEUE, now()));
     if (atCapacity) await dying.run('c-2', C.pick(A, now())); // A is at capacity (1 of 1)
-    crashable.crashOnNextAppendTo('conversation-');
+    crashable.crashOnNextAppendTo(CONVERSATION_STREAM_PREFIX);
     await expect(dying.run('c-1', C.forceAssign(A, now()))).rejects.toBeInstanceOf(ProcessCrashedError);
     return { restarted: startProcess(store, options), clock, now, store };
   };

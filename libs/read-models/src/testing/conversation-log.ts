@@ -4,6 +4,7 @@
  * is one the service could have written. Times are minutes after T0.
  */
 import {
+  conversationStream,
   ConversationError,
   agent,
   decide,
@@ -57,7 +58,7 @@ export class ConversationLog {
     const events = decide({ ...body, metadata: { now } } as ConversationCommand, state);
     const previous = this.revisions.get(conversationId);
     const result = await this.store.appendToStream(
-      `conversation-${conversationId}`,
+      conversationStream(conversationId),
       events.map((event) => ({ id: randomUUID(), type: event.type, data: event.data })),
       { expectedRevision: previous ?? 'no_stream' },
     );

@@ -3,7 +3,15 @@
  * as RecordedEvents (positions and revisions as a store would give them), and copies them into
  * an event store. Nothing in production imports this file.
  */
-import { decide, evolve, initialConversationState, ConversationError, type ConversationCommand, type ConversationState } from '@lib/domain';
+import {
+  conversationStream,
+  decide,
+  evolve,
+  initialConversationState,
+  ConversationError,
+  type ConversationCommand,
+  type ConversationState,
+} from '@lib/domain';
 import type { EventStore, RecordedEvent } from '@lib/event-store';
 
 /** 23:30 UTC, so minute 30 is the next UTC day. */
@@ -30,7 +38,7 @@ export class HistoryWriter {
     const command = { ...body, metadata: { now: time } } as ConversationCommand;
     let state = this.state(conversationId);
     const decided = decide(command, state);
-    const stream = `conversation-${conversationId}`;
+    const stream = conversationStream(conversationId);
     const recorded = decided.map((event): RecordedEvent => {
       state = evolve(state, event);
       return {

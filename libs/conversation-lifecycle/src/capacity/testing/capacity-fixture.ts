@@ -6,6 +6,7 @@
  * Nothing in production imports this file.
  */
 import {
+  CONVERSATION_STREAM_PREFIX,
   DEFAULT_CONVERSATION_POLICY,
   agent as agentActor,
   evolveAgent,
@@ -144,7 +145,7 @@ export class ControllableStore extends DelegatingEventStore {
   }
 
   override async appendToStream(stream: string, events: NewEvent[], options: AppendOptions): Promise<AppendResult> {
-    if (stream.startsWith('conversation-')) {
+    if (stream.startsWith(CONVERSATION_STREAM_PREFIX)) {
       const held = this.held;
       if (held) {
         this.held = undefined;
