@@ -1,5 +1,6 @@
 import { ConfigError } from '../config/config-error';
 import { parseDuration } from '../config/duration';
+import { settingsReader, type Env } from '../config/env-settings';
 
 export interface AuthConfig {
   /** Production: the identity provider's key set; absent: the embedded signing key in DATA_DIR is trusted. */
@@ -33,33 +34,13 @@ export const AUTH_CONFIG_DEFAULTS = {
 } as const;
 
 type Key = keyof typeof AUTH_CONFIG_DEFAULTS;
-type Env = Record<string, string | undefined>;
 
-const read = (env: Env, key: Key): string => {
-  const value = env[key];
-  return value === undefined || value === '' ? AUTH_CONFIG_DEFAULTS[key] : value;
-};
+const { read, wholeNumber, url } = settingsReader(AUTH_CONFIG_DEFAULTS);
 
-const perMinute = (env: Env, key: Key): number => {
-  const text = read(env, key);
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1 || value > 1_000_000)
-    throw new ConfigError(key, `"${text}" is not a whole number from 1 to 1000000`);
-  return value;
-};
+const perMinute = (env: Env, key: Key): number => wholeNumber(env, key, 1, 1_000_000);
 
-const httpUrl = (env: Env, key: Key): string | undefined => {
-  const text = read(env, key);
-  if (text === '') return undefined;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new ConfigError(key, `"${text}" is not a URL such as https://idp.example.com/realms/acme/protocol/openid-connect/certs`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(key, `must be an https:// URL, not ${url.protocol}//`);
-  return text;
-};
+const httpUrl = (env: Env, key: Key): string | undefined =>
+  url(env, key, ['https:', 'http:'], 'https://idp.example.com/realms/acme/protocol/openid-connect/certs');
 
 export const readAuthConfig = (env: Env): AuthConfig => {
   const authJwksUrl = httpUrl(env, 'AUTH_JWKS_URL');

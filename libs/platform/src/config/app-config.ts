@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { ConfigError } from './config-error';
 import { parseDuration } from './duration';
+import { settingsReader, type Env } from './env-settings';
 import { TIMER_CONFIG_DEFAULTS, readTimerConfig, type TimerConfig } from './timer-config';
 import { WORK_DISTRIBUTION_CONFIG_DEFAULTS, readWorkDistributionConfig, type WorkDistributionConfig } from './work-distribution-config';
 import { AUTH_CONFIG_DEFAULTS, readAuthConfig, type AuthConfig } from '../auth/auth-config';
@@ -66,21 +67,7 @@ export const CONFIG_DEFAULTS = {
   ...OPERATIONS_CONFIG_DEFAULTS,
 } as const;
 
-type Env = Record<string, string | undefined>;
-
-const read = (env: Env, key: keyof typeof CONFIG_DEFAULTS): string => {
-  const value = env[key];
-  return value === undefined || value === '' ? CONFIG_DEFAULTS[key] : value;
-};
-
-const integer = (env: Env, key: keyof typeof CONFIG_DEFAULTS, min: number, max: number): number => {
-  const text = read(env, key);
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(key, `"${text}" is not a whole number between ${min} and ${max}`);
-  }
-  return value;
-};
+const { read, wholeNumber: integer, url } = settingsReader(CONFIG_DEFAULTS);
 
 /** Node's timers take at most 2^31 - 1 ms (about 24.8 days); longer ones fire after 1 ms. */
 const LONGEST_TIMER_MS = 2_147_483_647;
@@ -99,20 +86,8 @@ const positiveDuration = (env: Env, key: keyof typeof CONFIG_DEFAULTS): number =
   return value;
 };
 
-const postgresUrl = (env: Env, key: keyof typeof CONFIG_DEFAULTS): string | undefined => {
-  const text = read(env, key);
-  if (text === '') return undefined;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new ConfigError(key, 'is not a URL such as postgres://user:password@host:5432/database');
-  }
-  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new ConfigError(key, `must be a postgres:// URL, not ${url.protocol}//`);
-  }
-  return text;
-};
+const postgresUrl = (env: Env, key: keyof typeof CONFIG_DEFAULTS): string | undefined =>
+  url(env, key, ['postgres:', 'postgresql:'], 'postgres://user:password@host:5432/database');
 
 const esdbConnectionString = (env: Env, key: keyof typeof CONFIG_DEFAULTS): string | undefined => {
   const text = read(env, key);

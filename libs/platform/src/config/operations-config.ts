@@ -1,5 +1,5 @@
 import { ConfigError } from './config-error';
-import { parseDuration } from './duration';
+import { settingsReader, type Env } from './env-settings';
 
 /** How the service is run: readiness, shutdown, metrics, and the proxies in front of it. */
 export interface OperationsConfig {
@@ -23,21 +23,7 @@ export const OPERATIONS_CONFIG_DEFAULTS = {
   TRUST_PROXY: '',
 } as const;
 
-type Key = keyof typeof OPERATIONS_CONFIG_DEFAULTS;
-type Env = Record<string, string | undefined>;
-
-const read = (env: Env, key: Key): string => {
-  const value = env[key];
-  return value === undefined || value === '' ? OPERATIONS_CONFIG_DEFAULTS[key] : value;
-};
-
-const wholeNumber = (env: Env, key: Key, min: number, max: number): number => {
-  const text = read(env, key);
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max)
-    throw new ConfigError(key, `"${text}" is not a whole number between ${min} and ${max}`);
-  return value;
-};
+const { read, wholeNumber, duration } = settingsReader(OPERATIONS_CONFIG_DEFAULTS);
 
 const trustProxy = (env: Env): OperationsConfig['trustProxy'] => {
   const text = read(env, 'TRUST_PROXY').trim();
@@ -56,12 +42,9 @@ const trustProxy = (env: Env): OperationsConfig['trustProxy'] => {
 };
 
 export const readOperationsConfig = (env: Env): OperationsConfig => {
-  const drain = parseDuration(read(env, 'SHUTDOWN_DRAIN'));
-  if (drain === undefined || drain > 300_000)
-    throw new ConfigError('SHUTDOWN_DRAIN', `"${read(env, 'SHUTDOWN_DRAIN')}" is not a duration up to 5m, like 5s`);
   return {
     healthReadyMaxLag: wholeNumber(env, 'HEALTH_READY_MAX_LAG', 0, 1_000_000_000),
-    shutdownDrainMs: drain,
+    shutdownDrainMs: duration(env, 'SHUTDOWN_DRAIN', 300_000),
     metricsPort: read(env, 'METRICS_PORT') === '' ? undefined : wholeNumber(env, 'METRICS_PORT', 1, 65535),
     trustProxy: trustProxy(env),
   };

@@ -10,6 +10,7 @@ import {
 } from '@lib/domain';
 import { ConfigError } from './config-error';
 import { parseDuration } from './duration';
+import { settingsReader, type Env } from './env-settings';
 
 /** The automation settings: which instance fires timers, and every duration of the policy. */
 export interface TimerConfig {
@@ -69,17 +70,12 @@ export const TIMER_CONFIG_DEFAULTS = {
   TIMER_POLL_INTERVAL: '1s',
 } as const;
 
-type Env = Record<string, string | undefined>;
-
 /** A policy duration is compared with the clock, never handed to setTimeout, so it may exceed 24 days. */
 const LONGEST_POLICY_MS = 365 * 86_400_000;
 /** The poll interval is handed to setTimeout (at most 2^31 - 1 ms); the sweep interval keeps the same bound. */
 const LONGEST_INTERVAL_MS = 24 * 86_400_000;
 
-const read = (env: Env, key: TimerKey): string => {
-  const value = env[key];
-  return value === undefined || value === '' ? TIMER_CONFIG_DEFAULTS[key] : value;
-};
+const { read } = settingsReader(TIMER_CONFIG_DEFAULTS);
 
 /** A duration between 1 ms and `max`, or `never` where allowed; `what` names the part of the value at fault. */
 const parsePolicyDuration = (key: string, text: string, options: { never: boolean; max: number; what?: string }): number | null => {

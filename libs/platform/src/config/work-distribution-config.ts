@@ -10,6 +10,7 @@ import {
 } from '@lib/domain';
 import { ConfigError } from './config-error';
 import { parseDuration } from './duration';
+import { settingsReader, type Env } from './env-settings';
 
 /** Capacity and routing settings. */
 export interface WorkDistributionConfig {
@@ -36,12 +37,8 @@ export const WORK_DISTRIBUTION_CONFIG_DEFAULTS = {
 } as const;
 
 type Key = keyof typeof WORK_DISTRIBUTION_CONFIG_DEFAULTS;
-type Env = Record<string, string | undefined>;
 
-const read = (env: Env, key: Key): string => {
-  const value = env[key];
-  return value === undefined || value === '' ? WORK_DISTRIBUTION_CONFIG_DEFAULTS[key] : value;
-};
+const { read } = settingsReader(WORK_DISTRIBUTION_CONFIG_DEFAULTS);
 
 /** `voice=2,live_chat=1`: the channels named replace their defaults. */
 const perChannel = <T>(
