@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import type { ProjectorHost } from '@lib/read-models';
 import { PROJECTOR } from '../apps/api/src/infrastructure/read-models.module';
 import { startApp, type TestApp } from './support/start-app';
@@ -133,5 +134,36 @@ describe('metrics', () => {
       expect(value(caughtUp, 'view_lag_events', { view })).toBe(0);
       expect(value(caughtUp, 'view_lag_seconds', { view })).toBe(0);
     }
+  });
+});
+
+describe('metrics on a port of their own (METRICS_PORT)', () => {
+  const freePort = () =>
+    new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      });
+    });
+
+  it('serves /metrics there, and the main port answers 404 for it', async () => {
+    const port = await freePort();
+    const t = await startApp({ env: { METRICS_PORT: String(port), HOST: '127.0.0.1' } });
+    try {
+      const answer = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      expect(
+        parseExposition(await answer.text()).some((s) => s.name === 'commands_total' || s.name === 'process_cpu_user_seconds_total'),
+      ).toBe(true);
+      expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
+      expect((await t.request({ method: 'GET', url: '/metrics', headers: { authorization: '' } })).statusCode).toBe(404);
+    } finally {
+      await t.close();
+    }
+    // Closed with the app.
+    await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();
   });
 });
