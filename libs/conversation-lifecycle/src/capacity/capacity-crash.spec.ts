@@ -36,6 +36,7 @@ import { InMemoryEventStore, SqliteEventStore, type EventStore } from '@lib/even
 import { conversationLoader } from '../conversations/conversation-loader';
 import { ManualClock } from '../shared/clock';
 import {
+  ControllableStore,
   CrashableStore,
   ORPHAN_AFTER_MS,
   ProcessCrashedError,
@@ -110,8 +111,8 @@ interface World {
   crashable: CrashableStore;
   /** The process that will crash. */
   first: CapacityProcess;
-  /** A fresh process on the underlying store, as after a restart. */
-  restart(): CapacityProcess;
+  /** A fresh process on the underlying store (or on a wrapper of it), as after a restart. */
+  restart(wrap?: (store: EventStore) => EventStore): CapacityProcess;
   /** The underlying store, read directly. */
   truth: EventStore;
   dispose(): Promise<void>;
@@ -137,7 +138,7 @@ const buildWorld = async (kind: StoreKind, channel: Channel = 'sms'): Promise<Wo
     now,
     crashable,
     first,
-    restart: () => startProcess(truth(), options),
+    restart: (wrap = (store: EventStore) => store) => startProcess(wrap(truth()), options),
     get truth() {
       return truth();
     },
@@ -343,6 +344,35 @@ describe.each([inMemory, sqlite])('capacity after a crash, over $name', (kind) =
     expect(await usageOf(world.truth, A, world.now())).toMatchObject({ used: 1 });
 
     // After the grace the reservation is no orphan: its write came.
+    world.clock.advance(ORPHAN_AFTER_MS * 2);
+    await expect(restarted.reconciler.runOnce()).resolves.toMatchObject({ settled: 0, failed: 0 });
+    expect(await claimsOf(world.truth, A)).toHaveProperty(CONVERSATION);
+  });
+
+  it('a retry of the same pick after the grace renews its reservation: a reconciler pass while its write is on its way leaves it, and the agent holds the conversation counted', async () => {
+    const { before, reservedAt } = await crashBetweenTheWrites(CRASH_BEFORE_WRITE[0]);
+    let held!: ControllableStore;
+    const restarted = world.restart((store) => (held = new ControllableStore(store)));
+    world.clock.set(new Date(reservedAt + ORPHAN_AFTER_MS + 1_000));
+
+    // The retry renews its reservation, then its conversation write is held on its way.
+    const hold = held.holdNextConversationAppend();
+    const retry = restarted.run(CONVERSATION, C.pick(A, world.now()), CRASHED_REQUEST);
+    await hold.arrived;
+    expect(await lastEvent(world.truth, A)).toMatchObject({
+      type: 'AgentCapacityReserved',
+      reservationId: CRASHED_REQUEST,
+      reason: 'pick_reservation_renewed',
+    });
+
+    // A reconciler pass lands in between: the renewed reservation is no orphan.
+    await expect(restarted.reconciler.runOnce()).resolves.toMatchObject({ settled: 0, failed: 0 });
+    expect(await claimsOf(world.truth, A)).toMatchObject({ [CONVERSATION]: { reservationId: CRASHED_REQUEST, holding: 'assigned' } });
+
+    hold.release();
+    await expect(retry).resolves.toMatchObject({ status: 'active', revision: before.revision + 1 });
+    expect((await conversation(world.truth)).state).toMatchObject({ status: 'active', agentId: A });
+    expect(await usageOf(world.truth, A, world.now())).toMatchObject({ used: 1, free: 0 });
     world.clock.advance(ORPHAN_AFTER_MS * 2);
     await expect(restarted.reconciler.runOnce()).resolves.toMatchObject({ settled: 0, failed: 0 });
     expect(await claimsOf(world.truth, A)).toHaveProperty(CONVERSATION);

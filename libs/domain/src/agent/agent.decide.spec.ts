@@ -498,22 +498,43 @@ describe('agent decider: ReserveCapacity', () => {
     const history = [registered(1, [QUEUE]), reserved(1, { conversationRevision: 4 })];
 
     describe('the same request at the same revision (a retry)', () => {
-      it('writes nothing', () => {
+      /** The reservation made at minute 1, renewed at `minute` by a retry: the claim as it was made, a new time. */
+      const renewedAt = (minute: number, facts: Parameters<typeof reserved>[1] = {}) => {
+        const event = reserved(minute, { conversationRevision: 4, ...facts });
+        return { ...event, data: { ...event.data, reason: `${facts.purpose ?? 'pick'}_reservation_renewed` } };
+      };
+
+      it('at the instant it was made, writes nothing: repeating a command never writes twice', () => {
         given(...history)
-          .when(reserve(3, { conversationRevision: 4 }))
+          .when(reserve(1, { conversationRevision: 4 }))
           .then([]);
       });
 
-      it('writes nothing whatever else the command says: the request is what identifies it', () => {
+      it('retried later, renews the reservation (a new time), so the reconciler does not take it for an orphan', () => {
+        const state = registeredState(
+          given(...history)
+            .when(reserve(3, { conversationRevision: 4 }))
+            .then([renewedAt(3)]),
+        );
+        expect(state.claims[CONVERSATION]).toMatchObject({
+          reservationId: REQUEST,
+          conversationRevision: 4,
+          holding: 'assigned',
+          since: at(3),
+        });
+        expect(capacityUsage(state, at(3))).toMatchObject({ used: 1 });
+      });
+
+      it('renews the claim as it was made whatever else the command says: the request is what identifies it', () => {
         given(...history)
           .when(reserve(3, { conversationRevision: 4, purpose: 'push', by: ROUTING, channel: 'voice', queueId: OTHER_QUEUE }))
-          .then([]);
+          .then([renewedAt(3, { purpose: 'push', by: ROUTING })]);
       });
 
-      it('writes nothing even when the reservation would no longer pass (presence, queue, capacity)', () => {
+      it('renews it even when the reservation would no longer pass (presence, queue, capacity): it is already counted', () => {
         given(...history, presenceChanged('offline', 'available', 2), leftQueue(QUEUE, 2), capacityChanged(0, 1, 2))
           .when(reserve(3, { conversationRevision: 4 }))
-          .then([]);
+          .then([renewedAt(3)]);
       });
     });
 

@@ -4,7 +4,7 @@ import type { AgentCommand, ConversationStanding, RegisterAgent, ReserveCapacity
 import { AgentError } from './agent.errors';
 import { validateAgentCommand } from './agent.validation';
 import type { AgentEvent, AgentFact } from './agent.events';
-import { presenceAllows, presencesAllowing } from './agent.presence';
+import { presenceAllows, presencesAllowing, type ReservationPurpose } from './agent.presence';
 import { capacityUsage, claimCounts, without, type CapacityClaim, type RegisteredAgent, type AgentState } from './agent.state';
 import { DEFAULT_CAPACITY_POLICY, type CapacityPolicy } from './capacity.policy';
 
@@ -89,8 +89,15 @@ const reserve = (
     // Made for an older revision than the claim's: its conversation write cannot land any more.
     if (existing.conversationRevision > conversationRevision) return [];
     if (existing.conversationRevision === conversationRevision) {
-      // The same request again (a retry), or a claim already settled past its assignment.
-      if (existing.reservationId === reservationId || existing.holding !== 'assigned') return [];
+      // A claim already settled past its assignment: that write landed.
+      if (existing.holding !== 'assigned') return [];
+      // The same request again (a retry after a crash or a lost answer). Retried later, its
+      // reservation is renewed as it was made, so the reconciler does not take it for the orphan
+      // of a crash while the retry's conversation write is on its way; at the same instant it
+      // writes nothing, so repeating a command never writes twice.
+      if (existing.reservationId === reservationId) {
+        return Date.parse(existing.since) < Date.parse(now) ? [renewed(existing, purpose, fact(by, `${purpose}_reservation_renewed`))] : [];
+      }
       // Another request is assigning this conversation to this agent right now: one of the two
       // writes will land, so this one must neither borrow that reservation nor replace it.
       throw new AgentError(
@@ -137,6 +144,14 @@ const reserve = (
       data: { ...fact(by, reason), conversationId, reservationId, channel, queueId, units, purpose, forced, conversationRevision },
     },
   ];
+};
+
+const renewed = (claim: CapacityClaim, purpose: ReservationPurpose, fact: AgentFact): AgentEvent => {
+  const { conversationId, reservationId, channel, queueId, units, forced, conversationRevision } = claim;
+  return {
+    type: 'AgentCapacityReserved',
+    data: { ...fact, conversationId, reservationId, channel, queueId, units, purpose, forced, conversationRevision },
+  };
 };
 
 const released = (claim: CapacityClaim, fact: AgentFact): AgentEvent => ({

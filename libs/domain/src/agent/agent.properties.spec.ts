@@ -289,7 +289,10 @@ const play = (s: Scenario, check: (played: Played) => void): void => {
  * What a reservation comes to, derived from the rules (not from the decider's code). Against
  * the conversation's current claim:
  *   - made for an older revision than the claim's: nothing (its conversation write cannot land);
- *   - the same revision and the same request (a retry): nothing, whatever became of the claim;
+ *   - the same revision and the same request (a retry) on a claim still assigned: renewed as it was
+ *     made (channel, queue, units, forced) when retried later than it was made, nothing at the same
+ *     instant (so repeating a command never writes twice);
+ *   - the same revision and the same request on a claim settled to a wrap-up block: nothing;
  *   - the same revision, a claim already settled to a wrap-up block: nothing;
  *   - the same revision, another request, the claim still assigned: AGENT.ASSIGNMENT_IN_PROGRESS
  *     (one of the two writes will land; neither may borrow or replace the other's reservation);
@@ -303,7 +306,8 @@ const expectedReservation = (command: Extract<AgentCommand, { type: 'ReserveCapa
   const existing = before.claims[conversationId];
   if (existing && existing.conversationRevision > conversationRevision) return 'nothing';
   if (existing && existing.conversationRevision === conversationRevision) {
-    if (existing.reservationId === reservationId || existing.holding === 'wrap_up') return 'nothing';
+    if (existing.holding === 'wrap_up') return 'nothing';
+    if (existing.reservationId === reservationId) return Date.parse(existing.since) < Date.parse(now) ? 'reserved' : 'nothing';
     return 'AGENT.ASSIGNMENT_IN_PROGRESS';
   }
   return checked(command, before, s, now);
@@ -408,7 +412,13 @@ describe('agent decider: properties over random command sequences', () => {
         if (command.type === 'ReserveCapacity' && events?.length) {
           const claim = claimsOf(before)[command.data.conversationId];
           if (claim && claim.reservationId !== command.data.reservationId) seen.add('re-reserved by another request');
-          if (claim && claim.reservationId === command.data.reservationId) seen.add('re-reserved by the same request');
+          if (claim && claim.reservationId === command.data.reservationId) {
+            seen.add(
+              claim.conversationRevision === command.data.conversationRevision
+                ? 'retry renewed its reservation'
+                : 're-reserved by the same request',
+            );
+          }
         }
         if (command.type === 'CancelReservation' && events?.length === 0) {
           const claim = claimsOf(before)[command.data.conversationId];
@@ -451,6 +461,7 @@ describe('agent decider: properties over random command sequences', () => {
         ...PURPOSES.map((p) => `reserved for ${p}`),
         're-reserved at a later revision',
         'retry wrote nothing',
+        'retry renewed its reservation',
         'older revision wrote nothing',
         'another request on a wrap-up block wrote nothing',
         're-reserved by another request',
@@ -516,7 +527,22 @@ describe('agent decider: properties over random command sequences', () => {
                 'ASSIGNMENT_IN_PROGRESS misstates its details',
               );
             }
-            if (events?.length) {
+            const renewing = claimsOf(before)[command.data.conversationId];
+            const renewal =
+              renewing?.reservationId === command.data.reservationId && renewing.conversationRevision === command.data.conversationRevision;
+            if (events?.length && renewal) {
+              // A retry renews the claim as it was made, whatever the retry's own command says.
+              check(events.length === 1, 'a renewal wrote more than one event');
+              const e = events[0];
+              check(
+                e.type === 'AgentCapacityReserved' &&
+                  e.data.units === renewing.units &&
+                  e.data.forced === renewing.forced &&
+                  e.data.channel === renewing.channel &&
+                  e.data.queueId === renewing.queueId,
+                'a renewal changed the claim it renews',
+              );
+            } else if (events?.length) {
               check(events.length === 1, 'a reservation wrote more than one event');
               const e = events[0];
               check(
@@ -585,7 +611,12 @@ describe('agent decider: properties over random command sequences', () => {
           const was = load(before, now);
           const is = load(after, now);
           const forcedReservation = command.type === 'ReserveCapacity' && command.data.purpose === 'forced';
-          if (command.type === 'ReserveCapacity' && !forcedReservation && events?.length) {
+          // A retry's renewal takes nothing new: the claim it renews was already counted.
+          const renewsItsClaim =
+            command.type === 'ReserveCapacity' &&
+            claimsOf(before)[command.data.conversationId]?.reservationId === command.data.reservationId &&
+            claimsOf(before)[command.data.conversationId]?.conversationRevision === command.data.conversationRevision;
+          if (command.type === 'ReserveCapacity' && !forcedReservation && !renewsItsClaim && events?.length) {
             check(is.load <= is.capacity, `a non-forced reservation was accepted without fitting: ${is.load} > ${is.capacity}`);
           }
           if (!forcedReservation) {
