@@ -19,7 +19,7 @@ import {
 import { Allow, CurrentPrincipal } from '../auth/auth.decorators';
 import { forbidden } from '../auth/auth.errors';
 import { ConversationAccess } from '../auth/conversation-access';
-import type { ApiAction } from '../auth/permissions';
+import { relationFor, type ApiAction } from '../auth/permissions';
 import type { Principal } from '@lib/platform';
 import {
   ANY_ROUTE,
@@ -557,6 +557,23 @@ export class ConversationsController {
     try {
       result = await this.commandBus.execute<HandleConversationCommand, ConversationCommandResult>(envelope);
     } catch (error) {
+      // A refusal describes the conversation (its status, what is allowed now): an agent that may
+      // not read the conversation learns none of it, only the relation it lacks.
+      const caller = (reply.request as { principal?: Principal }).principal;
+      if (caller && principal.role === 'agent' && error instanceof ConversationError && error.code !== 'CONVERSATION.NOT_FOUND') {
+        const mayRead = await this.access.mayReadConversation(caller, 'GetConversation', id).then(
+          () => true,
+          () => false,
+        );
+        if (!mayRead) {
+          const relation = relationFor(command.type as ApiAction, 'agent') ?? 'holder';
+          throw forbidden(`${command.type} as agent needs the relation "${relation}" to conversation ${id}`, {
+            action: command.type,
+            relation,
+            conversationId: id,
+          });
+        }
+      }
       // An agent acting on a conversation it does not hold lacks the relation, not the right state.
       if (principal.role === 'agent' && error instanceof ConversationError && error.code === 'CONVERSATION.NOT_HELD_BY_AGENT') {
         throw forbidden(`${command.type} as agent needs the relation "holder": ${error.message}`, {
