@@ -17,7 +17,7 @@
  * Deterministic: routing, timers and the reconciler are run by the test (ROUTING off, the timer
  * loop and reconciler an hour apart), once the views include every write; the clock is injected.
  */
-import { CapacityReconciler, PushRouter, type RoutingPassResult } from '@lib/conversation-lifecycle';
+import { CapacityReconciler, PushRouter, type HistoryEntry, type RoutingPassResult } from '@lib/conversation-lifecycle';
 import { agentStream, queueStream } from '@lib/domain';
 import { startApp, type Answer, type TestApp } from './support/start-app';
 import { fireDueTimers } from './support/timers';
@@ -33,34 +33,6 @@ const ROUTING_PASS = /^routing:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[
 const TIMER_PASS = /^timers:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const RECONCILER_PASS = /^reconcile:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const CAPACITY_EVENTS = ['AgentCapacityReserved', 'AgentCapacityReleased', 'AgentCapacityBlockedForWrapUp'];
-
-/** One capacity effect of a history entry. */
-interface Effect {
-  agentId: string;
-  eventId: string;
-  position: number;
-  type: string;
-  at: string;
-  reason: string;
-  correlationId?: string;
-  causationId: string;
-}
-
-/** One line of GET /api/conversations/:id/history, with the causation fields. */
-interface Entry {
-  revision: number;
-  position: number;
-  eventId: string;
-  type: string;
-  at: string;
-  actor: { kind: string; id: string };
-  reason: string;
-  commandId?: string;
-  correlationId?: string;
-  causationId?: string;
-  details: Record<string, unknown>;
-  capacityEffects?: Effect[];
-}
 
 let t: TestApp;
 let f: Floor;
@@ -97,11 +69,11 @@ const routeOnce = async (): Promise<RoutingPassResult> => {
 /** One timer pass as of the app's clock, once the timer projection has every write so far. */
 const fireTimers = async (options: { sweep?: boolean } = {}) => fireDueTimers(t, await f.head(), options);
 
-const historyOf = async (id: string): Promise<Entry[]> =>
-  expectStatus(await t.get(`/api/conversations/${id}/history`), 200, `GET history ${id}`).body.events as Entry[];
+const historyOf = async (id: string): Promise<HistoryEntry[]> =>
+  expectStatus(await t.get(`/api/conversations/${id}/history`), 200, `GET history ${id}`).body.events as HistoryEntry[];
 
 /** The one entry of this type (fails when there are none or several). */
-const only = (entries: Entry[], type: string, which?: (entry: Entry) => boolean): Entry => {
+const only = (entries: HistoryEntry[], type: string, which?: (entry: HistoryEntry) => boolean): HistoryEntry => {
   const found = entries.filter((entry) => entry.type === type && (which?.(entry) ?? true));
   if (found.length !== 1)
     throw new Error(`expected one ${type} in the history, found ${found.length}: ${entries.map((e) => e.type).join(', ')}`);
@@ -120,7 +92,7 @@ const capacityEventsOf = async (agentId: string, conversationId: string) =>
  * entry it names (by event id, or by command id for a reservation made before the write), and
  * every capacity event the agents' streams hold about the conversation is shown exactly once.
  */
-const expectConsistentCausation = async (conversationId: string, entries: Entry[], agentIds: string[]): Promise<void> => {
+const expectConsistentCausation = async (conversationId: string, entries: HistoryEntry[], agentIds: string[]): Promise<void> => {
   entries.forEach((entry, index) => {
     expect(typeof entry.correlationId).toBe('string');
     expect(typeof entry.causationId).toBe('string');
@@ -148,10 +120,10 @@ const expectConsistentCausation = async (conversationId: string, entries: Entry[
 };
 
 /** Follows causationId back from an entry to the request that started it: the types on the way. */
-const chainOf = (entries: Entry[], start: Entry): string[] => {
+const chainOf = (entries: HistoryEntry[], start: HistoryEntry): string[] => {
   const byId = new Map(entries.map((entry) => [entry.eventId, entry]));
   const chain: string[] = [];
-  let current: Entry | undefined = start;
+  let current: HistoryEntry | undefined = start;
   for (let step = 0; current !== undefined && step <= entries.length; step++) {
     chain.push(current.type);
     if (current.causationId === current.commandId) return chain;

@@ -512,7 +512,7 @@ export class ConversationsController {
   @ApiErrors(...READ_ERRORS)
   async history(@CurrentPrincipal() p: Principal, @Param('id', EntityIdPipe) id: string): Promise<{ id: string; events: HistoryEntry[] }> {
     await this.access.mayReadConversation(p, 'GetConversationHistory', id);
-    const events = await this.queryBus.execute<GetConversationHistoryQuery, HistoryEntry[]>(new GetConversationHistoryQuery(id));
+    const events = await this.queryBus.execute<GetConversationHistoryQuery, HistoryEntry[]>(new GetConversationHistoryQuery(id, true));
     return { id, events };
   }
 

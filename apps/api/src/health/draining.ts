@@ -3,13 +3,13 @@
  * answers 503, so a load balancer stops sending requests while those in flight finish.
  */
 export class Draining {
-  private since?: Date;
+  private draining = false;
 
-  begin(now: Date = new Date()): void {
-    this.since ??= now;
+  begin(): void {
+    this.draining = true;
   }
 
   get active(): boolean {
-    return this.since !== undefined;
+    return this.draining;
   }
 }

@@ -26,7 +26,14 @@ export class GetConversationQuery {
 }
 
 export class GetConversationHistoryQuery {
-  constructor(readonly conversationId: string) {}
+  /**
+   * `withCapacityEffects`: also read the streams of the agents it names, for the capacity events
+   * each entry caused (the audit trail's answer; not wanted where only the entries matter).
+   */
+  constructor(
+    readonly conversationId: string,
+    readonly withCapacityEffects = false,
+  ) {}
 }
 
 /** The conversation as its stream says it is now, with what may be done next. */
@@ -116,9 +123,9 @@ export class GetConversationHandler implements IQueryHandler<GetConversationQuer
 export class GetConversationHistoryHandler implements IQueryHandler<GetConversationHistoryQuery, HistoryEntry[]> {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
-  async execute({ conversationId }: GetConversationHistoryQuery): Promise<HistoryEntry[]> {
+  async execute({ conversationId, withCapacityEffects }: GetConversationHistoryQuery): Promise<HistoryEntry[]> {
     const recorded = await readExisting(this.store, conversationId);
-    const effects = await this.capacityEffects(conversationId, recorded);
+    const effects = withCapacityEffects ? await this.capacityEffects(conversationId, recorded) : [];
     const attached = new Set<string>();
     return recorded.map((e) => {
       const {

@@ -1,4 +1,6 @@
 import {
+  agentIdOfStream,
+  queueIdOfStream,
   ASSIGNMENT_METHODS,
   QUEUE_MODES,
   evolveAgent,
@@ -17,7 +19,7 @@ import type { QueuesTable, ReadModelSchema } from '../database/read-model-schema
 import { agentRows, loadStoredAgents, type StoredAgent } from './agent-rows';
 import { checkedChoice, checkedInteger, checkedText } from './checked-values';
 import { chunked, isoTime } from './conversation-fold';
-import { AGENTS_AND_QUEUES_PROJECTION, agentIdOfStream, queueIdOfStream, type Projection } from './projection';
+import { AGENTS_AND_QUEUES_PROJECTION, type Projection } from './projection';
 
 const ROWS_PER_STATEMENT = 200;
 const IDS_PER_STATEMENT = 500;

@@ -5,7 +5,7 @@ import type { ReadModelSchema } from '../database/read-model-schema';
 import { TableRenamePlugin } from '../database/table-rename-plugin';
 import { agentsConcernedBy } from './audit-index.projection';
 import { canonicalJson, conversationIdsOf, foldConversationEvents, isoTime } from './conversation-fold';
-import { conversationIdOfStream } from './projection';
+import { conversationIdOfStream } from '@lib/domain';
 
 const AT = '2026-03-01T08:00:00.000Z';
 let position = 0;
