@@ -14,6 +14,7 @@ module.exports = {
     '^@lib/read-models(|/.*)$': '<rootDir>/libs/read-models/src$1',
     '^@lib/conversation-lifecycle(|/.*)$': '<rootDir>/libs/conversation-lifecycle/src$1',
     '^@lib/platform(|/.*)$': '<rootDir>/libs/platform/src$1',
+    '^@lib/event-feed(|/.*)$': '<rootDir>/libs/event-feed/src$1',
   },
   testTimeout: 30000,
 };

@@ -20,6 +20,7 @@ const AGENT_C = 'agent-c';
 const CHANNEL = 'chan-web';
 const SUPERVISOR = 'sup-1';
 const ADMIN = 'admin-1';
+const INTEGRATION = 'crm-sync';
 const HOUR = 3_600_000;
 
 type Method = 'GET' | 'POST';
@@ -194,6 +195,7 @@ describe('permission matrix: every route of the OpenAPI document × credentials 
     tokens.agentC = await t.token(AGENT_C, ['agent']);
     tokens.supervisor = await t.token(SUPERVISOR, ['supervisor']);
     tokens.admin = await t.token(ADMIN, ['admin']);
+    tokens.integration = await t.token(INTEGRATION, ['integration']);
     // Each would be let through with every role, were it not for what is wrong with it.
     const now = t.clock.now();
     const otherKey = (await generateSigningKey()).key;
@@ -335,6 +337,7 @@ describe('permission matrix: every route of the OpenAPI document × credentials 
         agent: row.agent === AGENT_C ? tokens.agentC : tokens.agent,
         supervisor: tokens.supervisor,
         admin: tokens.admin,
+        integration: tokens.integration,
       };
       if (rule[role] !== undefined) {
         const { method, url, body } = requestOf(route, await fixture(row.setup), role);

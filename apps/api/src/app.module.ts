@@ -17,6 +17,7 @@ import { AuthModule } from './auth/auth.module';
 import type { SigningKey, AppConfig } from '@lib/platform';
 import { APP_CONFIG } from './config/app-config';
 import { ConversationsController } from './conversations/conversations.controller';
+import { EventFeedModule } from './event-feed/event-feed.module';
 import { Draining } from './health/draining';
 import { HealthController } from './health/health.controller';
 import { requestIdOf } from './http/request-id';
@@ -82,6 +83,7 @@ export class AppModule {
         WorkDistributionModule.forRoot(),
         TimersModule.forRoot(),
         MetricsModule,
+        EventFeedModule.forRoot(),
       ],
       controllers: [ConversationsController, AgentsController, QueuesController, ViewsController, HealthController],
       providers: [ReadYourWrites, Draining],

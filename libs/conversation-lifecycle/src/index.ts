@@ -22,3 +22,4 @@ export * from './agents/handle-agent-command';
 export * from './queues/define-queue';
 export * from './shared/causation';
 export * from './shared/lifecycle-observer';
+export * from './shared/audit-record';

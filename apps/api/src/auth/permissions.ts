@@ -15,7 +15,22 @@ export type ApiQuery =
   | 'AgentClosedWorkItems'
   | 'AuditIndex';
 
-export type ApiAction = ConversationCommandType | AgentCommand['type'] | DefineQueue['type'] | ApiQuery;
+/** The outbound event feed: webhook subscriptions (administered) and the event stream (read). */
+export type FeedAction =
+  | 'CreateWebhook'
+  | 'ListWebhooks'
+  | 'GetWebhook'
+  | 'UpdateWebhook'
+  | 'DeleteWebhook'
+  | 'PauseWebhook'
+  | 'ResumeWebhook'
+  | 'RotateWebhookSecret'
+  | 'TestWebhook'
+  | 'ReplayWebhook'
+  | 'ListWebhookDeliveries'
+  | 'StreamEvents';
+
+export type ApiAction = ConversationCommandType | AgentCommand['type'] | DefineQueue['type'] | ApiQuery | FeedAction;
 
 /**
  * What a role must also be to the thing acted on:
@@ -80,6 +95,20 @@ export const PERMISSIONS: Record<ApiAction, Rule> = {
   AgentWorkItems: { supervisor: 'any', agent: 'self' },
   AgentClosedWorkItems: { supervisor: 'any', agent: 'self' },
   AuditIndex: { supervisor: 'any' },
+  // Webhooks send every event they match to a URL of the caller's choosing: administrators only.
+  CreateWebhook: { admin: 'any' },
+  ListWebhooks: { admin: 'any' },
+  GetWebhook: { admin: 'any' },
+  UpdateWebhook: { admin: 'any' },
+  DeleteWebhook: { admin: 'any' },
+  PauseWebhook: { admin: 'any' },
+  ResumeWebhook: { admin: 'any' },
+  RotateWebhookSecret: { admin: 'any' },
+  TestWebhook: { admin: 'any' },
+  ReplayWebhook: { admin: 'any' },
+  ListWebhookDeliveries: { admin: 'any' },
+  // The whole log, every stream: those who may read it all.
+  StreamEvents: { supervisor: 'any', admin: 'any', integration: 'any' },
 };
 
 const describeRule = (rule: Rule): string =>

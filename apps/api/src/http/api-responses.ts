@@ -120,6 +120,9 @@ export const ApiErrors = (...groups: ErrorCodes[]) =>
     ),
   );
 
+/** An answer without a body (204). */
+export const ApiEmptyAnswer = (status: 204, description: string) => ApiResponse({ status, description, headers: headersOf([]) });
+
 /** An answer with a body of the route's own (its success, or health's 503): status, body and headers (X-Request-Id is always added). */
 export const ApiAnswer = (status: 200 | 201 | 503, type: Type<unknown>, description: string, headers: readonly AnswerHeader[] = []) =>
   ApiResponse({ status, type, description, headers: headersOf(headers) });
@@ -217,3 +220,12 @@ export const ApiCommandHeaders = () =>
     }),
     ApiHeader({ name: 'If-Match', required: false, description: 'Pin the revision (ETag) you last saw; 412 if it moved' }),
   );
+
+/** Routes on one webhook subscription. */
+export const WEBHOOK: ErrorCodes = { 404: ['WEBHOOK.NOT_FOUND'] };
+
+/** Creating or changing a subscription: its URL and filter are checked. */
+export const WEBHOOK_DEFINITION: ErrorCodes = {
+  400: ['WEBHOOK.INVALID_URL', 'FEED.INVALID_FILTER'],
+  422: ['WEBHOOK.ADDRESS_NOT_ALLOWED'],
+};

@@ -11,6 +11,7 @@ import {
   QueueNotFoundError,
   RevisionMismatchError,
 } from '@lib/conversation-lifecycle';
+import { WebhookError } from '@lib/event-feed';
 import { AuthError } from '../auth/auth.errors';
 import { ReadModelBehindError } from '../views/read-your-writes';
 import { RequestValidationError } from './request-validation.error';
@@ -94,6 +95,9 @@ export const toErrorBody = (error: unknown): ErrorBody => {
   }
   if (error instanceof ReadModelBehindError) {
     return { statusCode: 503, code: error.code, message: error.message, minPosition: error.minPosition, positions: error.positions };
+  }
+  if (error instanceof WebhookError) {
+    return { statusCode: error.statusCode, code: error.code, message: error.message, ...error.details };
   }
   if (error instanceof EventStoreUnavailableError) {
     return { statusCode: 503, code: error.code, message: 'The event store is unavailable; retry shortly' };

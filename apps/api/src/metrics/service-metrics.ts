@@ -1,3 +1,4 @@
+import type { DeliveryObserver, WebhookOutcome } from '@lib/event-feed';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type {
   CommandFamily,
@@ -25,7 +26,7 @@ const ROUTING_OUTCOME_OF: Record<string, string> = {
  * Every metric the service exposes at /metrics. Labels are kinds, routes, codes and view names,
  * never a conversation, customer or agent id (cardinality and privacy).
  */
-export class ServiceMetrics implements LifecycleObserver {
+export class ServiceMetrics implements LifecycleObserver, DeliveryObserver {
   readonly registry = new Registry();
   private readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   private readonly commands: Counter<'family' | 'type' | 'outcome'>;
@@ -34,6 +35,8 @@ export class ServiceMetrics implements LifecycleObserver {
   private readonly timers: Counter<'outcome'>;
   private readonly routing: Counter<'outcome'>;
   private readonly reconciler: Counter<'outcome'>;
+  private readonly webhookAttempts: Histogram<'result'>;
+  private readonly webhookLag: Histogram;
 
   constructor(private readonly clock: () => Date = () => new Date()) {
     const registers = [this.registry];
@@ -80,6 +83,19 @@ export class ServiceMetrics implements LifecycleObserver {
       name: 'capacity_reconciler_total',
       help: 'Capacity reconciler work: claims checked, repairs made (agent events written), failures',
       labelNames: ['outcome'],
+      registers,
+    });
+    this.webhookAttempts = new Histogram({
+      name: 'webhook_attempt_duration_seconds',
+      help: 'Webhook delivery attempts by result (delivered, rejected, timeout, network, blocked, gone), and how long they took',
+      labelNames: ['result'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.webhookLag = new Histogram({
+      name: 'webhook_delivery_lag_seconds',
+      help: 'From the time an event records to its delivery to a webhook receiver',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600],
       registers,
     });
   }
@@ -154,6 +170,14 @@ export class ServiceMetrics implements LifecycleObserver {
   routingPass(result: RoutingPassResult): void {
     this.routing.inc({ outcome: 'offered' }, result.offered);
     this.routing.inc({ outcome: 'refused' }, result.refused);
+  }
+
+  attempted(result: WebhookOutcome['kind'], durationMs: number): void {
+    this.webhookAttempts.observe({ result }, durationMs / 1000);
+  }
+
+  delivered(lagMs: number): void {
+    this.webhookLag.observe(Math.max(0, lagMs) / 1000);
   }
 
   reconcilerPass(result: ReconcilePassResult): void {

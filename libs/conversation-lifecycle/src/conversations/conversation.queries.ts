@@ -15,7 +15,8 @@ import {
 } from '@lib/domain';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '@lib/event-store';
 import type { CausationMetadata } from '../shared/causation';
-import type { CommandPrincipal, ConversationEventMetadata } from './conversation-event-metadata';
+import { auditRecordOf } from '../shared/audit-record';
+import type { CommandPrincipal } from './conversation-event-metadata';
 
 export class GetConversationQuery {
   /** `asOf`: answer the state at that time (ISO-8601), replaying only the events up to it. */
@@ -128,34 +129,24 @@ export class GetConversationHistoryHandler implements IQueryHandler<GetConversat
     const effects = withCapacityEffects ? await this.capacityEffects(conversationId, recorded) : [];
     const attached = new Set<string>();
     return recorded.map((e) => {
-      const {
-        at,
-        by,
-        reason,
-        conversationId: _id,
-        ...details
-      } = toConversationEvent(e).data as unknown as {
-        at: string;
-        by: Actor;
-        reason: string;
-        conversationId: string;
-      } & Record<string, unknown>;
-      const metadata = e.metadata as Partial<ConversationEventMetadata>;
-      const principal = metadata.principal ?? (by.kind === 'system' ? { id: by.id, role: 'system' } : undefined);
+      // Decoding first: an unknown type or an event without data stops the history, as it stops a fold.
+      toConversationEvent(e);
+      const { eventId, revision, position, type, at, actor, reason, principal, commandId, correlationId, causationId, details } =
+        auditRecordOf(e, ['conversationId']);
       return {
-        revision: e.revision,
-        position: e.position,
-        eventId: e.id,
-        type: e.type,
+        revision,
+        position,
+        eventId,
+        type,
         at,
-        actor: by,
-        reason,
+        actor: actor as Actor,
+        reason: reason ?? '',
         ...(principal ? { principal } : {}),
-        ...(typeof metadata.commandId === 'string' ? { commandId: metadata.commandId } : {}),
-        ...(typeof metadata.correlationId === 'string' ? { correlationId: metadata.correlationId } : {}),
-        ...(typeof metadata.causationId === 'string' ? { causationId: metadata.causationId } : {}),
+        ...(commandId !== undefined ? { commandId } : {}),
+        ...(correlationId !== undefined ? { correlationId } : {}),
+        ...(causationId !== undefined ? { causationId } : {}),
         details,
-        ...this.effectsOf(e, metadata, effects, attached),
+        ...this.effectsOf(e, commandId, effects, attached),
       };
     });
   }
@@ -166,12 +157,12 @@ export class GetConversationHistoryHandler implements IQueryHandler<GetConversat
    */
   private effectsOf(
     event: RecordedEvent,
-    metadata: Partial<ConversationEventMetadata>,
+    commandId: string | undefined,
     effects: CapacityEffect[],
     attached: Set<string>,
   ): { capacityEffects?: CapacityEffect[] } {
     const mine = effects.filter(
-      (effect) => !attached.has(effect.eventId) && (effect.causationId === event.id || effect.causationId === metadata.commandId),
+      (effect) => !attached.has(effect.eventId) && (effect.causationId === event.id || effect.causationId === commandId),
     );
     for (const effect of mine) attached.add(effect.eventId);
     return mine.length > 0 ? { capacityEffects: mine } : {};

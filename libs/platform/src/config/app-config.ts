@@ -6,12 +6,13 @@ import { TIMER_CONFIG_DEFAULTS, readTimerConfig, type TimerConfig } from './time
 import { WORK_DISTRIBUTION_CONFIG_DEFAULTS, readWorkDistributionConfig, type WorkDistributionConfig } from './work-distribution-config';
 import { AUTH_CONFIG_DEFAULTS, readAuthConfig, type AuthConfig } from '../auth/auth-config';
 import { OPERATIONS_CONFIG_DEFAULTS, readOperationsConfig, type OperationsConfig } from './operations-config';
+import { EVENT_FEED_CONFIG_DEFAULTS, readEventFeedConfig, type EventFeedConfig } from './event-feed-config';
 
 export { ConfigError };
 
 export type EventStoreKind = 'sqlite' | 'memory' | 'eventstoredb';
 
-export interface AppConfig extends TimerConfig, WorkDistributionConfig, AuthConfig, OperationsConfig {
+export interface AppConfig extends TimerConfig, WorkDistributionConfig, AuthConfig, OperationsConfig, EventFeedConfig {
   port: number;
   host: string;
   dataDir: string;
@@ -65,6 +66,7 @@ export const CONFIG_DEFAULTS = {
   ...WORK_DISTRIBUTION_CONFIG_DEFAULTS,
   ...AUTH_CONFIG_DEFAULTS,
   ...OPERATIONS_CONFIG_DEFAULTS,
+  ...EVENT_FEED_CONFIG_DEFAULTS,
 } as const;
 
 const { read, wholeNumber: integer, url } = settingsReader(CONFIG_DEFAULTS);
@@ -162,4 +164,5 @@ const readConfig = (env: Env): AppConfig => ({
   ...readWorkDistributionConfig(env),
   ...readAuthConfig(env),
   ...readOperationsConfig(env),
+  ...readEventFeedConfig(env),
 });

@@ -1,0 +1,142 @@
+import {
+  Inject,
+  Logger,
+  Module,
+  Optional,
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { EVENT_STORE, type EventStore } from '@lib/event-store';
+import {
+  HttpWebhookSender,
+  WakeSignal,
+  WebhookAdministration,
+  WebhookDispatcher,
+  WebhookSubscriptions,
+  migrateEventFeed,
+  type DeliverySettings,
+} from '@lib/event-feed';
+import type { ReadModelDatabase } from '@lib/read-models';
+import type { AppConfig } from '@lib/platform';
+import { APP_CONFIG } from '../config/app-config';
+import { READ_MODEL_DATABASE } from '../infrastructure/read-models.module';
+import { ServiceMetrics } from '../metrics/service-metrics';
+import { EventStreamController } from './event-stream.controller';
+import { EventStreams } from './event-streams';
+import { WebhooksController } from './webhooks.controller';
+
+export const WEBHOOK_DISPATCHER = Symbol('WEBHOOK_DISPATCHER');
+/** Wall-clock epoch ms for the feed: signatures carry a timestamp receivers compare with their own clocks. */
+export const FEED_CLOCK = Symbol('FEED_CLOCK');
+
+const USER_AGENT = 'conversation-work-items-webhooks/1';
+
+/** This instance's name on the leases it holds: host, process, and a nonce so a restarted process is a new owner. */
+const leaseOwnerName = () => `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+
+const deliverySettings = (config: AppConfig): DeliverySettings => ({
+  timeoutMs: config.webhookTimeoutMs,
+  retry: {
+    firstDelayMs: config.webhookRetryFirstDelayMs,
+    maxDelayMs: config.webhookRetryMaxDelayMs,
+    retryWindowMs: config.webhookRetryWindowMs,
+  },
+  leaseMs: config.webhookLeaseMs,
+  deliveryLogLimit: config.webhookDeliveryLogLimit,
+  pageSize: 200,
+});
+
+/**
+ * The outbound event feed: the webhook administration API, this instance's share of webhook
+ * deliveries (WEBHOOKS=on), and the event stream.
+ */
+@Module({})
+export class EventFeedModule implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(
+    @Optional() @Inject(WEBHOOK_DISPATCHER) private readonly dispatcher: WebhookDispatcher | null,
+    private readonly streams: EventStreams,
+  ) {}
+
+  static forRoot(feedClock: () => number = Date.now): DynamicModule {
+    return {
+      module: EventFeedModule,
+      controllers: [WebhooksController, EventStreamController],
+      providers: [
+        { provide: FEED_CLOCK, useValue: feedClock },
+        {
+          provide: WebhookSubscriptions,
+          inject: [READ_MODEL_DATABASE],
+          useFactory: async (database: ReadModelDatabase) => {
+            await migrateEventFeed(database);
+            return new WebhookSubscriptions(database);
+          },
+        },
+        {
+          provide: WEBHOOK_DISPATCHER,
+          inject: [APP_CONFIG, EVENT_STORE, WebhookSubscriptions, ServiceMetrics, FEED_CLOCK],
+          useFactory: (
+            config: AppConfig,
+            store: EventStore,
+            subscriptions: WebhookSubscriptions,
+            metrics: ServiceMetrics,
+            now: () => number,
+          ) => {
+            if (config.webhooks === 'off') return null;
+            const logger = new Logger('Webhooks');
+            return new WebhookDispatcher({
+              store,
+              subscriptions,
+              sender: new HttpWebhookSender({ allowPrivateNetworks: config.webhookAllowPrivateNetworks, userAgent: USER_AGENT }),
+              settings: deliverySettings(config),
+              owner: leaseOwnerName(),
+              now,
+              random: Math.random,
+              newEvents: new WakeSignal(),
+              logger: { log: (m) => logger.log(m), warn: (m) => logger.warn(m), error: (m) => logger.error(m) },
+              observer: metrics,
+              userAgent: USER_AGENT,
+            });
+          },
+        },
+        {
+          provide: WebhookAdministration,
+          inject: [APP_CONFIG, EVENT_STORE, WebhookSubscriptions, WEBHOOK_DISPATCHER, FEED_CLOCK],
+          useFactory: (
+            config: AppConfig,
+            store: EventStore,
+            subscriptions: WebhookSubscriptions,
+            dispatcher: WebhookDispatcher | null,
+            now: () => number,
+          ) =>
+            new WebhookAdministration({
+              subscriptions,
+              store,
+              sender: new HttpWebhookSender({ allowPrivateNetworks: config.webhookAllowPrivateNetworks, userAgent: USER_AGENT }),
+              now,
+              newId: randomUUID,
+              allowPrivateNetworks: config.webhookAllowPrivateNetworks,
+              timeoutMs: config.webhookTimeoutMs,
+              defaultSecretOverlapMs: config.webhookSecretOverlapMs,
+              userAgent: USER_AGENT,
+              changed: (id) => dispatcher?.changed(id),
+            }),
+        },
+        EventStreams,
+      ],
+      exports: [WebhookAdministration, EventStreams, WEBHOOK_DISPATCHER],
+    };
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.dispatcher?.start();
+  }
+
+  /** Before the event store closes: deliverers and streams read from it. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.streams.closeAll();
+    await this.dispatcher?.stop();
+  }
+}

@@ -1,0 +1,118 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { EVENT_STORE, type EventStore, type RecordedEvent, type Subscription } from '@lib/event-store';
+import { feedEventOf, feedFilterMatcher, streamPrefixesOf, type FeedFilter } from '@lib/event-feed';
+import type { AppConfig } from '@lib/platform';
+import { APP_CONFIG } from '../config/app-config';
+import { REQUEST_ID_HEADER } from '../http/request-id';
+
+export interface EventStreamRequest {
+  /** Exclusive: the first event sent is the first after this position. */
+  after: number;
+  filter: FeedFilter;
+  /** false: send what the log holds now, then end (a catch-up read); true: keep sending new events. */
+  follow: boolean;
+  requestId: string;
+}
+
+/** How long a client that stopped reading may hold a full buffer before its stream is ended. */
+const SLOW_READER_LIMIT_MS = 60_000;
+
+/**
+ * Server-sent events from the log: each event as `id: <position>`, `event: <type>` and
+ * `data: <the feed event as JSON>`, so a client that reconnects with Last-Event-ID resumes
+ * exactly after the last event it received. Streams follow the log through the store's own
+ * subscription (catch-up, then live), with back-pressure: nothing more is read while the
+ * client's socket buffer is full.
+ */
+@Injectable()
+export class EventStreams {
+  private readonly logger = new Logger('EventStreams');
+  private readonly open = new Set<() => Promise<void>>();
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Takes over a response whose headers have not been sent, until the client leaves, the stream ends or the service stops. */
+  serve(request: IncomingMessage, response: ServerResponse, stream: EventStreamRequest): void {
+    const wanted = feedFilterMatcher(stream.filter);
+    let ended = false;
+    // Set once the response is open; `end` may run before (a client gone at once).
+    const reading: { subscription?: Subscription } = {};
+    const heartbeat = setInterval(() => write(': heartbeat\n\n'), this.config.eventStreamHeartbeatMs);
+    heartbeat.unref();
+
+    const write = (text: string): boolean => (ended || response.destroyed ? false : response.write(text));
+    const end = async (): Promise<void> => {
+      if (ended) return;
+      ended = true;
+      clearInterval(heartbeat);
+      this.open.delete(end);
+      await reading.subscription?.stop();
+      if (!response.writableEnded) response.end();
+    };
+    const writable = () =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          response.off('drain', done);
+          response.off('close', done);
+          resolve();
+        };
+        // A reader that never drains its buffer would hold this subscription forever.
+        const timer = setTimeout(() => {
+          this.logger.warn(`Event stream ${stream.requestId}: the client read nothing for ${SLOW_READER_LIMIT_MS} ms; ended`);
+          response.destroy();
+          done();
+        }, SLOW_READER_LIMIT_MS);
+        response.once('drain', done);
+        response.once('close', done);
+      });
+
+    response.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      // Proxies that buffer (nginx) would hold events back.
+      'x-accel-buffering': 'no',
+      [REQUEST_ID_HEADER.toLowerCase()]: stream.requestId,
+    });
+    // How long a client waits before reconnecting, and an immediate first byte so it knows it is connected.
+    write(`retry: 2000\n: from position ${stream.after}\n\n`);
+    this.open.add(end);
+    request.once('close', () => void end());
+
+    reading.subscription = this.store.subscribeToAll({
+      after: stream.after,
+      filter: { streamPrefixes: streamPrefixesOf(stream.filter) },
+      batchSize: 500,
+      onEvents: async (events: RecordedEvent[]) => {
+        for (const event of events) {
+          if (ended) return;
+          if (!wanted(event)) continue;
+          const message = `id: ${event.position}\nevent: ${event.type}\ndata: ${JSON.stringify(feedEventOf(event))}\n\n`;
+          if (!write(message) && !ended) await writable();
+        }
+      },
+      onCaughtUp: () => {
+        if (!stream.follow) void end();
+      },
+      onError: (error) => {
+        this.logger.warn(`Event stream ${stream.requestId} ended on a read error: ${error.message}`);
+        void end();
+      },
+    });
+  }
+
+  /** Open streams, for the shutdown and for tests. */
+  get openCount(): number {
+    return this.open.size;
+  }
+
+  /** Ends every open stream (clients reconnect elsewhere with Last-Event-ID). */
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.open].map((end) => end()));
+  }
+}

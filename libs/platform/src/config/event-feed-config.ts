@@ -1,0 +1,78 @@
+import { ConfigError } from './config-error';
+import { settingsReader, type Env } from './env-settings';
+
+/** Webhook delivery and the event stream (the outbound event feed). */
+export interface EventFeedConfig {
+  /** Whether this instance delivers webhooks (`off`: it still serves the webhook API and the event stream). */
+  webhooks: 'on' | 'off';
+  /** Whole-answer timeout of one delivery attempt. */
+  webhookTimeoutMs: number;
+  /** How long a failing event is retried before its subscription pauses as failing. */
+  webhookRetryWindowMs: number;
+  /** The first retry's wait; each further one doubles, up to WEBHOOK_RETRY_MAX_DELAY. */
+  webhookRetryFirstDelayMs: number;
+  webhookRetryMaxDelayMs: number;
+  /** After a crash, another instance takes a subscription over this long after its last renewal. */
+  webhookLeaseMs: number;
+  /** Whether receivers on loopback, private, link-local and metadata addresses may be called. */
+  webhookAllowPrivateNetworks: boolean;
+  /** How long a rotated-out secret keeps signing beside the new one, unless the rotation says. */
+  webhookSecretOverlapMs: number;
+  /** Attempts kept in each subscription's delivery log. */
+  webhookDeliveryLogLimit: number;
+  /** An event-stream connection idle this long gets a comment line, so proxies keep it open. */
+  eventStreamHeartbeatMs: number;
+}
+
+export const EVENT_FEED_CONFIG_DEFAULTS = {
+  WEBHOOKS: 'on',
+  WEBHOOK_TIMEOUT: '10s',
+  WEBHOOK_RETRY_WINDOW: '24h',
+  WEBHOOK_RETRY_FIRST_DELAY: '5s',
+  WEBHOOK_RETRY_MAX_DELAY: '1h',
+  WEBHOOK_LEASE: '30s',
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'off',
+  WEBHOOK_SECRET_OVERLAP: '24h',
+  WEBHOOK_DELIVERY_LOG_LIMIT: '1000',
+  EVENT_STREAM_HEARTBEAT: '15s',
+} as const;
+
+const { read, wholeNumber, duration } = settingsReader(EVENT_FEED_CONFIG_DEFAULTS);
+
+const onOff = (env: Env, key: 'WEBHOOKS' | 'WEBHOOK_ALLOW_PRIVATE_NETWORKS'): 'on' | 'off' => {
+  const text = read(env, key);
+  if (text !== 'on' && text !== 'off') throw new ConfigError(key, `"${text}" is not on or off`);
+  return text;
+};
+
+const positive = (env: Env, key: keyof typeof EVENT_FEED_CONFIG_DEFAULTS, max?: number): number => {
+  const value = duration(env, key, max);
+  if (value <= 0) throw new ConfigError(key, 'must be longer than 0');
+  return value;
+};
+
+export const readEventFeedConfig = (env: Env): EventFeedConfig => {
+  const config: EventFeedConfig = {
+    webhooks: onOff(env, 'WEBHOOKS'),
+    webhookTimeoutMs: positive(env, 'WEBHOOK_TIMEOUT', 300_000),
+    webhookRetryWindowMs: positive(env, 'WEBHOOK_RETRY_WINDOW', 30 * 24 * 3_600_000),
+    webhookRetryFirstDelayMs: positive(env, 'WEBHOOK_RETRY_FIRST_DELAY', 24 * 3_600_000),
+    webhookRetryMaxDelayMs: positive(env, 'WEBHOOK_RETRY_MAX_DELAY', 24 * 3_600_000),
+    webhookLeaseMs: positive(env, 'WEBHOOK_LEASE', 3_600_000),
+    webhookAllowPrivateNetworks: onOff(env, 'WEBHOOK_ALLOW_PRIVATE_NETWORKS') === 'on',
+    webhookSecretOverlapMs: duration(env, 'WEBHOOK_SECRET_OVERLAP', 30 * 24 * 3_600_000),
+    webhookDeliveryLogLimit: wholeNumber(env, 'WEBHOOK_DELIVERY_LOG_LIMIT', 10, 1_000_000),
+    eventStreamHeartbeatMs: positive(env, 'EVENT_STREAM_HEARTBEAT', 3_600_000),
+  };
+  // An attempt must end before anyone else may take the lease (docs/architecture.md, "Outbound feed").
+  if (config.webhookLeaseMs < 2 * (config.webhookTimeoutMs + 1_000)) {
+    throw new ConfigError(
+      'WEBHOOK_LEASE',
+      `${config.webhookLeaseMs} ms is too short for WEBHOOK_TIMEOUT ${config.webhookTimeoutMs} ms: it must be at least twice the timeout plus 2 s`,
+    );
+  }
+  if (config.webhookRetryFirstDelayMs > config.webhookRetryMaxDelayMs) {
+    throw new ConfigError('WEBHOOK_RETRY_FIRST_DELAY', `is longer than WEBHOOK_RETRY_MAX_DELAY (${config.webhookRetryMaxDelayMs} ms)`);
+  }
+  return config;
+};
