@@ -23,14 +23,15 @@ const ADMIN = 'admin-1';
 const INTEGRATION = 'crm-sync';
 const HOUR = 3_600_000;
 
-type Method = 'GET' | 'POST';
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+const hasBody = (method: Method) => method === 'POST' || method === 'PATCH';
 
 /** Sends with exactly this bearer token (undefined: no Authorization header at all). */
 const send = (t: TestApp, method: Method, url: string, token: string | undefined, body?: object): Promise<Answer> =>
   t.request({
     method,
     url,
-    payload: method === 'POST' ? (body ?? {}) : undefined,
+    payload: hasBody(method) ? (body ?? {}) : undefined,
     headers: { authorization: token === undefined ? '' : `Bearer ${token}` },
   });
 
@@ -71,13 +72,24 @@ const unsignedToken = (sub: string, now: Date) => {
 
 /** The state of the conversation a route is tried on (agent-a holds it when anybody does). */
 type Setup =
-  'none' | 'open' | 'held' | 'pushed' | 'held-record' | 'waiting' | 'agent-disconnected' | 'customer-disconnected' | 'consulting';
+  | 'none'
+  | 'open'
+  | 'held'
+  | 'pushed'
+  | 'held-record'
+  | 'waiting'
+  | 'agent-disconnected'
+  | 'customer-disconnected'
+  | 'consulting'
+  | 'webhook';
 
 interface Row {
   action: ApiAction;
   setup: Setup;
-  /** The {id} of the path: the fixture conversation by default. */
+  /** The {id} of the path: the fixture conversation (or webhook) by default. */
   id?: string;
+  /** A query string the route is called with. */
+  query?: string;
   /** The body a caller acting under `role` sends. */
   body?: (role: Role) => object;
   /** Who the agent role is when it is allowed (agent-a by default; the consultant for consult-end). */
@@ -156,7 +168,23 @@ const ROUTES: Record<string, Row> = {
   'GET /api/agents/{id}/work-items': { action: 'AgentWorkItems', setup: 'none', id: AGENT_A },
   'GET /api/agents/{id}/closed-work-items': { action: 'AgentClosedWorkItems', setup: 'none', id: AGENT_A },
   'GET /api/audit': { action: 'AuditIndex', setup: 'none' },
+  'POST /api/webhooks': { action: 'CreateWebhook', setup: 'none', body: () => ({ url: WEBHOOK_URL, paused: true }) },
+  'GET /api/webhooks': { action: 'ListWebhooks', setup: 'none' },
+  'GET /api/webhooks/{id}': { action: 'GetWebhook', setup: 'webhook' },
+  'PATCH /api/webhooks/{id}': { action: 'UpdateWebhook', setup: 'webhook', body: () => ({ description: 'changed' }) },
+  'DELETE /api/webhooks/{id}': { action: 'DeleteWebhook', setup: 'webhook' },
+  'POST /api/webhooks/{id}/pause': { action: 'PauseWebhook', setup: 'webhook' },
+  'POST /api/webhooks/{id}/resume': { action: 'ResumeWebhook', setup: 'webhook' },
+  'POST /api/webhooks/{id}/rotate-secret': { action: 'RotateWebhookSecret', setup: 'webhook' },
+  'POST /api/webhooks/{id}/test': { action: 'TestWebhook', setup: 'webhook' },
+  'POST /api/webhooks/{id}/replay': { action: 'ReplayWebhook', setup: 'webhook', body: () => ({ position: 1 }) },
+  'GET /api/webhooks/{id}/deliveries': { action: 'ListWebhookDeliveries', setup: 'webhook' },
+  // A catch-up read (follow=false): the stream ends once it has sent what the log holds.
+  'GET /api/events': { action: 'StreamEvents', setup: 'none', query: '?after=0&follow=false' },
 };
+
+/** Paused, on a port nothing listens on: a test message fails at once, and nothing else is sent. */
+const WEBHOOK_URL = 'http://127.0.0.1:9/hooks';
 
 /** Open without credentials (the documentation pages are not in the document itself). */
 const PUBLIC_ROUTES = ['GET /health', 'GET /health/live', 'GET /health/ready', 'GET /metrics'];
@@ -187,7 +215,7 @@ describe('permission matrix: every route of the OpenAPI document × credentials 
   let seq = 0;
 
   beforeAll(async () => {
-    t = await startApp({ provision: 'none' });
+    t = await startApp({ provision: 'none', env: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'on' } });
     await createWorld(t);
     tokens.channel = await t.token(CHANNEL, ['channel']);
     tokens.agent = await t.token(AGENT_A, ['agent']);
@@ -220,6 +248,7 @@ describe('permission matrix: every route of the OpenAPI document × credentials 
   /** A fresh conversation in this state, in q1: opened by the channel, held by agent-a from pick on. */
   const fixture = async (setup: Setup): Promise<string> => {
     if (setup === 'none') return '';
+    if (setup === 'webhook') return (await must(t, 'POST', '/api/webhooks', tokens.admin, { url: WEBHOOK_URL, paused: true })).body.id;
     const id = `m-${++seq}`;
     const channel = setup === 'held-record' ? 'record' : setup === 'waiting' ? 'persistent_chat' : 'live_chat';
     const on = (route: string) => `/api/conversations/${id}/${route}`;
@@ -245,8 +274,8 @@ describe('permission matrix: every route of the OpenAPI document × credentials 
   const requestOf = (route: string, conversationId: string, role: Role) => {
     const [method, template] = route.split(' ') as [Method, string];
     const row = ROUTES[route];
-    const url = template.replace('{id}', row.id ?? conversationId);
-    return { method, url, body: method === 'POST' ? (row.body?.(role) ?? {}) : undefined };
+    const url = template.replace('{id}', row.id ?? conversationId) + (row.query ?? '');
+    return { method, url, body: hasBody(method) ? (row.body?.(role) ?? {}) : undefined };
   };
 
   /** Sends a request that must be refused, and checks that the log did not move. */
@@ -318,7 +347,7 @@ describe('permission matrix: every route of the OpenAPI document × credentials 
         // agent-b on agent-a's conversation or record (path, holder or body naming agent-a).
         const relation: Relation | undefined = rule.agent;
         const { method, url } = requestOf(route, await sharedFixture(route), 'agent');
-        const body = method === 'POST' ? (row.otherAgent?.body ?? row.body?.('agent') ?? {}) : undefined;
+        const body = hasBody(method) ? (row.otherAgent?.body ?? row.body?.('agent') ?? {}) : undefined;
         if (relation === 'any') {
           expectAllowed(await send(t, method, url, tokens.agentB, body), `${route} by ${AGENT_B}`);
           return;

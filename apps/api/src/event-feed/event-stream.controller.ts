@@ -5,7 +5,7 @@ import { EVERY_EVENT, FeedFilterError, WebhookError, patternsFromQuery, validate
 import { EVENT_STORE, type EventStore } from '@lib/event-store';
 import { Inject } from '@nestjs/common';
 import { Allow } from '../auth/auth.decorators';
-import { ANY_ROUTE, ApiErrors, AUTHENTICATED, CHECKED_INPUT, EVENT_LOG } from '../http/api-responses';
+import { ANY_ROUTE, ApiErrors, AUTHENTICATED, CHECKED_INPUT, EVENT_LOG, HEADERS } from '../http/api-responses';
 import { RequestId } from '../http/request-id';
 import { RequestValidationError } from '../http/request-validation.error';
 import { EventStreamQueryDto } from './event-stream.dto';
@@ -30,6 +30,7 @@ export class EventStreamController {
   @ApiResponse({
     status: 200,
     description: 'An event stream (text/event-stream); ends only when the client leaves, unless follow=false',
+    headers: { 'X-Request-Id': HEADERS['X-Request-Id'] },
     content: { 'text/event-stream': { schema: { type: 'string' } } },
   })
   @ApiErrors(ANY_ROUTE, AUTHENTICATED, CHECKED_INPUT, EVENT_LOG, { 400: ['FEED.INVALID_FILTER'] })

@@ -84,7 +84,7 @@ export class WebhooksController {
   @Allow('PauseWebhook')
   @ApiOperation({ summary: 'Stop sending; events wait and are sent, in order, once resumed' })
   @ApiAnswer(200, WebhookDto, 'Paused (or already paused)')
-  @ApiErrors(ANY_ROUTE, AUTHENTICATED, CHECKED_INPUT, WEBHOOK)
+  @ApiErrors(ANY_ROUTE, AUTHENTICATED, JSON_BODY, WEBHOOK)
   pause(@CurrentPrincipal() principal: Principal, @Param('id', EntityIdPipe) id: string) {
     return this.webhooks.pause(id, principal.id);
   }
@@ -94,7 +94,7 @@ export class WebhooksController {
   @Allow('ResumeWebhook')
   @ApiOperation({ summary: 'Send again (paused, failing or disabled), from the event it stopped at, with a fresh retry window' })
   @ApiAnswer(200, WebhookDto, 'Active (or already active)')
-  @ApiErrors(ANY_ROUTE, AUTHENTICATED, CHECKED_INPUT, WEBHOOK)
+  @ApiErrors(ANY_ROUTE, AUTHENTICATED, JSON_BODY, WEBHOOK)
   resume(@Param('id', EntityIdPipe) id: string) {
     return this.webhooks.resume(id);
   }
@@ -120,7 +120,7 @@ export class WebhooksController {
     summary: 'Send a signed `webhook.ping` message now (outside the event order) and say how the receiver answered',
   })
   @ApiAnswer(200, PingResultDto, 'Sent (whatever the receiver answered: see result)')
-  @ApiErrors(ANY_ROUTE, AUTHENTICATED, CHECKED_INPUT, WEBHOOK)
+  @ApiErrors(ANY_ROUTE, AUTHENTICATED, JSON_BODY, WEBHOOK)
   test(@Param('id', EntityIdPipe) id: string) {
     return this.webhooks.ping(id);
   }
