@@ -35,5 +35,5 @@ export {
 } from './auth/signing-key';
 export { issueToken, type TokenRequest } from './auth/tokens';
 export { EVENTS_FILE } from './storage/event-log-file';
-export { readModelDatabaseConfig } from './storage/read-model-database-config';
+export { eventFeedDatabaseConfig, readModelDatabaseConfig } from './storage/read-model-database-config';
 export { eventCorrection, loadOperatorCorrections, withEventCorrections, type OperatorCorrection } from './storage/event-corrections';

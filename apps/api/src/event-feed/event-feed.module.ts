@@ -6,6 +6,7 @@ import {
   type BeforeApplicationShutdown,
   type DynamicModule,
   type OnApplicationBootstrap,
+  type OnApplicationShutdown,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -19,8 +20,8 @@ import {
   migrateEventFeed,
   type DeliverySettings,
 } from '@lib/event-feed';
-import type { ReadModelDatabase } from '@lib/read-models';
-import type { AppConfig } from '@lib/platform';
+import { openReadModelDatabase, type ReadModelDatabase } from '@lib/read-models';
+import { eventFeedDatabaseConfig, type AppConfig } from '@lib/platform';
 import { APP_CONFIG } from '../config/app-config';
 import { READ_MODEL_DATABASE } from '../infrastructure/read-models.module';
 import { ServiceMetrics } from '../metrics/service-metrics';
@@ -29,6 +30,13 @@ import { EventStreams } from './event-streams';
 import { WebhooksController } from './webhooks.controller';
 
 export const WEBHOOK_DISPATCHER = Symbol('WEBHOOK_DISPATCHER');
+const EVENT_FEED_DATABASE = Symbol('EVENT_FEED_DATABASE');
+
+/** The feed's database, and whether this module opened it (and so closes it). */
+interface OwnedDatabase {
+  database: ReadModelDatabase;
+  owned: boolean;
+}
 /** Wall-clock epoch ms for the feed: signatures carry a timestamp receivers compare with their own clocks. */
 export const FEED_CLOCK = Symbol('FEED_CLOCK');
 
@@ -54,10 +62,11 @@ const deliverySettings = (config: AppConfig): DeliverySettings => ({
  * deliveries (WEBHOOKS=on), and the event stream.
  */
 @Module({})
-export class EventFeedModule implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class EventFeedModule implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(
     @Optional() @Inject(WEBHOOK_DISPATCHER) private readonly dispatcher: WebhookDispatcher | null,
     private readonly streams: EventStreams,
+    @Inject(EVENT_FEED_DATABASE) private readonly feedDatabase: OwnedDatabase,
   ) {}
 
   static forRoot(feedClock: () => number = Date.now): DynamicModule {
@@ -67,12 +76,19 @@ export class EventFeedModule implements OnApplicationBootstrap, BeforeApplicatio
       providers: [
         { provide: FEED_CLOCK, useValue: feedClock },
         {
-          provide: WebhookSubscriptions,
-          inject: [READ_MODEL_DATABASE],
-          useFactory: async (database: ReadModelDatabase) => {
+          provide: EVENT_FEED_DATABASE,
+          inject: [APP_CONFIG, READ_MODEL_DATABASE],
+          useFactory: async (config: AppConfig, readModels: ReadModelDatabase): Promise<OwnedDatabase> => {
+            const where = eventFeedDatabaseConfig(config);
+            const database = where === 'same' ? readModels : await openReadModelDatabase(where);
             await migrateEventFeed(database);
-            return new WebhookSubscriptions(database);
+            return { database, owned: where !== 'same' };
           },
+        },
+        {
+          provide: WebhookSubscriptions,
+          inject: [EVENT_FEED_DATABASE],
+          useFactory: ({ database }: OwnedDatabase) => new WebhookSubscriptions(database),
         },
         {
           provide: WEBHOOK_DISPATCHER,
@@ -138,5 +154,9 @@ export class EventFeedModule implements OnApplicationBootstrap, BeforeApplicatio
   async beforeApplicationShutdown(): Promise<void> {
     await this.streams.closeAll();
     await this.dispatcher?.stop();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.feedDatabase.owned) await this.feedDatabase.database.destroy();
   }
 }

@@ -43,9 +43,11 @@ export class EventStreamController {
   ): Promise<void> {
     const filter = this.filterOf(query);
     const after = await this.startAfter(query, lastEventId);
+    // A catch-up read ends at the log's head as it is now, even while events keep coming.
+    const until = query.follow === 'false' ? await this.store.headPosition() : undefined;
     // From here the response is ours, not Nest's: it stays open.
     reply.hijack();
-    this.streams.serve(request.raw, reply.raw, { after, filter, follow: query.follow !== 'false', requestId });
+    this.streams.serve(request.raw, reply.raw, { after, filter, until, requestId });
   }
 
   private filterOf(query: EventStreamQueryDto) {
@@ -62,7 +64,7 @@ export class EventStreamController {
 
   private async startAfter(query: EventStreamQueryDto, lastEventId: string | undefined): Promise<number> {
     if (lastEventId !== undefined && lastEventId !== '') {
-      if (!/^\d{1,16}$/.test(lastEventId)) {
+      if (!/^\d{1,15}$/.test(lastEventId)) {
         throw new RequestValidationError([
           { field: 'Last-Event-ID', messages: ['Last-Event-ID must be the id of an event received (a log position)'] },
         ]);

@@ -29,7 +29,7 @@ export class EventStreamQueryDto {
   @ApiPropertyOptional({
     enum: ['true', 'false'],
     default: 'true',
-    description: 'false: send what the log holds now and end the response (a catch-up read)',
+    description: 'false: send the events up to the head of the log as it is when asked, then end the response (a catch-up read)',
   })
   @IsOmittable()
   @IsIn(['true', 'false'], { message: '$property must be true or false' })

@@ -10,8 +10,8 @@ export interface EventStreamRequest {
   /** Exclusive: the first event sent is the first after this position. */
   after: number;
   filter: FeedFilter;
-  /** false: send what the log holds now, then end (a catch-up read); true: keep sending new events. */
-  follow: boolean;
+  /** Absent: keep sending new events. Set: send the events up to this position (the head when asked), then end. */
+  until?: number;
   requestId: string;
 }
 
@@ -40,7 +40,7 @@ export class EventStreams {
     const wanted = feedFilterMatcher(stream.filter);
     let ended = false;
     // Set once the response is open; `end` may run before (a client gone at once).
-    const reading: { subscription?: Subscription } = {};
+    const reading: { subscription?: Subscription; releaseWrite?: () => void } = {};
     const heartbeat = setInterval(() => write(': heartbeat\n\n'), this.config.eventStreamHeartbeatMs);
     heartbeat.unref();
 
@@ -50,8 +50,13 @@ export class EventStreams {
       ended = true;
       clearInterval(heartbeat);
       this.open.delete(end);
+      // A client that stopped reading holds a write waiting for room: give up on it, or stopping would wait for it.
+      if (reading.releaseWrite) {
+        response.destroy();
+        reading.releaseWrite();
+      }
       await reading.subscription?.stop();
-      if (!response.writableEnded) response.end();
+      if (!response.writableEnded && !response.destroyed) response.end();
     };
     const writable = () =>
       new Promise<void>((resolve) => {
@@ -59,8 +64,10 @@ export class EventStreams {
           clearTimeout(timer);
           response.off('drain', done);
           response.off('close', done);
+          reading.releaseWrite = undefined;
           resolve();
         };
+        reading.releaseWrite = done;
         // A reader that never drains its buffer would hold this subscription forever.
         const timer = setTimeout(() => {
           this.logger.warn(`Event stream ${stream.requestId}: the client read nothing for ${SLOW_READER_LIMIT_MS} ms; ended`);
@@ -91,13 +98,17 @@ export class EventStreams {
       onEvents: async (events: RecordedEvent[]) => {
         for (const event of events) {
           if (ended) return;
+          if (stream.until !== undefined && event.position > stream.until) {
+            void end();
+            return;
+          }
           if (!wanted(event)) continue;
           const message = `id: ${event.position}\nevent: ${event.type}\ndata: ${JSON.stringify(feedEventOf(event))}\n\n`;
           if (!write(message) && !ended) await writable();
         }
       },
-      onCaughtUp: () => {
-        if (!stream.follow) void end();
+      onCaughtUp: (position) => {
+        if (stream.until !== undefined && position >= stream.until) void end();
       },
       onError: (error) => {
         this.logger.warn(`Event stream ${stream.requestId} ended on a read error: ${error.message}`);

@@ -2,7 +2,7 @@ import type { EventStore, RecordedEvent } from '@lib/event-store';
 import { feedEventOf } from '../feed/feed-event';
 import { feedFilterMatcher } from '../feed/feed-filter';
 import { signingSecretsOf, type WebhookSubscription } from '../subscriptions/webhook-subscription';
-import type { DeliveryProgress, WebhookSubscriptions } from '../subscriptions/webhook-subscriptions.repository';
+import type { DeliveryProgress, NewDeliveryAttempt, WebhookSubscriptions } from '../subscriptions/webhook-subscriptions.repository';
 import { leaseNeededForAttempt, type DeliverySettings } from './delivery-settings';
 import { afterFailure } from './retry-schedule';
 import { signedHeaders } from './webhook-signature';
@@ -39,6 +39,12 @@ export interface DelivererContext {
 }
 
 const PRUNE_EVERY_MS = 60_000;
+/**
+ * Delivered events are recorded (checkpoint and log lines) in one write per this many, or per
+ * this long, not one write per event: after a crash at most that many are sent again.
+ */
+const RECORD_EVERY_ATTEMPTS = 100;
+const RECORD_EVERY_MS = 100;
 
 /**
  * Delivers one subscription while this instance holds its lease: reads the log after the
@@ -54,6 +60,11 @@ export class SubscriptionDeliverer {
   private renewAt = 0;
   private leaseUntil = 0;
   private lastPrune = 0;
+  /** Delivered attempts not written yet (the checkpoint in memory is past them), and since when. */
+  private unrecorded: NewDeliveryAttempt[] = [];
+  private unrecordedSince = 0;
+  /** The checkpoint as last written. */
+  private recordedCheckpoint = 0;
 
   constructor(
     readonly subscriptionId: string,
@@ -95,8 +106,20 @@ export class SubscriptionDeliverer {
         subscription = await this.step(subscription);
       }
     } finally {
+      // Stopped with deliveries not yet written: write them now, so a successor does not send them again.
+      if (subscription !== undefined) await this.record(subscription).catch(() => undefined);
       await this.context.subscriptions.releaseLease(this.subscriptionId, this.context.owner).catch(() => undefined);
     }
+  }
+
+  /** Writes what was delivered since the last write, if anything: under the claim, like every write. */
+  private async record(subscription: WebhookSubscription): Promise<WebhookSubscription | undefined> {
+    if (this.unrecorded.length === 0 && subscription.checkpoint === this.recordedCheckpoint) return subscription;
+    return this.progress(subscription, { checkpoint: subscription.checkpoint, failures: 0 }, this.unrecorded.splice(0));
+  }
+
+  private recordIsDue(): boolean {
+    return this.unrecorded.length >= RECORD_EVERY_ATTEMPTS || this.context.now() - this.unrecordedSince >= RECORD_EVERY_MS;
   }
 
   /** Takes or renews the lease and reads the subscription again; undefined once it is not ours. */
@@ -105,6 +128,7 @@ export class SubscriptionDeliverer {
     const at = now();
     const held = await subscriptions.acquireLease(this.subscriptionId, owner, at, settings.leaseMs);
     if (held === undefined) return undefined;
+    this.recordedCheckpoint = held.checkpoint;
     this.leaseUntil = at + settings.leaseMs;
     this.renewAt = at + settings.leaseMs / 3;
     if (at - this.lastPrune >= PRUNE_EVERY_MS) {
@@ -117,7 +141,11 @@ export class SubscriptionDeliverer {
   /** One turn: renew when due, wait for a retry or for new events, or deliver a page. */
   private async step(subscription: WebhookSubscription): Promise<WebhookSubscription | undefined> {
     const { now, store, settings, newEvents } = this.context;
-    if (now() >= this.renewAt) return this.renew();
+    if (now() >= this.renewAt) {
+      // Renewing reads the stored subscription: what is only in memory is written first.
+      const recorded = await this.record(subscription);
+      return recorded === undefined ? undefined : this.renew();
+    }
     const untilRenewal = this.renewAt - now();
     if (subscription.nextAttemptAt !== undefined && subscription.nextAttemptAt > now()) {
       await this.changed.wait(Math.min(subscription.nextAttemptAt - now(), untilRenewal), this.abort.signal);
@@ -125,8 +153,11 @@ export class SubscriptionDeliverer {
     }
     const page = await store.readAll({ after: subscription.checkpoint, maxCount: settings.pageSize });
     if (page.length === 0) {
-      await Promise.race([newEvents.wait(untilRenewal, this.abort.signal), this.changed.wait(untilRenewal, this.abort.signal)]);
-      return subscription;
+      // Nothing to send for now: the progress made is written before waiting.
+      const recorded = await this.record(subscription);
+      if (recorded === undefined || recorded.version !== subscription.version) return recorded;
+      await WakeSignal.any([newEvents, this.changed], untilRenewal, this.abort.signal);
+      return recorded;
     }
     return this.deliverPage(subscription, page);
   }
@@ -146,9 +177,9 @@ export class SubscriptionDeliverer {
       current = next;
       passedOver = event.position;
     }
-    if (passedOver === current.checkpoint) return current;
     // Events the filter passes over move the checkpoint too, so they are not read again.
-    return this.progress(current, { checkpoint: passedOver, failures: 0 });
+    current = { ...current, checkpoint: passedOver };
+    return this.recordIsDue() ? this.record(current) : current;
   }
 
   /**
@@ -160,6 +191,8 @@ export class SubscriptionDeliverer {
     const { now, sender, settings, random, observer } = this.context;
     let current: WebhookSubscription | undefined = subscription;
     if (this.leaseUntil - now() < leaseNeededForAttempt(settings)) {
+      current = await this.record(current);
+      if (current === undefined || current.version !== subscription.version) return current;
       current = await this.renew();
       // Changed meanwhile (or no longer ours): start over from what is stored.
       if (current === undefined || current.version !== subscription.version) return current;
@@ -193,7 +226,10 @@ export class SubscriptionDeliverer {
     if (outcome.kind === 'delivered') {
       const at = Date.parse(feedEvent.at);
       if (Number.isFinite(at)) observer?.delivered(now() - at);
-      return this.progress(current, { checkpoint: event.position, failures: 0 }, attempt);
+      if (this.unrecorded.length === 0) this.unrecordedSince = now();
+      this.unrecorded.push(attempt);
+      const delivered = { ...current, checkpoint: event.position, failures: 0 };
+      return this.recordIsDue() ? this.record(delivered) : delivered;
     }
     const failingSince = current.failingSince ?? sentAt;
     const decision = afterFailure(settings.retry, outcome, attemptNumber, failingSince, now(), random);
@@ -203,7 +239,7 @@ export class SubscriptionDeliverer {
         return this.progress(
           current,
           { checkpoint: current.checkpoint, failures: attemptNumber, failingSince, nextAttemptAt: decision.atMs },
-          { ...attempt, nextRetryAt: new Date(decision.atMs).toISOString() },
+          [...this.unrecorded.splice(0), { ...attempt, nextRetryAt: new Date(decision.atMs).toISOString() }],
         );
       case 'give_up':
         this.context.logger.warn(
@@ -218,7 +254,7 @@ export class SubscriptionDeliverer {
             status: 'failing',
             statusReason: `event ${event.id} (position ${event.position}) failed ${attemptNumber} times since ${new Date(failingSince).toISOString()}; last: ${what}`,
           },
-          attempt,
+          [...this.unrecorded.splice(0), attempt],
         );
       case 'disable':
         this.context.logger.warn(`Webhook ${current.id} disabled: the receiver answered 410 Gone`);
@@ -231,7 +267,7 @@ export class SubscriptionDeliverer {
             status: 'disabled',
             statusReason: `the receiver answered 410 Gone to event ${event.id}`,
           },
-          attempt,
+          [...this.unrecorded.splice(0), attempt],
         );
     }
   }
@@ -240,11 +276,12 @@ export class SubscriptionDeliverer {
   private async progress(
     subscription: WebhookSubscription,
     progress: DeliveryProgress,
-    attempt?: Parameters<WebhookSubscriptions['recordAttempt']>[3],
+    attempts: NewDeliveryAttempt[] = [],
   ): Promise<WebhookSubscription | undefined> {
     const claim = { owner: this.context.owner, version: subscription.version };
-    const written = await this.context.subscriptions.recordAttempt(this.subscriptionId, claim, progress, attempt);
+    const written = await this.context.subscriptions.recordProgress(this.subscriptionId, claim, progress, attempts);
     if (!written) return this.renew();
+    this.recordedCheckpoint = progress.checkpoint;
     const { failingSince: _since, nextAttemptAt: _next, ...rest } = subscription;
     return {
       ...rest,

@@ -12,17 +12,22 @@ export class WakeSignal {
   }
 
   wait(timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted || timeoutMs <= 0) return Promise.resolve();
+    return WakeSignal.any([this], timeoutMs, signal);
+  }
+
+  /** Waits until any of `signals` is notified, the timeout passes or `abort` fires; leaves no listener behind. */
+  static any(signals: readonly WakeSignal[], timeoutMs: number, abort?: AbortSignal): Promise<void> {
+    if (abort?.aborted || timeoutMs <= 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        this.waiters.delete(done);
+        abort?.removeEventListener('abort', done);
+        for (const signal of signals) signal.waiters.delete(done);
         resolve();
       };
       const timer = setTimeout(done, timeoutMs);
-      signal?.addEventListener('abort', done, { once: true });
-      this.waiters.add(done);
+      abort?.addEventListener('abort', done, { once: true });
+      for (const signal of signals) signal.waiters.add(done);
     });
   }
 }

@@ -204,10 +204,15 @@ export class WebhookSubscriptions {
   }
 
   /**
-   * Records an attempt and the progress it makes, in one transaction, if the claim still holds.
+   * Records attempts and the progress they made, in one transaction, if the claim still holds.
    * Returns false (and writes nothing) when it does not.
    */
-  async recordAttempt(id: string, claim: DelivererClaim, progress: DeliveryProgress, attempt?: NewDeliveryAttempt): Promise<boolean> {
+  async recordProgress(
+    id: string,
+    claim: DelivererClaim,
+    progress: DeliveryProgress,
+    attempts: readonly NewDeliveryAttempt[] = [],
+  ): Promise<boolean> {
     return runInWriteTransaction(this.database, async (trx) => {
       const db = feedTables(trx);
       const result = await db
@@ -224,7 +229,10 @@ export class WebhookSubscriptions {
         .where('version', '=', claim.version)
         .executeTakeFirst();
       if (Number(result.numUpdatedRows) === 0) return false;
-      if (attempt !== undefined) await db.insertInto('webhook_deliveries').values(toDeliveryRow(id, attempt)).execute();
+      for (let start = 0; start < attempts.length; start += ATTEMPTS_PER_INSERT) {
+        const rows = attempts.slice(start, start + ATTEMPTS_PER_INSERT).map((attempt) => toDeliveryRow(id, attempt));
+        await db.insertInto('webhook_deliveries').values(rows).execute();
+      }
       return true;
     });
   }
@@ -261,6 +269,9 @@ export class WebhookSubscriptions {
     await this.db.deleteFrom('webhook_deliveries').where('subscription_id', '=', id).where('id', '<', oldestKept.id).execute();
   }
 }
+
+/** Rows per INSERT: well under SQLite's limit of bound parameters (12 columns each). */
+const ATTEMPTS_PER_INSERT = 50;
 
 /** The read models' database handle, typed for the feed's tables (both live in one database). */
 const feedTables = (db: Kysely<ReadModelSchema>): Kysely<EventFeedTables> =>

@@ -133,13 +133,13 @@ export function describeWebhookSubscriptions(name: string, databases: TestDataba
     it('given the claim holds, when progress is recorded, then the checkpoint moves and the attempt is logged in one write', async () => {
       await store.create(subscription('w1'), T0);
       await store.acquireLease('w1', 'a', T0, LEASE);
-      expect(await store.recordAttempt('w1', { owner: 'a', version: 1 }, { checkpoint: 12, failures: 0 }, attempt(12))).toBe(true);
+      expect(await store.recordProgress('w1', { owner: 'a', version: 1 }, { checkpoint: 12, failures: 0 }, [attempt(12)])).toBe(true);
       expect(
-        await store.recordAttempt(
+        await store.recordProgress(
           'w1',
           { owner: 'a', version: 1 },
           { checkpoint: 12, failures: 1, failingSince: T0, nextAttemptAt: T0 + 50 },
-          attempt(13, { result: 'rejected', statusCode: 500, nextRetryAt: new Date(T0 + 50).toISOString() }),
+          [attempt(13, { result: 'rejected', statusCode: 500, nextRetryAt: new Date(T0 + 50).toISOString() })],
         ),
       ).toBe(true);
       expect(await store.get('w1')).toMatchObject({ checkpoint: 12, failures: 1, failingSince: T0, nextAttemptAt: T0 + 50 });
@@ -155,19 +155,29 @@ export function describeWebhookSubscriptions(name: string, databases: TestDataba
       await store.create(subscription('w1'), T0);
       await store.acquireLease('w1', 'a', T0, LEASE);
       await store.acquireLease('w1', 'b', T0 + LEASE + 1, LEASE);
-      expect(await store.recordAttempt('w1', { owner: 'a', version: 1 }, { checkpoint: 99, failures: 0 }, attempt(99))).toBe(false);
+      expect(await store.recordProgress('w1', { owner: 'a', version: 1 }, { checkpoint: 99, failures: 0 }, [attempt(99)])).toBe(false);
       await store.replayFrom('w1', 5, T0 + LEASE + 2);
-      expect(await store.recordAttempt('w1', { owner: 'b', version: 1 }, { checkpoint: 98, failures: 0 }, attempt(98))).toBe(false);
+      expect(await store.recordProgress('w1', { owner: 'b', version: 1 }, { checkpoint: 98, failures: 0 }, [attempt(98)])).toBe(false);
       expect(await store.get('w1')).toMatchObject({ checkpoint: 5, version: 2 });
       expect(await store.deliveries('w1', 10)).toEqual([]);
-      expect(await store.recordAttempt('w1', { owner: 'b', version: 2 }, { checkpoint: 6, failures: 0 }, attempt(6))).toBe(true);
+      expect(await store.recordProgress('w1', { owner: 'b', version: 2 }, { checkpoint: 6, failures: 0 }, [attempt(6)])).toBe(true);
+    });
+
+    it('given a batch of attempts, when recorded with their progress, then all are logged in order with one checkpoint move', async () => {
+      await store.create(subscription('w1'), T0);
+      await store.acquireLease('w1', 'a', T0, LEASE);
+      const batch = Array.from({ length: 120 }, (_, i) => attempt(11 + i));
+      expect(await store.recordProgress('w1', { owner: 'a', version: 1 }, { checkpoint: 130, failures: 0 }, batch)).toBe(true);
+      expect((await store.get('w1')).checkpoint).toBe(130);
+      const logged = await store.deliveries('w1', 500);
+      expect(logged.map((row) => row.position)).toEqual(batch.map((a) => a.position).reverse());
     });
 
     it('given a failing outcome with a status, when recorded, then the subscription leaves delivery with its reason', async () => {
       await store.create(subscription('w1'), T0);
       await store.acquireLease('w1', 'a', T0, LEASE);
       const progress = { checkpoint: 10, failures: 30, failingSince: T0, status: 'failing' as const, statusReason: 'HTTP 503 for a day' };
-      expect(await store.recordAttempt('w1', { owner: 'a', version: 1 }, progress)).toBe(true);
+      expect(await store.recordProgress('w1', { owner: 'a', version: 1 }, progress)).toBe(true);
       expect(await store.get('w1')).toMatchObject({ status: 'failing', statusReason: 'HTTP 503 for a day', checkpoint: 10 });
       expect(await store.claimable('a', T0)).toEqual([]);
     });
