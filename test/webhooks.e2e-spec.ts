@@ -157,6 +157,22 @@ describe('webhook delivery to local receivers', () => {
     },
   );
 
+  it('given two subscriptions to one slow receiver, when events are written, then neither waits behind the other (no timeout)', async () => {
+    // Each answer takes 300 ms of the 400 ms timeout: queued behind the other subscription's request, one would time out.
+    const r = await receiver(() => ({ status: 200, delayMs: 300 }));
+    const first = await createHook(t, r.url);
+    const second = await createHook(t, r.url);
+    await conversation(t);
+    const events = await conversationEventsAfter(t, second.checkpoint);
+    const count = (id: string) => r.requests.filter((x) => x.headers['webhook-id'] === id && x.answer === 200).length;
+    await r.waitFor(() => events.every((event) => count(event.id) >= 2), 15_000, 'every event, once per subscription');
+    for (const hook of [first, second]) {
+      const attempts = (await t.get(`/api/webhooks/${hook.id}/deliveries`)).body.items as Array<Record<string, unknown>>;
+      expect(attempts.filter((a) => a.result !== 'delivered')).toEqual([]);
+      await t.request({ method: 'DELETE', url: `/api/webhooks/${hook.id}` });
+    }
+  });
+
   it("given a 429 with Retry-After: 1, when retried, then not before the receiver's second has passed", async () => {
     const r = await receiver((request) => (request.seq === 1 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 }));
     const hook = await createHook(t, r.url);

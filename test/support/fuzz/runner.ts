@@ -98,7 +98,8 @@ export class FuzzRunner {
     return { ...request.headers, authorization: `Bearer ${await this.t.token(sub, roles)}` };
   }
 
-  async send(request: FuzzRequest): Promise<void> {
+  async send(given: FuzzRequest): Promise<void> {
+    const request = asCatchUpRead(given);
     this.requests++;
     this.perRoute.set(request.route, (this.perRoute.get(request.route) ?? 0) + 1);
     const before = await this.t.store.headPosition();
@@ -151,3 +152,14 @@ export class FuzzRunner {
     if (INTERNALS.test(text)) this.leaks.push(finding());
   }
 }
+
+/**
+ * The event stream stays open by design (it follows the log), and an in-process request waits
+ * for the end of its answer: read it as a catch-up (follow=false) unless the request itself
+ * says what `follow` is, fuzzed values included.
+ */
+const asCatchUpRead = (request: FuzzRequest): FuzzRequest => {
+  const [path, query = ''] = request.url.split('?');
+  if (path !== '/api/events' || /(^|&)follow=/.test(query)) return request;
+  return { ...request, url: `${path}?${query === '' ? '' : `${query}&`}follow=false` };
+};

@@ -105,7 +105,7 @@ export class EventFeedModule implements OnApplicationBootstrap, BeforeApplicatio
             return new WebhookDispatcher({
               store,
               subscriptions,
-              sender: new HttpWebhookSender({ allowPrivateNetworks: config.webhookAllowPrivateNetworks, userAgent: USER_AGENT }),
+              newSender: () => new HttpWebhookSender({ allowPrivateNetworks: config.webhookAllowPrivateNetworks, userAgent: USER_AGENT }),
               settings: deliverySettings(config),
               owner: leaseOwnerName(),
               now,

@@ -85,7 +85,7 @@ describe('SubscriptionDeliverer', () => {
     const context: DelivererContext = {
       store,
       subscriptions,
-      sender,
+      newSender: () => sender,
       settings: SETTINGS,
       owner,
       now,

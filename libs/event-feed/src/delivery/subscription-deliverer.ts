@@ -25,7 +25,11 @@ export interface DeliveryObserver {
 export interface DelivererContext {
   store: EventStore;
   subscriptions: WebhookSubscriptions;
-  sender: WebhookSender;
+  /**
+   * A sender for one deliverer: its own kept-alive connection, so subscriptions to one receiver
+   * never queue behind each other (a wait that would count against their timeouts).
+   */
+  newSender: () => WebhookSender;
   settings: DeliverySettings;
   /** This instance's lease-owner name. */
   owner: string;
@@ -54,7 +58,9 @@ const RECORD_EVERY_MS = 100;
  * meantime. Ends when the lease is lost, the subscription stops being active, or on stop().
  */
 export class SubscriptionDeliverer {
+  /** Aborts waits (not an attempt in flight, see stop()). */
   private readonly abort = new AbortController();
+  private readonly sender: WebhookSender;
   private readonly changed = new WakeSignal();
   private running?: Promise<void>;
   private renewAt = 0;
@@ -69,7 +75,9 @@ export class SubscriptionDeliverer {
   constructor(
     readonly subscriptionId: string,
     private readonly context: DelivererContext,
-  ) {}
+  ) {
+    this.sender = context.newSender();
+  }
 
   /** Runs until the subscription is no longer this instance's to deliver; `onEnded` is then told. */
   start(onEnded: () => void): void {
@@ -88,7 +96,11 @@ export class SubscriptionDeliverer {
     this.changed.notify();
   }
 
-  /** Cuts any attempt or wait short, hands the lease back, resolves once stopped. */
+  /**
+   * Cuts any wait short, lets an attempt in flight end (within the timeout), writes the progress
+   * made and hands the lease back; resolves once stopped. The attempt is not cut off: the receiver
+   * might still be handling it when a successor, handed the lease, sends the same event again.
+   */
   async stop(): Promise<void> {
     this.abort.abort();
     this.changed.notify();
@@ -109,6 +121,7 @@ export class SubscriptionDeliverer {
       // Stopped with deliveries not yet written: write them now, so a successor does not send them again.
       if (subscription !== undefined) await this.record(subscription).catch(() => undefined);
       await this.context.subscriptions.releaseLease(this.subscriptionId, this.context.owner).catch(() => undefined);
+      this.sender.close();
     }
   }
 
@@ -188,7 +201,7 @@ export class SubscriptionDeliverer {
    * lease was lost.
    */
   private async attempt(subscription: WebhookSubscription, event: RecordedEvent): Promise<WebhookSubscription | undefined> {
-    const { now, sender, settings, random, observer } = this.context;
+    const { now, settings, random, observer } = this.context;
     let current: WebhookSubscription | undefined = subscription;
     if (this.leaseUntil - now() < leaseNeededForAttempt(settings)) {
       current = await this.record(current);
@@ -206,9 +219,9 @@ export class SubscriptionDeliverer {
       'content-type': 'application/json',
       'user-agent': this.context.userAgent,
     };
-    const outcome = await sender.send({ url: current.url, body, headers, timeoutMs: settings.timeoutMs }, this.abort.signal);
+    const outcome = await this.sender.send({ url: current.url, body, headers, timeoutMs: settings.timeoutMs });
     observer?.attempted(outcome.kind, outcome.durationMs);
-    // Cut short by stop(): not the receiver's fault, so not counted as a failure.
+    // Stopping: a failure is left for the successor to retry, with the schedule as it stands.
     if (this.stopped && outcome.kind !== 'delivered') return current;
     const attemptNumber = current.failures + 1;
     const attempt = {

@@ -43,7 +43,6 @@ export class WebhookDispatcher {
     await this.scanning;
     await this.headWatch?.stop();
     await Promise.all([...this.deliverers.values()].map((deliverer) => deliverer.stop()));
-    this.context.sender.close();
   }
 
   private scan(): void {
