@@ -6,6 +6,7 @@ import { rebuildCommand } from './rebuild.command';
 import { reportCommand } from './report.command';
 import { seedCommand } from './seed.command';
 import { tokenCommand } from './token.command';
+import { ROLES } from '@lib/platform';
 
 /** Exit code of a usage error: no command, or one that does not exist. */
 const USAGE_ERROR = 2;
@@ -49,7 +50,7 @@ const cli = (): Command => {
     .action((options) => seedCommand(options));
   command('token', 'print a bearer token signed by the embedded key')
     .addOption(stringOption('sub', "the principal's id (an agent's id for the agent role; required)"))
-    .addOption(stringOption('roles', 'comma-separated: channel, agent, supervisor, admin (required)'))
+    .addOption(stringOption('roles', `comma-separated: ${ROLES.join(', ')} (required)`))
     .addOption(stringOption('ttl', 'lifetime, 1s to 30d (default: 8h)'))
     .action((options) => tokenCommand(options));
 

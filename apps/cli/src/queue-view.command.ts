@@ -14,7 +14,7 @@ export const queueViewCommand = async (options: QueueViewOptions): Promise<void>
   if (asOf === undefined) throw new Error('--as-of is required, for example --as-of 2026-11-20T12:00:00Z');
   const format = options.format ?? 'text';
   if (format !== 'text' && format !== 'json') throw new Error(`--format must be text or json, got ${format}`);
-  const { store } = openEventLogForReading();
+  const { store } = await openEventLogForReading();
   try {
     const view = await queueViewAsOf(store, asOf, options.queue);
     if (format === 'json') {

@@ -10,7 +10,7 @@ import { ProgressBar } from './progress-bar';
 export const rebuildCommand = async (): Promise<void> => {
   const config = loadConfig();
   // Never creates an event log: rebuilding from a log that is not there is a mistake to say.
-  const { store } = openEventLogForReading();
+  const { store } = await openEventLogForReading();
   const database = await openReadModelDatabase(readModelDatabaseConfig(config));
   try {
     await migrateToLatest(database);

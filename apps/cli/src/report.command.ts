@@ -34,7 +34,7 @@ export const reportCommand = async (options: ReportOptions, clock: Clock = syste
   const agentCapacity = options.agentCapacity ?? 1;
   if (agentCapacity < 1) throw new Error(`--agent-capacity must be at least 1, got ${agentCapacity}`);
 
-  const { store } = openEventLogForReading();
+  const { store } = await openEventLogForReading();
   try {
     const bar = new ProgressBar('replaying the event log');
     let events = 0;

@@ -1,6 +1,4 @@
-import { join } from 'node:path';
 import { DEFAULT_CONVERSATION_POLICY, system } from '@lib/domain';
-import { SqliteEventStore } from '@lib/event-store';
 import {
   AgentLedger,
   CapacityCoordinator,
@@ -9,7 +7,7 @@ import {
   HandleConversationCommandHandler,
   QueueDirectory,
 } from '@lib/conversation-lifecycle';
-import { loadConfig, EVENTS_FILE } from '@lib/platform';
+import { eventStoreLocation, loadConfig, openEventStore } from '@lib/platform';
 import { DEMO_AGENTS, DEMO_QUEUES, demoHistory } from './demo-history';
 import { ProgressBar } from './progress-bar';
 
@@ -28,12 +26,16 @@ export const seedCommand = async (options: SeedOptions): Promise<void> => {
   const conversations = options.conversations ?? 300;
   if (conversations < 1 || conversations > 100_000) throw new Error('--conversations must be between 1 and 100000');
   const config = loadConfig();
-  if (config.eventStore !== 'sqlite') throw new Error(`seed writes to the SQLite event log; EVENT_STORE=${config.eventStore}`);
-  const filename = join(config.dataDir, EVENTS_FILE);
-  const store = new SqliteEventStore({ filename, checkpointIntervalMs: 0 });
+  if (config.eventStore === 'memory') throw new Error('EVENT_STORE=memory keeps nothing to seed; use EVENT_STORE=sqlite or eventstoredb');
+  const location = eventStoreLocation(config);
+  const store = await openEventStore(config, { sqliteCheckpointIntervalMs: 0 });
   try {
     if ((await store.headPosition()) > 0) {
-      throw new Error(`${filename} already holds events; seed an empty DATA_DIR (for example DATA_DIR=./demo-data)`);
+      throw new Error(
+        config.eventStore === 'sqlite'
+          ? `${location} already holds events; seed an empty DATA_DIR (for example DATA_DIR=./demo-data)`
+          : `${location} already holds events; seed an empty database`,
+      );
     }
     const start = options.start ?? '2026-11-20T08:00:00.000Z';
     const steps = demoHistory({ conversations, seed: options.seed ?? 42, start });
@@ -65,7 +67,7 @@ export const seedCommand = async (options: SeedOptions): Promise<void> => {
       bar.update(++done, steps.length);
     }
     const seconds = bar.finish();
-    console.log(`Seeded ${conversations} conversations (${steps.length} commands) into ${filename} in ${seconds.toFixed(1)} s`);
+    console.log(`Seeded ${conversations} conversations (${steps.length} commands) into ${location} in ${seconds.toFixed(1)} s`);
   } finally {
     await store.close();
   }

@@ -35,5 +35,6 @@ export {
 } from './auth/signing-key';
 export { issueToken, type TokenRequest } from './auth/tokens';
 export { EVENTS_FILE } from './storage/event-log-file';
+export { eventStoreLocation, openEventStore, type OpenEventStoreOptions } from './storage/open-event-store';
 export { eventFeedDatabaseConfig, readModelDatabaseConfig } from './storage/read-model-database-config';
 export { eventCorrection, loadOperatorCorrections, withEventCorrections, type OperatorCorrection } from './storage/event-corrections';
