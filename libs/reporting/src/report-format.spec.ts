@@ -52,6 +52,21 @@ describe('csv fields (RFC 4180)', () => {
     expect(csvField(value)).toBe(expected);
   });
 
+  it.each([
+    ['=HYPERLINK("http://evil.example","click")', `"'=HYPERLINK(""http://evil.example"",""click"")"`],
+    ['+1+1', "'+1+1"],
+    ['-1+1', "'-1+1"],
+    ['@SUM(A1:A9)', "'@SUM(A1:A9)"],
+    ['\tx', "'\tx"],
+    ['\r=1', `"'\r=1"`],
+  ])('a text cell a spreadsheet would run as a formula, %j, is written as text: %j', (value, expected) => {
+    expect(csvField(value)).toBe(expected);
+  });
+
+  it('writes negative numbers as numbers, not as escaped text', () => {
+    expect([-5, -0.25].map(csvField)).toEqual(['-5', '-0.25']);
+  });
+
   it('writes null as an empty field, numbers and booleans as text', () => {
     expect([null, undefined, 0, 94.286, true, false].map(csvField)).toEqual(['', '', '0', '94.286', 'true', 'false']);
   });
@@ -74,6 +89,18 @@ describe('csv fields (RFC 4180)', () => {
 });
 
 describe('toCsv', () => {
+  it('given a close reason typed as a formula, when written, then it reads back as that text behind a quote mark', () => {
+    const r = report();
+    const formula = "=cmd|' /C calc'!A0";
+    const withFormula: Report = {
+      ...r,
+      conversations: r.conversations.map((row, i) => (i === 0 ? { ...row, closeReason: formula } : row)),
+    };
+    const records = parseCsv(toCsv(withFormula));
+    const column = records[0].indexOf('closeReason');
+    expect(records[1][column]).toBe(`'${formula}`);
+  });
+
   it('one record per conversation under a header of the JSON field names', () => {
     const r = report();
     const records = parseCsv(toCsv(r));

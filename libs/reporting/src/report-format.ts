@@ -1,9 +1,13 @@
+import { stringify, type Options } from 'csv-stringify/sync';
 import type { AgentAggregateRow, AggregateRow, ConversationReportRow, Report } from './report.types';
 
 /**
- * Output formats. CSV follows RFC 4180: CRLF line ends (after the last record too), a header
- * record, and a field is wrapped in double quotes when it holds a comma, a double quote, CR or
- * LF, with each double quote inside doubled. Column names are the JSON field names.
+ * Output formats. CSV is written by csv-stringify and follows RFC 4180: CRLF line ends (after
+ * the last record too), a header record, and a field is wrapped in double quotes when it holds a
+ * comma, a double quote, CR or LF, with each double quote inside doubled. Column names are the
+ * JSON field names. A text cell a spreadsheet would run as a formula (starting with `=`, `+`,
+ * `-`, `@`, tab or CR: a close reason typed by someone, say) is written with a leading `'`, so it
+ * opens as text; numbers, negative ones included, are written as they are.
  * Cells: null -> empty; booleans -> true / false; numbers as JSON writes them (seconds with up
  * to three decimals); lists -> items joined with `;`; handleSecondsByAgent -> `agent=seconds`
  * pairs joined with `;`.
@@ -15,16 +19,21 @@ import type { AgentAggregateRow, AggregateRow, ConversationReportRow, Report } f
 
 export type CsvCell = string | number | boolean | null | undefined;
 
-/** One RFC 4180 field. */
+const CSV_OPTIONS: Options = {
+  record_delimiter: 'windows',
+  escape_formulas: true,
+  // csv-stringify writes booleans as 1 and empty by default.
+  cast: { boolean: (value) => String(value) },
+};
+
+/** One field, as it appears in a record. */
 export function csvField(value: CsvCell): string {
-  if (value === null || value === undefined) return '';
-  const text = typeof value === 'string' ? value : String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  return stringify([[value]], { ...CSV_OPTIONS, record_delimiter: '' });
 }
 
 /** A whole CSV document: header then records, each line ended by CRLF. */
 export function formatCsv(header: readonly string[], records: readonly (readonly CsvCell[])[]): string {
-  return [header, ...records].map((record) => `${record.map(csvField).join(',')}\r\n`).join('');
+  return stringify([header, ...records] as CsvCell[][], CSV_OPTIONS);
 }
 
 export const CONVERSATION_COLUMNS = [
