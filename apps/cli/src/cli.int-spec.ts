@@ -52,7 +52,7 @@ describe('operator CLI', () => {
   });
 
   it.each([
-    ['an unknown format', ['--format', 'xml'], /--format must be csv or json, got xml/],
+    ['an unknown format', ['--format', 'xml'], /--format must be csv, json or html, got xml/],
     ['--from after --to', ['--from', '2026-11-21T00:00:00Z', '--to', '2026-11-20T00:00:00Z'], /--from .* must be before --to/],
     ['a time without an offset', ['--from', '2026-11-21T00:00:00'], /--from must be an ISO-8601 time with a UTC offset/],
     ['an unknown option', ['--form', 'csv'], /unknown option --form/],

@@ -30,10 +30,10 @@ const cli = (): Command => {
     program.command(name).description(description).allowUnknownOption().allowExcessArguments();
 
   command('rebuild', 'rebuild every read model from the event log and swap it in').action(() => rebuildCommand());
-  command('report', 'replay the log into a report (CSV of conversations or aggregates, or JSON with both)')
+  command('report', 'replay the log into a report (CSV of conversations or aggregates, JSON with both, or HTML with charts)')
     .addOption(timeOption('from', 'first time included, such as 2026-11-20T00:00:00Z'))
     .addOption(timeOption('to', 'first time not included'))
-    .addOption(stringOption('format', 'csv or json (default: csv)'))
+    .addOption(stringOption('format', 'csv, json or html (a page with charts; default: csv)'))
     .addOption(stringOption('out', 'file to write (default: standard output)'))
     .addOption(stringOption('table', 'CSV table: conversations or aggregates (default: conversations)'))
     .addOption(integerOption('agent-capacity', 'concurrent conversations per agent, for occupancy (default: 1)'))

@@ -14,6 +14,7 @@ export {
   readWorkDistributionConfig,
   type WorkDistributionConfig,
 } from './config/work-distribution-config';
+export { KPI_CONFIG_DEFAULTS, readKpiConfig, type KpiConfig } from './config/kpi-config';
 export { EVENT_FEED_CONFIG_DEFAULTS, readEventFeedConfig, type EventFeedConfig } from './config/event-feed-config';
 export { OPERATIONS_CONFIG_DEFAULTS, readOperationsConfig, type OperationsConfig } from './config/operations-config';
 export {

@@ -12,3 +12,5 @@ export { replayReport, replayInto, readLog, DEFAULT_REPLAY_BATCH_SIZE } from './
 export type { ReplayReportOptions, ReadLogOptions } from './replay-report';
 export { queueViewAsOf, QueueViewBuilder } from './queue-view-as-of';
 export type { QueueItemAsOf, QueueAsOf, QueueViewAsOf } from './queue-view-as-of';
+export { renderHtmlReport, type HtmlReportOptions } from './html/html-report';
+export { reportCharts, type ReportCharts } from './html/report-charts';

@@ -7,12 +7,13 @@ import { WORK_DISTRIBUTION_CONFIG_DEFAULTS, readWorkDistributionConfig, type Wor
 import { AUTH_CONFIG_DEFAULTS, readAuthConfig, type AuthConfig } from '../auth/auth-config';
 import { OPERATIONS_CONFIG_DEFAULTS, readOperationsConfig, type OperationsConfig } from './operations-config';
 import { EVENT_FEED_CONFIG_DEFAULTS, readEventFeedConfig, type EventFeedConfig } from './event-feed-config';
+import { KPI_CONFIG_DEFAULTS, readKpiConfig, type KpiConfig } from './kpi-config';
 
 export { ConfigError };
 
 export type EventStoreKind = 'sqlite' | 'memory' | 'eventstoredb';
 
-export interface AppConfig extends TimerConfig, WorkDistributionConfig, AuthConfig, OperationsConfig, EventFeedConfig {
+export interface AppConfig extends TimerConfig, WorkDistributionConfig, AuthConfig, OperationsConfig, EventFeedConfig, KpiConfig {
   port: number;
   host: string;
   dataDir: string;
@@ -67,6 +68,7 @@ export const CONFIG_DEFAULTS = {
   ...AUTH_CONFIG_DEFAULTS,
   ...OPERATIONS_CONFIG_DEFAULTS,
   ...EVENT_FEED_CONFIG_DEFAULTS,
+  ...KPI_CONFIG_DEFAULTS,
 } as const;
 
 const { read, wholeNumber: integer, url } = settingsReader(CONFIG_DEFAULTS);
@@ -165,4 +167,5 @@ const readConfig = (env: Env): AppConfig => ({
   ...readAuthConfig(env),
   ...readOperationsConfig(env),
   ...readEventFeedConfig(env),
+  ...readKpiConfig(env),
 });
