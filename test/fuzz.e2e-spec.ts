@@ -115,7 +115,7 @@ describe('fuzz: malformed requests on every route of the OpenAPI document', () =
     for (const [path, methods] of served) requests.push(...otherMethodRequests(path, methods, world));
     for (const request of requests) await runner.send(request);
     expect(runner.requests).toBe(requests.length);
-  }, 240_000);
+  }, 120_000);
 
   it(
     `sends ${RUNS} random requests (fast-check, seed ${SEED})`,
