@@ -101,6 +101,18 @@ if (!probe.reachable && process.env.REQUIRE_POSTGRES === '1') {
       expect(health.body.checks.eventStore).toEqual({ status: 'ok', headPosition: head });
     });
 
+    it('streams a catch-up read filtered by stream (follow=false) to its end, as on the embedded store', async () => {
+      await d.open('esdb-feed-1', { channel: 'sms', queueId: 'esdb-feed' });
+      await d.open('esdb-feed-2', { channel: 'sms', queueId: 'esdb-feed' });
+      const answer = await t.request({ method: 'GET', url: '/api/events?after=0&follow=false&streams=conversation-esdb-feed-1' });
+      expect(answer.statusCode).toBe(200);
+      const ids = answer.text
+        .split('\n')
+        .filter((line) => line.startsWith('data: '))
+        .map((line) => (JSON.parse(line.slice(6)) as { stream: string }).stream);
+      expect(ids).toEqual(['conversation-esdb-feed-1']);
+    });
+
     it('answers 503 while EventStoreDB is down, says so in /health, and works again once it is back', async () => {
       await d.open('esdb-2', { channel: 'sms', queueId: 'esdb-outage' });
 

@@ -404,6 +404,22 @@ describe('the administration API refuses what it cannot deliver', () => {
       const answer = await t.post(`/api/webhooks/${hook.id}/replay`, body);
       expect(answer.body).toMatchObject({ statusCode: 400, code: 'WEBHOOK.INVALID_REPLAY' });
     }
+    const head = await t.store.headPosition();
+    expect((await t.post(`/api/webhooks/${hook.id}/replay`, { position: head + 2 })).body).toMatchObject({
+      statusCode: 400,
+      code: 'WEBHOOK.INVALID_REPLAY',
+      field: 'position',
+    });
+    expect((await t.post(`/api/webhooks/${hook.id}/rotate-secret`, { overlap: '200000000d' })).body).toMatchObject({
+      statusCode: 400,
+      code: 'REQUEST.INVALID_FIELD',
+      field: 'overlap',
+    });
+    expect((await t.get(`/api/webhooks/${hook.id}/deliveries?before=100000000000000000000`)).statusCode).toBe(400);
+    // Refused, and nothing changed: no replay, no rotation.
+    const created = hook as typeof hook & { updatedAt: string };
+    expect((await t.get(`/api/webhooks/${hook.id}`)).body).toMatchObject({ checkpoint: created.checkpoint, updatedAt: created.updatedAt });
+    expect((await t.get(`/api/webhooks/${hook.id}`)).body).not.toHaveProperty('previousSecretValidUntil');
     const listed = (await t.get('/api/webhooks')).body.items;
     expect(listed).toHaveLength(1);
     expect(listed[0]).not.toHaveProperty('secret');

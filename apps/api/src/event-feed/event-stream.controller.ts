@@ -33,7 +33,10 @@ export class EventStreamController {
     headers: { 'X-Request-Id': HEADERS['X-Request-Id'] },
     content: { 'text/event-stream': { schema: { type: 'string' } } },
   })
-  @ApiErrors(ANY_ROUTE, AUTHENTICATED, CHECKED_INPUT, EVENT_LOG, { 400: ['FEED.INVALID_FILTER'] })
+  @ApiErrors(ANY_ROUTE, AUTHENTICATED, CHECKED_INPUT, EVENT_LOG, {
+    400: ['FEED.INVALID_FILTER'],
+    503: ['EVENT_STREAM.TOO_MANY_STREAMS', 'EVENT_STREAM.SHUTTING_DOWN'],
+  })
   async stream(
     @Query() query: EventStreamQueryDto,
     @Headers('last-event-id') lastEventId: string | undefined,
@@ -41,6 +44,7 @@ export class EventStreamController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
+    this.streams.admit();
     const filter = this.filterOf(query);
     const after = await this.startAfter(query, lastEventId);
     // A catch-up read ends at the log's head as it is now, even while events keep coming.

@@ -15,6 +15,16 @@ export interface EventStreamRequest {
   requestId: string;
 }
 
+/** No new stream now: this instance serves EVENT_STREAM_MAX_CONNECTIONS already, or it is stopping. */
+export class EventStreamUnavailableError extends Error {
+  constructor(
+    readonly code: 'EVENT_STREAM.TOO_MANY_STREAMS' | 'EVENT_STREAM.SHUTTING_DOWN',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** How long a client that stopped reading may hold a full buffer before its stream is ended. */
 const SLOW_READER_LIMIT_MS = 60_000;
 
@@ -29,14 +39,36 @@ const SLOW_READER_LIMIT_MS = 60_000;
 export class EventStreams {
   private readonly logger = new Logger('EventStreams');
   private readonly open = new Set<() => Promise<void>>();
+  private closing = false;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /** Refuses a new stream while this instance serves as many as it may (call before taking the response over). */
+  admit(): void {
+    if (this.closing)
+      throw new EventStreamUnavailableError(
+        'EVENT_STREAM.SHUTTING_DOWN',
+        'This instance is stopping; reconnect (with Last-Event-ID) to another',
+      );
+    const limit = this.config.eventStreamMaxConnections;
+    if (this.open.size >= limit) {
+      throw new EventStreamUnavailableError(
+        'EVENT_STREAM.TOO_MANY_STREAMS',
+        `This instance already serves ${limit} event streams (EVENT_STREAM_MAX_CONNECTIONS); retry shortly or on another instance`,
+      );
+    }
+  }
+
   /** Takes over a response whose headers have not been sent, until the client leaves, the stream ends or the service stops. */
   serve(request: IncomingMessage, response: ServerResponse, stream: EventStreamRequest): void {
+    // Gone while the request was checked: its 'close' has fired already and would never end the stream.
+    if (request.destroyed || response.destroyed || this.closing) {
+      response.destroy();
+      return;
+    }
     const wanted = feedFilterMatcher(stream.filter);
     let ended = false;
     // Set once the response is open; `end` may run before (a client gone at once).
@@ -44,7 +76,14 @@ export class EventStreams {
     const heartbeat = setInterval(() => write(': heartbeat\n\n'), this.config.eventStreamHeartbeatMs);
     heartbeat.unref();
 
-    const write = (text: string): boolean => (ended || response.destroyed ? false : response.write(text));
+    const write = (text: string): boolean => {
+      if (ended) return false;
+      if (response.destroyed) {
+        void end();
+        return false;
+      }
+      return response.write(text);
+    };
     const end = async (): Promise<void> => {
       if (ended) return;
       ended = true;
@@ -90,10 +129,13 @@ export class EventStreams {
     write(`retry: 2000\n: from position ${stream.after}\n\n`);
     this.open.add(end);
     request.once('close', () => void end());
+    response.once('close', () => void end());
 
     reading.subscription = this.store.subscribeToAll({
       after: stream.after,
-      filter: { streamPrefixes: streamPrefixesOf(stream.filter) },
+      // A catch-up read ends once the store reports it caught up at the head; a store filtering by
+      // stream reports the last position it matched instead, which may be short of it.
+      filter: stream.until === undefined ? { streamPrefixes: streamPrefixesOf(stream.filter) } : undefined,
       batchSize: 500,
       onEvents: async (events: RecordedEvent[]) => {
         for (const event of events) {
@@ -124,6 +166,7 @@ export class EventStreams {
 
   /** Ends every open stream (clients reconnect elsewhere with Last-Event-ID). */
   async closeAll(): Promise<void> {
+    this.closing = true;
     await Promise.all([...this.open].map((end) => end()));
   }
 }

@@ -17,10 +17,13 @@ import {
   WEBHOOK_DEFINITION,
 } from '../http/api-responses';
 import { EntityIdPipe } from '../http/entity-id.pipe';
+import { RequestValidationError } from '../http/request-validation.error';
 import { CreateWebhookDto, DeliveriesQueryDto, ReplayWebhookDto, RotateSecretDto, UpdateWebhookDto } from './webhooks.dto';
 import { DeliveryPageDto, PingResultDto, WebhookDto, WebhookListDto, WebhookWithSecretDto } from './webhooks.responses';
 
 const READ_STORE = { ...EVENT_LOG };
+/** The longest a rotated-out secret may keep signing (as WEBHOOK_SECRET_OVERLAP). */
+const MAX_SECRET_OVERLAP_MS = 30 * 24 * 3_600_000;
 
 @ApiTags('webhooks')
 @Controller('api/webhooks')
@@ -109,6 +112,11 @@ export class WebhooksController {
   @ApiErrors(ANY_ROUTE, AUTHENTICATED, JSON_BODY, WEBHOOK)
   async rotateSecret(@Param('id', EntityIdPipe) id: string, @Body() body: RotateSecretDto) {
     const overlapMs = body.overlap === undefined ? undefined : parseDuration(body.overlap);
+    if (body.overlap !== undefined && (overlapMs === undefined || overlapMs > MAX_SECRET_OVERLAP_MS)) {
+      throw new RequestValidationError([
+        { field: 'overlap', messages: ['overlap must be at most 30d: the old secret stops signing by then'] },
+      ]);
+    }
     const { webhook, secret } = await this.webhooks.rotateSecret(id, overlapMs);
     return { ...webhook, secret };
   }

@@ -63,10 +63,15 @@ export class RotateSecretDto {
 }
 
 export class ReplayWebhookDto {
-  @ApiPropertyOptional({ description: 'Send again from this log position (inclusive); exactly one of position and time', minimum: 1 })
+  @ApiPropertyOptional({
+    description: 'Send again from this log position (inclusive; at most the head + 1); exactly one of position and time',
+    minimum: 1,
+    maximum: Number.MAX_SAFE_INTEGER,
+  })
   @IsOmittable()
   @IsInt()
   @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
   position?: number;
 
   @ApiPropertyOptional({ description: 'Send again from the first event recorded at or after this time', example: '2026-12-04T09:00:00Z' })
@@ -89,5 +94,6 @@ export class DeliveriesQueryDto {
   @Type(() => Number)
   @IsInt()
   @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
   before?: number;
 }

@@ -13,6 +13,7 @@ import {
 } from '@lib/conversation-lifecycle';
 import { WebhookError } from '@lib/event-feed';
 import { AuthError } from '../auth/auth.errors';
+import { EventStreamUnavailableError } from '../event-feed/event-streams';
 import { ReadModelBehindError } from '../views/read-your-writes';
 import { RequestValidationError } from './request-validation.error';
 
@@ -95,6 +96,9 @@ export const toErrorBody = (error: unknown): ErrorBody => {
   }
   if (error instanceof ReadModelBehindError) {
     return { statusCode: 503, code: error.code, message: error.message, minPosition: error.minPosition, positions: error.positions };
+  }
+  if (error instanceof EventStreamUnavailableError) {
+    return { statusCode: 503, code: error.code, message: error.message, retryAfterSeconds: 5 };
   }
   if (error instanceof WebhookError) {
     return { statusCode: error.statusCode, code: error.code, message: error.message, ...error.details };

@@ -14,7 +14,7 @@ import type { WebhookOutcome, WebhookRequest, WebhookSender } from './webhook-se
 
 const SETTINGS: DeliverySettings = {
   timeoutMs: 400,
-  retry: { firstDelayMs: 20, maxDelayMs: 40, retryWindowMs: 60_000 },
+  retry: { firstDelayMs: 20, maxDelayMs: 40, retryWindowMs: 1_000 },
   leaseMs: 3_000,
   deliveryLogLimit: 100,
   pageSize: 3,
@@ -166,6 +166,20 @@ describe('SubscriptionDeliverer', () => {
       [2, 1, 'delivered'],
       [3, 1, 'delivered'],
     ]);
+  });
+
+  it('given an event that failed then succeeded, when the next event fails, then its retry window starts at its own failure', async () => {
+    await append(2);
+    // Event 1 fails, then succeeds a whole window later; event 2 then fails once: a retry, not the end of a window.
+    const sender = new ScriptedSender((_, n) => {
+      if (n === 2) offset += SETTINGS.retry.retryWindowMs + 100;
+      return n === 1 || n === 3 ? { kind: 'rejected', statusCode: 500, durationMs: 1, responseBody: '' } : delivered();
+    }, leaseLeft);
+    start(sender);
+    await until(() => sender.sent.length === 4, 'four attempts');
+    expect(sender.sent).toEqual([eventId(1), eventId(1), eventId(2), eventId(2)]);
+    await until(async () => (await subscriptions.get('w1')).checkpoint === 2, 'both recorded');
+    expect(await subscriptions.get('w1')).toMatchObject({ status: 'active', failures: 0 });
   });
 
   it('given the lease ran out and another instance took it mid-attempt, when the attempt ends, then the old deliverer writes nothing and stops', async () => {

@@ -71,6 +71,8 @@ export class SubscriptionDeliverer {
   private unrecordedSince = 0;
   /** The checkpoint as last written. */
   private recordedCheckpoint = 0;
+  /** The subscription as this deliverer last knew it (progress not yet written included). */
+  private latest?: WebhookSubscription;
 
   constructor(
     readonly subscriptionId: string,
@@ -112,14 +114,16 @@ export class SubscriptionDeliverer {
   }
 
   private async run(): Promise<void> {
-    let subscription = await this.renew();
     try {
+      let subscription = await this.renew();
       while (subscription !== undefined && subscription.status === 'active' && !this.stopped) {
         subscription = await this.step(subscription);
+        this.latest = subscription;
       }
     } finally {
-      // Stopped with deliveries not yet written: write them now, so a successor does not send them again.
-      if (subscription !== undefined) await this.record(subscription).catch(() => undefined);
+      // Stopped with deliveries not yet written (or by an error partway through a page): write the
+      // latest progress made, so a successor does not send them again.
+      if (this.latest !== undefined && this.latest.status === 'active') await this.record(this.latest).catch(() => undefined);
       await this.context.subscriptions.releaseLease(this.subscriptionId, this.context.owner).catch(() => undefined);
       this.sender.close();
     }
@@ -127,7 +131,8 @@ export class SubscriptionDeliverer {
 
   /** Writes what was delivered since the last write, if anything: under the claim, like every write. */
   private async record(subscription: WebhookSubscription): Promise<WebhookSubscription | undefined> {
-    if (this.unrecorded.length === 0 && subscription.checkpoint === this.recordedCheckpoint) return subscription;
+    // Never behind what is written already: a step cut short may hand an older state back.
+    if (subscription.checkpoint <= this.recordedCheckpoint && this.unrecorded.length === 0) return subscription;
     return this.progress(subscription, { checkpoint: subscription.checkpoint, failures: 0 }, this.unrecorded.splice(0));
   }
 
@@ -241,7 +246,9 @@ export class SubscriptionDeliverer {
       if (Number.isFinite(at)) observer?.delivered(now() - at);
       if (this.unrecorded.length === 0) this.unrecordedSince = now();
       this.unrecorded.push(attempt);
-      const delivered = { ...current, checkpoint: event.position, failures: 0 };
+      const { failingSince: _since, nextAttemptAt: _next, ...rest } = current;
+      const delivered: WebhookSubscription = { ...rest, checkpoint: event.position, failures: 0 };
+      this.latest = delivered;
       return this.recordIsDue() ? this.record(delivered) : delivered;
     }
     const failingSince = current.failingSince ?? sentAt;

@@ -157,6 +157,14 @@ export class WebhookAdministration {
     await this.context.subscriptions.get(id);
     let checkpoint: number;
     if (from.position !== undefined) {
+      const head = await this.context.store.headPosition();
+      if (from.position > head + 1) {
+        throw new WebhookError(
+          'WEBHOOK.INVALID_REPLAY',
+          `position ${from.position} is past the log's head (${head}); give a position from 1 to ${head + 1}`,
+          { field: 'position', headPosition: head },
+        );
+      }
       checkpoint = Math.max(0, from.position - 1);
     } else {
       const time = Date.parse(from.time);

@@ -22,6 +22,8 @@ export interface EventFeedConfig {
   webhookDeliveryLogLimit: number;
   /** An event-stream connection idle this long gets a comment line, so proxies keep it open. */
   eventStreamHeartbeatMs: number;
+  /** Event streams one instance keeps open at once; more answer 503 until one closes. */
+  eventStreamMaxConnections: number;
 }
 
 export const EVENT_FEED_CONFIG_DEFAULTS = {
@@ -35,6 +37,7 @@ export const EVENT_FEED_CONFIG_DEFAULTS = {
   WEBHOOK_SECRET_OVERLAP: '24h',
   WEBHOOK_DELIVERY_LOG_LIMIT: '1000',
   EVENT_STREAM_HEARTBEAT: '15s',
+  EVENT_STREAM_MAX_CONNECTIONS: '200',
 } as const;
 
 const { read, wholeNumber, duration } = settingsReader(EVENT_FEED_CONFIG_DEFAULTS);
@@ -63,6 +66,7 @@ export const readEventFeedConfig = (env: Env): EventFeedConfig => {
     webhookSecretOverlapMs: duration(env, 'WEBHOOK_SECRET_OVERLAP', 30 * 24 * 3_600_000),
     webhookDeliveryLogLimit: wholeNumber(env, 'WEBHOOK_DELIVERY_LOG_LIMIT', 10, 1_000_000),
     eventStreamHeartbeatMs: positive(env, 'EVENT_STREAM_HEARTBEAT', 3_600_000),
+    eventStreamMaxConnections: wholeNumber(env, 'EVENT_STREAM_MAX_CONNECTIONS', 1, 100_000),
   };
   // An attempt must end before anyone else may take the lease (docs/architecture.md, "Outbound feed").
   if (config.webhookLeaseMs < 2 * (config.webhookTimeoutMs + 1_000)) {

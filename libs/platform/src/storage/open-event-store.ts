@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { InMemoryEventStore, SqliteEventStore, type EventStore } from '@lib/event-store';
-import { EventStoreDbEventStore } from '@lib/event-store/eventstoredb';
 import type { AppConfig } from '../config/app-config';
 import { EVENTS_FILE } from './event-log-file';
 
@@ -26,8 +25,11 @@ export async function openEventStore(config: AppConfig, options: OpenEventStoreO
       });
     case 'memory':
       return new InMemoryEventStore();
-    case 'eventstoredb':
+    case 'eventstoredb': {
+      // Loaded only when named: the gRPC client is heavy, and most commands never need it.
+      const { EventStoreDbEventStore } = await import('@lib/event-store/eventstoredb');
       return EventStoreDbEventStore.connect(config.esdbConnectionString as string);
+    }
   }
 }
 
