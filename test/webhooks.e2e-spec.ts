@@ -344,6 +344,14 @@ describe('a subscription whose receiver keeps failing for the whole retry window
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(r.requests).toHaveLength(attempts);
 
+    // What an operator alerts on: a failing subscription, and its backlog.
+    const metrics = (await t.request({ method: 'GET', url: '/metrics', checkAnswer: false })).text;
+    expect(metrics).toMatch(/^webhook_subscriptions\{status="failing"\} 1$/m);
+    expect(metrics).toMatch(/^webhook_subscriptions\{status="active"\} 0$/m);
+    const backlog = (await t.store.headPosition()) - current.checkpoint;
+    expect(metrics).toContain(`webhook_lag_events{subscription="${hook.id}"} ${backlog}`);
+    expect(metrics).toMatch(/^webhook_attempt_duration_seconds_count\{result="rejected"\} [1-9]/m);
+
     healthy = true;
     expect((await t.post(`/api/webhooks/${hook.id}/resume`, {})).body).toMatchObject({ status: 'active', failures: 0 });
     const events = await conversationEventsAfter(t, hook.checkpoint);

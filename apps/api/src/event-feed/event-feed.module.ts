@@ -67,6 +67,9 @@ export class EventFeedModule implements OnApplicationBootstrap, BeforeApplicatio
     @Optional() @Inject(WEBHOOK_DISPATCHER) private readonly dispatcher: WebhookDispatcher | null,
     private readonly streams: EventStreams,
     @Inject(EVENT_FEED_DATABASE) private readonly feedDatabase: OwnedDatabase,
+    private readonly subscriptions: WebhookSubscriptions,
+    private readonly metrics: ServiceMetrics,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
 
   static forRoot(feedClock: () => number = Date.now): DynamicModule {
@@ -147,6 +150,7 @@ export class EventFeedModule implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    this.metrics.watchWebhooks({ subscriptions: () => this.subscriptions.list(), headPosition: () => this.store.headPosition() });
     await this.dispatcher?.start();
   }
 

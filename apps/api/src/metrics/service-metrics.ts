@@ -1,4 +1,10 @@
-import type { DeliveryObserver, WebhookOutcome } from '@lib/event-feed';
+import { WEBHOOK_STATUSES, type DeliveryObserver, type WebhookOutcome, type WebhookStatus } from '@lib/event-feed';
+
+/** What the webhook gauges read. */
+export interface WebhookProgress {
+  subscriptions(): Promise<Array<{ id: string; status: WebhookStatus; checkpoint: number }>>;
+  headPosition(): Promise<number>;
+}
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type {
   CommandFamily,
@@ -141,6 +147,32 @@ export class ServiceMetrics implements LifecycleObserver, DeliveryObserver {
           const pendingSince = view.oldestPendingAt === undefined ? Number.NaN : Date.parse(view.oldestPendingAt);
           this.set({ view: view.name }, Number.isFinite(pendingSince) ? Math.max(0, (now - pendingSince) / 1000) : 0);
         }
+      },
+    });
+  }
+
+  /** The webhook gauges, read at each scrape: subscriptions by status, and how far each is behind the log. */
+  watchWebhooks(source: WebhookProgress): void {
+    new Gauge({
+      name: 'webhook_subscriptions',
+      help: 'Webhook subscriptions by status (active, paused, failing, disabled): alert on failing and disabled',
+      labelNames: ['status'],
+      registers: [this.registry],
+      async collect() {
+        const subscriptions = await source.subscriptions();
+        this.reset();
+        for (const status of WEBHOOK_STATUSES) this.set({ status }, subscriptions.filter((s) => s.status === status).length);
+      },
+    });
+    new Gauge({
+      name: 'webhook_lag_events',
+      help: "Log positions between the head and a subscription's checkpoint (events, on the embedded store): its backlog",
+      labelNames: ['subscription'],
+      registers: [this.registry],
+      async collect() {
+        const [head, subscriptions] = await Promise.all([source.headPosition(), source.subscriptions()]);
+        this.reset();
+        for (const subscription of subscriptions) this.set({ subscription: subscription.id }, Math.max(0, head - subscription.checkpoint));
       },
     });
   }
