@@ -314,6 +314,30 @@ describe('webhook delivery to local receivers', () => {
   });
 });
 
+describe('signing secrets stored encrypted (WEBHOOK_SECRETS_KEY)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startApp({ env: { ...DELIVERY_ENV, WEBHOOK_SECRETS_KEY: Buffer.alloc(32, 9).toString('base64') } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('signs with the secret shown at creation and at rotation, as without a key', async () => {
+    const r = await receiver();
+    const hook = await createHook(t, r.url);
+    await conversation(t);
+    await r.waitFor((requests) => requests.length >= 1, 10_000, 'a first delivery');
+    expect(verifiedWith(r.requests[0], [hook.secret])).toEqual([hook.secret]);
+    const rotated = (await t.post(`/api/webhooks/${hook.id}/rotate-secret`, { overlap: '1h' })).body as { secret: string };
+    const count = r.requests.length;
+    await conversation(t);
+    await r.waitFor((requests) => requests.length > count, 10_000, 'a delivery after the rotation');
+    expect(verifiedWith(r.requests[r.requests.length - 1], [hook.secret, rotated.secret])).toEqual([hook.secret, rotated.secret]);
+  });
+});
+
 describe('a subscription whose receiver keeps failing for the whole retry window', () => {
   let t: TestApp;
 

@@ -9,6 +9,7 @@ export * from './feed/feed-event';
 export * from './subscriptions/webhook-subscription';
 export * from './subscriptions/webhook-subscriptions.repository';
 export * from './subscriptions/webhook-administration';
+export { PLAIN_SECRETS, SecretUnreadableError, encryptedSecrets, type SecretBox } from './subscriptions/secret-box';
 export { migrateEventFeed } from './subscriptions/event-feed-migrations';
 export * from './delivery/webhook-sender.types';
 export { HttpWebhookSender } from './delivery/webhook-sender';

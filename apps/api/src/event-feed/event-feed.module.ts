@@ -13,10 +13,12 @@ import { hostname } from 'node:os';
 import { EVENT_STORE, type EventStore } from '@lib/event-store';
 import {
   HttpWebhookSender,
+  PLAIN_SECRETS,
   WakeSignal,
   WebhookAdministration,
   WebhookDispatcher,
   WebhookSubscriptions,
+  encryptedSecrets,
   migrateEventFeed,
   type DeliverySettings,
 } from '@lib/event-feed';
@@ -90,8 +92,15 @@ export class EventFeedModule implements OnApplicationBootstrap, BeforeApplicatio
         },
         {
           provide: WebhookSubscriptions,
-          inject: [EVENT_FEED_DATABASE],
-          useFactory: ({ database }: OwnedDatabase) => new WebhookSubscriptions(database),
+          inject: [APP_CONFIG, EVENT_FEED_DATABASE],
+          useFactory: async (config: AppConfig, { database }: OwnedDatabase) => {
+            const secrets = config.webhookSecretsKey ? encryptedSecrets(Buffer.from(config.webhookSecretsKey, 'base64')) : PLAIN_SECRETS;
+            const subscriptions = new WebhookSubscriptions(database, secrets);
+            // A key that cannot open the stored secrets stops the start here, naming WEBHOOK_SECRETS_KEY.
+            const sealed = await subscriptions.sealStoredSecrets();
+            if (sealed > 0) new Logger('Webhooks').log(`Sealed the signing secrets of ${sealed} subscriptions with WEBHOOK_SECRETS_KEY`);
+            return subscriptions;
+          },
         },
         {
           provide: WEBHOOK_DISPATCHER,

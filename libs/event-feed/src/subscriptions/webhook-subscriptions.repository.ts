@@ -2,6 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { runInWriteTransaction, type ReadModelDatabase, type ReadModelSchema } from '@lib/read-models';
 import type { FeedFilter } from '../feed/feed-filter';
 import type { EventFeedTables, WebhookDeliveriesTable, WebhookSubscriptionsTable } from './event-feed-tables';
+import { PLAIN_SECRETS, type SecretBox } from './secret-box';
 import { webhookNotFound, type WebhookStatus, type WebhookSubscription } from './webhook-subscription';
 
 export interface NewWebhookSubscription {
@@ -59,7 +60,34 @@ export interface DelivererClaim {
  * administrator changed the subscription (the deliverer then reads it again).
  */
 export class WebhookSubscriptions {
-  constructor(private readonly database: ReadModelDatabase) {}
+  /** `secrets`: how signing secrets are kept (encrypted with WEBHOOK_SECRETS_KEY, or as they are). */
+  constructor(
+    private readonly database: ReadModelDatabase,
+    private readonly secrets: SecretBox = PLAIN_SECRETS,
+  ) {}
+
+  /**
+   * At start: every stored secret must open with the configured key (else the service stops,
+   * naming WEBHOOK_SECRETS_KEY), and secrets kept before a key was set are sealed with it.
+   * Returns how many were sealed.
+   */
+  async sealStoredSecrets(): Promise<number> {
+    const rows = await this.db.selectFrom('webhook_subscriptions').select(['id', 'secret', 'previous_secret']).execute();
+    let sealed = 0;
+    for (const row of rows) {
+      const secret = this.secrets.open(row.secret);
+      const previous = row.previous_secret === null ? null : this.secrets.open(row.previous_secret);
+      if (this.secrets.isSealed(row.secret) && (row.previous_secret === null || this.secrets.isSealed(row.previous_secret))) continue;
+      await this.db
+        .updateTable('webhook_subscriptions')
+        .set({ secret: this.secrets.seal(secret), previous_secret: previous === null ? null : this.secrets.seal(previous) })
+        .where('id', '=', row.id)
+        .where('secret', '=', row.secret)
+        .execute();
+      sealed += 1;
+    }
+    return sealed;
+  }
 
   private get db(): Kysely<EventFeedTables> {
     return feedTables(this.database.db);
@@ -77,7 +105,7 @@ export class WebhookSubscriptions {
         streams: JSON.stringify(subscription.filter.streams),
         status: subscription.status,
         status_reason: subscription.status === 'paused' ? `created paused by ${subscription.createdBy}` : null,
-        secret: subscription.secret,
+        secret: this.secrets.seal(subscription.secret),
         previous_secret: null,
         previous_secret_until: null,
         checkpoint: subscription.checkpoint,
@@ -97,12 +125,12 @@ export class WebhookSubscriptions {
 
   async list(): Promise<WebhookSubscription[]> {
     const rows = await this.db.selectFrom('webhook_subscriptions').selectAll().orderBy('created_at').orderBy('id').execute();
-    return rows.map(toSubscription);
+    return rows.map((row) => this.toSubscription(row));
   }
 
   async find(id: string): Promise<WebhookSubscription | undefined> {
     const row = await this.db.selectFrom('webhook_subscriptions').selectAll().where('id', '=', id).executeTakeFirst();
-    return row === undefined ? undefined : toSubscription(row);
+    return row === undefined ? undefined : this.toSubscription(row);
   }
 
   async get(id: string): Promise<WebhookSubscription> {
@@ -146,7 +174,11 @@ export class WebhookSubscriptions {
   }
 
   rotateSecret(id: string, secret: string, previous: string, previousUntil: number, nowMs: number): Promise<WebhookSubscription> {
-    return this.change(id, { secret, previous_secret: previous, previous_secret_until: previousUntil }, nowMs);
+    return this.change(
+      id,
+      { secret: this.secrets.seal(secret), previous_secret: this.secrets.seal(previous), previous_secret_until: previousUntil },
+      nowMs,
+    );
   }
 
   /** Delivery starts again after `checkpoint`, with a fresh retry window; the status is unchanged. */
@@ -255,6 +287,10 @@ export class WebhookSubscriptions {
     return rows.map(toAttempt);
   }
 
+  private toSubscription(row: Selectable<WebhookSubscriptionsTable>): WebhookSubscription {
+    return toSubscription(row, this.secrets);
+  }
+
   /** Keeps the newest `keep` attempts of a subscription. */
   async pruneDeliveries(id: string, keep: number): Promise<void> {
     const oldestKept = await this.db
@@ -280,7 +316,7 @@ const feedTables = (db: Kysely<ReadModelSchema>): Kysely<EventFeedTables> =>
 const optional = <T>(value: T | null): T | undefined => (value === null ? undefined : value);
 const optionalNumber = (value: number | string | null): number | undefined => (value === null ? undefined : Number(value));
 
-function toSubscription(row: Selectable<WebhookSubscriptionsTable>): WebhookSubscription {
+function toSubscription(row: Selectable<WebhookSubscriptionsTable>, secrets: SecretBox): WebhookSubscription {
   return {
     id: row.id,
     url: row.url,
@@ -288,8 +324,8 @@ function toSubscription(row: Selectable<WebhookSubscriptionsTable>): WebhookSubs
     filter: { eventTypes: JSON.parse(row.event_types) as string[], streams: JSON.parse(row.streams) as string[] },
     status: row.status as WebhookStatus,
     ...(row.status_reason !== null ? { statusReason: row.status_reason } : {}),
-    secret: row.secret,
-    ...(row.previous_secret !== null ? { previousSecret: row.previous_secret } : {}),
+    secret: secrets.open(row.secret),
+    ...(row.previous_secret !== null ? { previousSecret: secrets.open(row.previous_secret) } : {}),
     ...(row.previous_secret_until !== null ? { previousSecretUntil: Number(row.previous_secret_until) } : {}),
     checkpoint: Number(row.checkpoint),
     version: Number(row.version),

@@ -5,7 +5,9 @@
  */
 import { migrateToLatest, type ReadModelDatabase } from '@lib/read-models';
 import type { TestDatabases } from '@lib/read-models/testing/read-models.suite';
+import { randomBytes } from 'node:crypto';
 import { migrateEventFeed } from '../subscriptions/event-feed-migrations';
+import { encryptedSecrets } from '../subscriptions/secret-box';
 import {
   WebhookSubscriptions,
   type NewDeliveryAttempt,
@@ -180,6 +182,32 @@ export function describeWebhookSubscriptions(name: string, databases: TestDataba
       expect(await store.recordProgress('w1', { owner: 'a', version: 1 }, progress)).toBe(true);
       expect(await store.get('w1')).toMatchObject({ status: 'failing', statusReason: 'HTTP 503 for a day', checkpoint: 10 });
       expect(await store.claimable('a', T0)).toEqual([]);
+    });
+
+    it('given a secrets key, then secrets are stored sealed, read back as they are, and older plain ones are sealed at start', async () => {
+      await store.create(subscription('plain'), T0);
+      const key = randomBytes(32);
+      const sealing = new WebhookSubscriptions(database, encryptedSecrets(key));
+      expect(await sealing.sealStoredSecrets()).toBe(1);
+      expect(await sealing.sealStoredSecrets()).toBe(0);
+      await sealing.create(subscription('sealed'), T0);
+      await sealing.rotateSecret('sealed', 'whsec_bmV3', 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=', T0 + 60_000, T0);
+      const raw = await database.db
+        .withTables<{ webhook_subscriptions: { id: string; secret: string; previous_secret: string | null } }>()
+        .selectFrom('webhook_subscriptions')
+        .select(['id', 'secret', 'previous_secret'])
+        .execute();
+      for (const row of raw) {
+        expect(row.secret).toMatch(/^enc:v1:/);
+        expect(row.secret).not.toContain('c2VjcmV0');
+      }
+      expect((await sealing.get('plain')).secret).toBe('whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=');
+      expect(await sealing.get('sealed')).toMatchObject({ secret: 'whsec_bmV3', previousSecret: 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=' });
+      // Another key, or none: the start stops, naming the setting.
+      await expect(new WebhookSubscriptions(database, encryptedSecrets(randomBytes(32))).sealStoredSecrets()).rejects.toThrow(
+        /WEBHOOK_SECRETS_KEY/,
+      );
+      await expect(new WebhookSubscriptions(database).sealStoredSecrets()).rejects.toThrow(/no key is set/);
     });
 
     it('given many attempts, when pruned, then the newest are kept and pages go back in time', async () => {

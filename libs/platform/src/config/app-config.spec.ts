@@ -143,3 +143,19 @@ describe('timer configuration', () => {
     expect(error.message).toContain(key);
   });
 });
+
+describe('WEBHOOK_SECRETS_KEY', () => {
+  it('takes 32 bytes in base64, and refuses anything else without echoing it', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    expect(loadConfig({ WEBHOOK_SECRETS_KEY: key }).webhookSecretsKey).toBe(key);
+    expect(loadConfig({}).webhookSecretsKey).toBeUndefined();
+    for (const bad of ['c2hvcnQ=', 'not base64 at all!', Buffer.alloc(31, 1).toString('base64')]) {
+      expect(() => loadConfig({ WEBHOOK_SECRETS_KEY: bad })).toThrow(/WEBHOOK_SECRETS_KEY.*32 random bytes/);
+      try {
+        loadConfig({ WEBHOOK_SECRETS_KEY: bad });
+      } catch (error) {
+        expect(String(error)).not.toContain(bad);
+      }
+    }
+  });
+});

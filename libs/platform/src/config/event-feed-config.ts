@@ -24,6 +24,8 @@ export interface EventFeedConfig {
   eventStreamHeartbeatMs: number;
   /** Event streams one instance keeps open at once; more answer 503 until one closes. */
   eventStreamMaxConnections: number;
+  /** 32 bytes in base64: webhook signing secrets are stored encrypted with it (absent: as they are). */
+  webhookSecretsKey?: string;
 }
 
 export const EVENT_FEED_CONFIG_DEFAULTS = {
@@ -38,6 +40,7 @@ export const EVENT_FEED_CONFIG_DEFAULTS = {
   WEBHOOK_DELIVERY_LOG_LIMIT: '1000',
   EVENT_STREAM_HEARTBEAT: '15s',
   EVENT_STREAM_MAX_CONNECTIONS: '200',
+  WEBHOOK_SECRETS_KEY: '',
 } as const;
 
 const { read, wholeNumber, duration } = settingsReader(EVENT_FEED_CONFIG_DEFAULTS);
@@ -54,6 +57,16 @@ const positive = (env: Env, key: keyof typeof EVENT_FEED_CONFIG_DEFAULTS, max?: 
   return value;
 };
 
+const secretsKey = (env: Env): string | undefined => {
+  const text = read(env, 'WEBHOOK_SECRETS_KEY').trim();
+  if (text === '') return undefined;
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text) || Buffer.from(text, 'base64').length !== 32) {
+    // The value itself is never echoed: it is a key.
+    throw new ConfigError('WEBHOOK_SECRETS_KEY', 'must be 32 random bytes in base64 (for example the output of `openssl rand -base64 32`)');
+  }
+  return text;
+};
+
 export const readEventFeedConfig = (env: Env): EventFeedConfig => {
   const config: EventFeedConfig = {
     webhooks: onOff(env, 'WEBHOOKS'),
@@ -67,6 +80,7 @@ export const readEventFeedConfig = (env: Env): EventFeedConfig => {
     webhookDeliveryLogLimit: wholeNumber(env, 'WEBHOOK_DELIVERY_LOG_LIMIT', 10, 1_000_000),
     eventStreamHeartbeatMs: positive(env, 'EVENT_STREAM_HEARTBEAT', 3_600_000),
     eventStreamMaxConnections: wholeNumber(env, 'EVENT_STREAM_MAX_CONNECTIONS', 1, 100_000),
+    webhookSecretsKey: secretsKey(env),
   };
   // An attempt must end before anyone else may take the lease (docs/architecture.md, "Outbound feed").
   if (config.webhookLeaseMs < 2 * (config.webhookTimeoutMs + 1_000)) {
