@@ -118,8 +118,9 @@ describe('webhook delivery to local receivers', () => {
     expect(deliveries.map((d) => d.eventId).reverse()).toEqual(events.map((event) => event.id));
     expect(deliveries.every((d) => d.result === 'delivered' && d.statusCode === 200 && d.attempt === 1)).toBe(true);
     const current = (await t.get(`/api/webhooks/${hook.id}`)).body;
-    expect(current).toMatchObject({ status: 'active', failures: 0 });
+    expect(current).toMatchObject({ status: 'active', failures: 0, deliveredBy: expect.stringMatching(/^.+:\d+:[0-9a-f]{8}$/) });
     expect(current.checkpoint).toBeGreaterThanOrEqual(events[events.length - 1].position);
+    expect(current.backlogEvents).toBe((await t.store.headPosition()) - current.checkpoint);
     await t.request({ method: 'DELETE', url: `/api/webhooks/${hook.id}` });
   });
 
@@ -359,6 +360,8 @@ describe('a subscription whose receiver keeps failing for the whole retry window
       current = (await t.get(`/api/webhooks/${hook.id}`)).body;
     }
     expect(current).toMatchObject({ status: 'failing', statusReason: expect.stringContaining('HTTP 503') });
+    expect(current).not.toHaveProperty('deliveredBy');
+    expect(current.backlogEvents).toBeGreaterThan(0);
     expect(current.failures).toBeGreaterThan(1);
     // Stopped before the first conversation event (the events it passed over before it are behind it).
     const [firstEvent] = await conversationEventsAfter(t, hook.checkpoint);

@@ -48,6 +48,16 @@ export class WebhookDto {
   @ApiPropertyOptional({ type: String, format: 'date-time', description: 'Until when the secret before the last rotation still signs' })
   previousSecretValidUntil?: string;
 
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    description: 'GET only: log positions after the checkpoint, its backlog (events, on the embedded store)',
+  })
+  backlogEvents?: number;
+
+  @ApiPropertyOptional({ description: 'GET only: the service instance delivering it now (host:pid:nonce), while its lease runs' })
+  deliveredBy?: string;
+
   @ApiProperty({ type: String, format: 'date-time' })
   createdAt!: string;
 

@@ -50,6 +50,10 @@ export interface WebhookView {
   nextAttemptAt?: string;
   /** Until when the secret before the last rotation still signs messages. */
   previousSecretValidUntil?: string;
+  /** Read routes only: log positions after the checkpoint (events, on the embedded store). */
+  backlogEvents?: number;
+  /** Read routes only: the instance delivering it now (`host:pid:nonce`), while its lease runs. */
+  deliveredBy?: string;
   createdAt: string;
   createdBy: string;
   updatedAt: string;
@@ -99,11 +103,25 @@ export class WebhookAdministration {
   }
 
   async list(): Promise<WebhookView[]> {
-    return (await this.context.subscriptions.list()).map((subscription) => this.view(subscription));
+    const [subscriptions, head] = await Promise.all([this.context.subscriptions.list(), this.context.store.headPosition()]);
+    return subscriptions.map((subscription) => this.withProgress(subscription, head));
   }
 
   async get(id: string): Promise<WebhookView> {
-    return this.view(await this.context.subscriptions.get(id));
+    const [subscription, head] = await Promise.all([this.context.subscriptions.get(id), this.context.store.headPosition()]);
+    return this.withProgress(subscription, head);
+  }
+
+  /** The view with where delivery stands: the backlog, and which instance delivers it now. */
+  private withProgress(subscription: WebhookSubscription, head: number): WebhookView {
+    // Only an active subscription is being delivered (a stopping deliverer may not have let go yet).
+    const leaseHeld =
+      subscription.status === 'active' && subscription.leaseOwner !== undefined && (subscription.leaseUntil ?? 0) > this.context.now();
+    return {
+      ...this.view(subscription),
+      backlogEvents: Math.max(0, head - subscription.checkpoint),
+      ...(leaseHeld ? { deliveredBy: subscription.leaseOwner } : {}),
+    };
   }
 
   async update(
