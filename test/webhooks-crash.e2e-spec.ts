@@ -35,6 +35,7 @@ import {
   sleep,
   waitForEveryEvent,
   type DeliveryAudit,
+  webhookServiceEnv,
 } from './support/webhook-load';
 import { startWebhookReceiver, type ReceivedRequest, type ReceiverAnswer, type WebhookReceiver } from './support/webhook-receiver';
 
@@ -43,18 +44,7 @@ const KILLS = countFromEnv('WEBHOOK_CRASH_KILLS', 4, 1, 20);
 const QUEUE = 'hooks-crash';
 const AGENTS = ['wa-0', 'wa-1', 'wa-2', 'wa-3'];
 
-const SERVICE_ENV = {
-  EVENT_STORE: 'sqlite',
-  TIMERS: 'off',
-  ROUTING: 'off',
-  WEBHOOKS: 'on',
-  WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'on',
-  // WEBHOOK_LEASE must be at least 2 × (WEBHOOK_TIMEOUT + 1 s): a 3 s lease allows a 500 ms timeout (1 s would need 4 s).
-  WEBHOOK_TIMEOUT: '500ms',
-  WEBHOOK_LEASE: '3s',
-  WEBHOOK_RETRY_FIRST_DELAY: '100ms',
-  WEBHOOK_RETRY_MAX_DELAY: '400ms',
-};
+const SERVICE_ENV = webhookServiceEnv();
 
 /** The subscription's filter, and the same choice made by the test on the log. */
 const FILTER = { streams: ['conversation'] };

@@ -35,6 +35,7 @@ import {
   sleep,
   waitForEveryEvent,
   type DeliveryAudit,
+  webhookServiceEnv,
 } from './support/webhook-load';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver';
 
@@ -45,18 +46,7 @@ const LEASE_MS = 3_000;
 /** Every third of a lease each instance looks for subscriptions to take. */
 const SCAN_MS = LEASE_MS / 3;
 
-const SERVICE_ENV = {
-  EVENT_STORE: 'sqlite',
-  TIMERS: 'off',
-  ROUTING: 'off',
-  WEBHOOKS: 'on',
-  WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'on',
-  // WEBHOOK_LEASE must be at least 2 × (WEBHOOK_TIMEOUT + 1 s): a 3 s lease allows a 500 ms timeout (1 s would need 4 s).
-  WEBHOOK_TIMEOUT: '500ms',
-  WEBHOOK_LEASE: `${LEASE_MS}ms`,
-  WEBHOOK_RETRY_FIRST_DELAY: '100ms',
-  WEBHOOK_RETRY_MAX_DELAY: '400ms',
-};
+const SERVICE_ENV = webhookServiceEnv(LEASE_MS);
 /** The first instance keeps the views; the second only reads them. */
 const INSTANCE_ENV: Array<Record<string, string>> = [{}, { PROJECTOR: 'off' }];
 const NAMES = ['one', 'two'];

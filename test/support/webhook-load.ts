@@ -361,3 +361,19 @@ export const describeAudit = (name: string, audit: DeliveryAudit): string =>
   `${name}: ${audit.expected} events wanted, ${audit.requests} requests, ${audit.failedAnswers} answered non-2xx, ` +
   `${audit.duplicates} duplicate deliveries (of ${audit.duplicatedEvents} events), missing ${audit.missing.length}, ` +
   `out of order ${audit.outOfOrder.length}, overlapping ${audit.overlaps.length}`;
+
+/**
+ * A service process delivering webhooks to receivers on 127.0.0.1, quickly: a 3 s lease (at least
+ * 2 × (WEBHOOK_TIMEOUT + 1 s), so a 500 ms timeout), short retries, no timers or routing.
+ */
+export const webhookServiceEnv = (leaseMs = 3_000): Record<string, string> => ({
+  EVENT_STORE: 'sqlite',
+  TIMERS: 'off',
+  ROUTING: 'off',
+  WEBHOOKS: 'on',
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'on',
+  WEBHOOK_TIMEOUT: '500ms',
+  WEBHOOK_LEASE: `${leaseMs}ms`,
+  WEBHOOK_RETRY_FIRST_DELAY: '100ms',
+  WEBHOOK_RETRY_MAX_DELAY: '400ms',
+});

@@ -10,9 +10,7 @@
  */
 import fc from 'fast-check';
 import { InMemoryEventStore } from '@lib/event-store';
-import { migrateToLatest, openReadModelDatabase } from '@lib/read-models';
-import { migrateEventFeed } from '../subscriptions/event-feed-migrations';
-import { WebhookSubscriptions } from '../subscriptions/webhook-subscriptions.repository';
+import { QUIET, storeWithOneSubscription } from '../testing/delivery-fixture';
 import type { DeliverySettings } from './delivery-settings';
 import { SubscriptionDeliverer } from './subscription-deliverer';
 import { WakeSignal } from './wake-signal';
@@ -62,25 +60,9 @@ describe('delivery invariants', () => {
         }
         const wanted = (await store.readAll()).filter((event) => event.streamName.startsWith('conversation-'));
         const head = await store.headPosition();
-        const database = await openReadModelDatabase({ kind: 'sqlite', filename: ':memory:' });
-        await migrateToLatest(database);
-        await migrateEventFeed(database);
-        const subscriptions = new WebhookSubscriptions(database);
         let offset = 0;
         const now = () => Date.now() + offset;
-        await subscriptions.create(
-          {
-            id: 'w1',
-            url: 'https://example.com/h',
-            description: '',
-            filter: { eventTypes: [], streams: ['conversation'] },
-            secret: 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=',
-            status: 'active',
-            checkpoint: 0,
-            createdBy: 'test',
-          },
-          now(),
-        );
+        const { database, subscriptions } = await storeWithOneSubscription(now());
 
         const deliveredIds = new Set<string>();
         const violations: string[] = [];
@@ -126,7 +108,7 @@ describe('delivery invariants', () => {
             now,
             random: Math.random,
             newEvents: new WakeSignal(),
-            logger: { log: () => undefined, warn: () => undefined, error: () => undefined },
+            logger: QUIET,
             userAgent: 'test',
           });
           deliverers.push(deliverer);

@@ -4,9 +4,9 @@
  * and the rule that an attempt starts only with the whole timeout left on the lease.
  */
 import { InMemoryEventStore } from '@lib/event-store';
-import { migrateToLatest, openReadModelDatabase, type ReadModelDatabase } from '@lib/read-models';
-import { migrateEventFeed } from '../subscriptions/event-feed-migrations';
-import { WebhookSubscriptions } from '../subscriptions/webhook-subscriptions.repository';
+import type { ReadModelDatabase } from '@lib/read-models';
+import type { WebhookSubscriptions } from '../subscriptions/webhook-subscriptions.repository';
+import { QUIET, storeWithOneSubscription } from '../testing/delivery-fixture';
 import { LEASE_SAFETY_MARGIN_MS, type DeliverySettings } from './delivery-settings';
 import { SubscriptionDeliverer, type DelivererContext } from './subscription-deliverer';
 import { WakeSignal } from './wake-signal';
@@ -91,7 +91,7 @@ describe('SubscriptionDeliverer', () => {
       now,
       random: () => 0.5,
       newEvents,
-      logger: { log: () => undefined, warn: () => undefined, error: () => undefined },
+      logger: QUIET,
       userAgent: 'test',
     };
     const deliverer = new SubscriptionDeliverer('w1', context);
@@ -113,23 +113,7 @@ describe('SubscriptionDeliverer', () => {
     offset = 0;
     newEvents = new WakeSignal();
     store = new InMemoryEventStore();
-    database = await openReadModelDatabase({ kind: 'sqlite', filename: ':memory:' });
-    await migrateToLatest(database);
-    await migrateEventFeed(database);
-    subscriptions = new WebhookSubscriptions(database);
-    await subscriptions.create(
-      {
-        id: 'w1',
-        url: 'https://example.com/h',
-        description: '',
-        filter: { eventTypes: [], streams: ['conversation'] },
-        secret: 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=',
-        status: 'active',
-        checkpoint: 0,
-        createdBy: 'admin',
-      },
-      now(),
-    );
+    ({ database, subscriptions } = await storeWithOneSubscription(now()));
   });
   afterEach(async () => {
     await Promise.all(deliverers.splice(0).map((d) => d.stop()));
