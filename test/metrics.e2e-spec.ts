@@ -119,7 +119,7 @@ describe('metrics', () => {
       t.clock.advance(90_000);
       const behind = await scrape();
       const head = value(behind, 'event_log_head_position');
-      for (const view of ['conversation_views', 'audit_index', 'conversation_timers', 'agents_and_queues']) {
+      for (const view of ['conversation_views', 'audit_index', 'conversation_timers', 'agents_and_queues', 'live_kpis']) {
         expect(value(behind, 'view_lag_events', { view })).toBeGreaterThanOrEqual(2);
         expect(value(behind, 'view_lag_events', { view })).toBe(head - value(behind, 'view_position', { view }));
         expect(value(behind, 'view_lag_seconds', { view })).toBeGreaterThanOrEqual(90);
@@ -130,7 +130,7 @@ describe('metrics', () => {
     const head = value(await scrape(), 'event_log_head_position');
     expect(await projector.waitForPosition(head, 10_000)).toBe(true);
     const caughtUp = await scrape();
-    for (const view of ['conversation_views', 'audit_index', 'conversation_timers', 'agents_and_queues']) {
+    for (const view of ['conversation_views', 'audit_index', 'conversation_timers', 'agents_and_queues', 'live_kpis']) {
       expect(value(caughtUp, 'view_lag_events', { view })).toBe(0);
       expect(value(caughtUp, 'view_lag_seconds', { view })).toBe(0);
     }

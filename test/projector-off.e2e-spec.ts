@@ -41,6 +41,7 @@ describe('an instance with PROJECTOR=off', () => {
       expect.objectContaining({ name: 'audit_index', status: 'ok', position: opened.body.position }),
       expect.objectContaining({ name: 'conversation_timers', status: 'ok', position: opened.body.position }),
       expect.objectContaining({ name: 'agents_and_queues', status: 'ok', position: opened.body.position }),
+      expect.objectContaining({ name: 'live_kpis', status: 'ok', position: opened.body.position }),
     ]);
   });
 

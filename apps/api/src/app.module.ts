@@ -32,6 +32,7 @@ import { AgentsController } from './agents/agents.controller';
 import { QueuesController } from './queues/queues.controller';
 import { ReadYourWrites } from './views/read-your-writes';
 import { ViewsController } from './views/views.controller';
+import { StatsController } from './stats/stats.controller';
 
 /** What tests may replace: the clock, the store, the embedded signing key, where logs go. */
 export interface AppOverrides {
@@ -85,7 +86,7 @@ export class AppModule {
         MetricsModule,
         EventFeedModule.forRoot(),
       ],
-      controllers: [ConversationsController, AgentsController, QueuesController, ViewsController, HealthController],
+      controllers: [ConversationsController, AgentsController, QueuesController, ViewsController, StatsController, HealthController],
       providers: [ReadYourWrites, Draining],
     };
   }

@@ -24,6 +24,7 @@ export {
   AUDIT_INDEX_PROJECTION,
   CONVERSATION_TIMERS_PROJECTION,
   CONVERSATION_VIEWS_PROJECTION,
+  LIVE_KPIS_PROJECTION,
 } from './projections/projection';
 export { AgentsAndQueuesProjection } from './projections/agents-and-queues.projection';
 export { ConversationTimersProjection } from './projections/conversation-timers.projection';
@@ -38,6 +39,24 @@ export { ReadModelQueries, CLOSED_WORK_ITEMS_WINDOW_MS } from './queries/read-mo
 export { TimerQueries, cursorAfter } from './queries/timer-queries';
 export { WorkDistributionQueries } from './queries/work-distribution-queries';
 export type { DueTimerCutoff, DueTimersCursor, StoredTimer } from './queries/timer-queries';
-export { NOT_PRUNING, pruneClosedWorkItems, pruneOn, type ClosedWorkItemsPruner } from './maintenance/prune-closed-work-items';
+export {
+  KPI_HISTORY_RETENTION_MS,
+  NOT_PRUNING,
+  pruneClosedWorkItems,
+  pruneExpiredViewRows,
+  pruneKpiHistory,
+  pruneOn,
+  type ClosedWorkItemsPruner,
+} from './maintenance/prune-closed-work-items';
+export { LiveKpisProjection } from './projections/live-kpis/live-kpis.projection';
+export {
+  ABANDONED_IN_SERVICE_LEVEL,
+  LiveKpiQueries,
+  type AbandonedInServiceLevel,
+  type AgentKpis,
+  type KpiWindow,
+  type QueueKpis,
+  type ServiceLevelPolicy,
+} from './queries/live-kpi-queries';
 export { rebuildReadModels, RebuildError, DEFAULT_REBUILD_BATCH_SIZE } from './rebuild/rebuild-read-models';
 export type { RebuildOptions, RebuildResult } from './rebuild/rebuild-read-models';

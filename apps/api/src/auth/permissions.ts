@@ -13,7 +13,9 @@ export type ApiQuery =
   | 'GetAgent'
   | 'AgentWorkItems'
   | 'AgentClosedWorkItems'
-  | 'AuditIndex';
+  | 'AuditIndex'
+  | 'QueueStats'
+  | 'AgentStats';
 
 /** The outbound event feed: webhook subscriptions (administered) and the event stream (read). */
 export type FeedAction =
@@ -95,6 +97,9 @@ export const PERMISSIONS: Record<ApiAction, Rule> = {
   AgentWorkItems: { supervisor: 'any', agent: 'self' },
   AgentClosedWorkItems: { supervisor: 'any', agent: 'self' },
   AuditIndex: { supervisor: 'any' },
+  QueueStats: { supervisor: 'any' },
+  // Any agent may ask, and gets its own row only (the controller filters); a supervisor gets every agent's.
+  AgentStats: { supervisor: 'any', agent: 'any' },
   // Webhooks send every event they match to a URL of the caller's choosing: administrators only.
   CreateWebhook: { admin: 'any' },
   ListWebhooks: { admin: 'any' },

@@ -15,6 +15,7 @@ import {
   NOT_PRUNING,
   Projector,
   ReadModelQueries,
+  LiveKpiQueries,
   createReadModelProjections,
   migrateToLatest,
   openReadModelDatabase,
@@ -104,8 +105,13 @@ export class ReadModelsModule implements OnApplicationBootstrap, BeforeApplicati
           inject: [READ_MODEL_DATABASE],
           useFactory: (database: ReadModelDatabase) => new ReadModelQueries(database),
         },
+        {
+          provide: LiveKpiQueries,
+          inject: [READ_MODEL_DATABASE],
+          useFactory: (database: ReadModelDatabase) => new LiveKpiQueries(database),
+        },
       ],
-      exports: [READ_MODEL_DATABASE, PROJECTOR, ReadModelQueries],
+      exports: [READ_MODEL_DATABASE, PROJECTOR, ReadModelQueries, LiveKpiQueries],
     };
   }
 

@@ -164,6 +164,58 @@ export interface QueuesTable {
   position: number;
 }
 
+/** The live KPI projection's own copy of each conversation not yet closed, with its queue session. */
+export interface KpiConversationsTable {
+  conversation_id: string;
+  state: string;
+  revision: number;
+  /** The QueueSessionTrack as JSON. */
+  track: string;
+  queue_id: string;
+  /** Epoch ms since the customer waits for an answer in queue_id; null when nobody waits. */
+  waiting_since_ms: number | null;
+  /** 1 when pushed to an agent who has not accepted yet (waiting, but not in the queue), else 0. */
+  awaiting_acceptance: number;
+}
+
+/** One row per thing that happened in a queue (answered, abandoned, transferred, handled); pruned after 48 h. */
+export interface KpiQueueFactsTable {
+  /** The event's global position, and the fact's number among that event's facts. */
+  position: number;
+  seq: number;
+  queue_id: string;
+  kind: string;
+  at_ms: number;
+  agent_id: string | null;
+  channel: string;
+  /** Wait (answered, abandoned) or handle time (handled), in ms; null for transfers. */
+  duration_ms: number | null;
+}
+
+/** The live KPI projection's own copy of each registered agent, and its current segment's number. */
+export interface KpiAgentsTable {
+  agent_id: string;
+  state: string;
+  revision: number;
+  segment_seq: number;
+}
+
+/** An agent's time cut into segments (see AgentSegment); ended ones are pruned after 48 h. */
+export interface KpiAgentSegmentsTable {
+  agent_id: string;
+  seq: number;
+  started_ms: number;
+  /** null for the agent's current segment. */
+  ended_ms: number | null;
+  presence: string;
+  capacity: number;
+  used_units: number;
+  /** JSON [[epoch ms, units], ...]: wrap-up blocks that stop counting inside the segment. */
+  expiries: string;
+  /** JSON AgentTotals at started_ms. */
+  totals_at_start: string;
+}
+
 export interface ReadModelSchema {
   projection_checkpoints: ProjectionCheckpointsTable;
   conversation_views: ConversationViewsTable;
@@ -177,6 +229,10 @@ export interface ReadModelSchema {
   agent_queues: AgentQueuesTable;
   agent_claims: AgentClaimsTable;
   queues: QueuesTable;
+  kpi_conversations: KpiConversationsTable;
+  kpi_queue_facts: KpiQueueFactsTable;
+  kpi_agents: KpiAgentsTable;
+  kpi_agent_segments: KpiAgentSegmentsTable;
 }
 
 /** The tables a rebuild recreates and swaps in (everything but the checkpoints). */
@@ -192,6 +248,10 @@ export const VIEW_TABLES = [
   'agent_queues',
   'agent_claims',
   'queues',
+  'kpi_conversations',
+  'kpi_queue_facts',
+  'kpi_agents',
+  'kpi_agent_segments',
 ] as const satisfies readonly (keyof ReadModelSchema)[];
 
 export type ViewTable = (typeof VIEW_TABLES)[number];

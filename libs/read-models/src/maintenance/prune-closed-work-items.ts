@@ -11,7 +11,12 @@ export interface ClosedWorkItemsPruner {
 }
 
 /** Prunes on this database, from this thread. */
-export const pruneOn = (database: ReadModelDatabase): ClosedWorkItemsPruner => ({ prune: (now) => pruneClosedWorkItems(database, now) });
+export const pruneOn = (database: ReadModelDatabase): ClosedWorkItemsPruner => ({ prune: (now) => pruneExpiredViewRows(database, now) });
+
+/** Everything views keep only for a while: Closed work items (24 h) and the live KPIs' history (48 h). */
+export async function pruneExpiredViewRows(database: ReadModelDatabase, now: string): Promise<number> {
+  return (await pruneClosedWorkItems(database, now)) + (await pruneKpiHistory(database, now));
+}
 
 /** For an instance that does not keep the views: the one that does prunes them. */
 export const NOT_PRUNING: ClosedWorkItemsPruner = { prune: () => Promise.resolve(0) };
@@ -32,4 +37,25 @@ export async function pruneClosedWorkItems(
   const cutoff = new Date(Date.parse(resolveTime(now, 'now')) - retentionMs).toISOString();
   const result = await database.db.deleteFrom('closed_work_items').where('closed_at', '<=', cutoff).executeTakeFirst();
   return Number(result.numDeletedRows);
+}
+
+/**
+ * The longest window the live KPIs look back over is `today`, at most 24 hours in any time zone
+ * (25 on a day the clocks go back); twice that leaves every window whole.
+ */
+export const KPI_HISTORY_RETENTION_MS = 48 * 3_600_000;
+
+/**
+ * Deletes queue facts and ended agent segments older than the retention (an agent's current
+ * segment and the running totals it carries stay, however old); returns how many rows.
+ */
+export async function pruneKpiHistory(
+  database: ReadModelDatabase,
+  now: string,
+  retentionMs: number = KPI_HISTORY_RETENTION_MS,
+): Promise<number> {
+  const cutoffMs = Date.parse(resolveTime(now, 'now')) - retentionMs;
+  const facts = await database.db.deleteFrom('kpi_queue_facts').where('at_ms', '<', cutoffMs).executeTakeFirst();
+  const segments = await database.db.deleteFrom('kpi_agent_segments').where('ended_ms', '<', cutoffMs).executeTakeFirst();
+  return Number(facts.numDeletedRows) + Number(segments.numDeletedRows);
 }

@@ -227,5 +227,103 @@ export async function createViewTablesV3(db: SchemaBuilder, indexTag = ''): Prom
   await createAgentAndQueueTables(db, indexTag);
 }
 
+/**
+ * What the live KPIs are computed from (migration 004): each live conversation's queue session,
+ * what happened in each queue and when, and each agent's time as segments with running totals.
+ */
+export async function createLiveKpiTables(db: SchemaBuilder, indexTag = ''): Promise<void> {
+  const index = (name: string) => (indexTag === '' ? name : `${name}_${indexTag}`);
+
+  await db.schema
+    .createTable('kpi_conversations')
+    .ifNotExists()
+    .addColumn('conversation_id', 'text', (column) => column.primaryKey())
+    .addColumn('state', 'text', (column) => column.notNull())
+    .addColumn('revision', 'bigint', (column) => column.notNull())
+    .addColumn('track', 'text', (column) => column.notNull())
+    .addColumn('queue_id', 'text', (column) => column.notNull())
+    .addColumn('waiting_since_ms', 'bigint')
+    .addColumn('awaiting_acceptance', 'integer', (column) => column.notNull())
+    .execute();
+  // Who waits in each queue now, and since when (the longest wait is the first row).
+  await db.schema
+    .createIndex(index('kpi_conversations_waiting_idx'))
+    .ifNotExists()
+    .on('kpi_conversations')
+    .columns(['queue_id', 'waiting_since_ms'])
+    .execute();
+
+  await db.schema
+    .createTable('kpi_queue_facts')
+    .ifNotExists()
+    .addColumn('position', 'bigint', (column) => column.notNull())
+    .addColumn('seq', 'integer', (column) => column.notNull())
+    .addColumn('queue_id', 'text', (column) => column.notNull())
+    .addColumn('kind', 'text', (column) => column.notNull())
+    .addColumn('at_ms', 'bigint', (column) => column.notNull())
+    .addColumn('agent_id', 'text')
+    .addColumn('channel', 'text', (column) => column.notNull())
+    .addColumn('duration_ms', 'bigint')
+    .addPrimaryKeyConstraint(index('kpi_queue_facts_pk'), ['position', 'seq'])
+    .execute();
+  // One queue's window; every queue's window (and pruning by age); agents' handled items in a window.
+  await db.schema
+    .createIndex(index('kpi_queue_facts_queue_idx'))
+    .ifNotExists()
+    .on('kpi_queue_facts')
+    .columns(['queue_id', 'at_ms'])
+    .execute();
+  await db.schema
+    .createIndex(index('kpi_queue_facts_at_idx'))
+    .ifNotExists()
+    .on('kpi_queue_facts')
+    .columns(['at_ms', 'queue_id', 'kind', 'duration_ms'])
+    .execute();
+  await db.schema
+    .createIndex(index('kpi_queue_facts_kind_idx'))
+    .ifNotExists()
+    .on('kpi_queue_facts')
+    .columns(['kind', 'at_ms', 'agent_id', 'duration_ms'])
+    .execute();
+
+  await db.schema
+    .createTable('kpi_agents')
+    .ifNotExists()
+    .addColumn('agent_id', 'text', (column) => column.primaryKey())
+    .addColumn('state', 'text', (column) => column.notNull())
+    .addColumn('revision', 'bigint', (column) => column.notNull())
+    .addColumn('segment_seq', 'integer', (column) => column.notNull())
+    .execute();
+
+  await db.schema
+    .createTable('kpi_agent_segments')
+    .ifNotExists()
+    .addColumn('agent_id', 'text', (column) => column.notNull())
+    .addColumn('seq', 'integer', (column) => column.notNull())
+    .addColumn('started_ms', 'bigint', (column) => column.notNull())
+    .addColumn('ended_ms', 'bigint')
+    .addColumn('presence', 'text', (column) => column.notNull())
+    .addColumn('capacity', 'integer', (column) => column.notNull())
+    .addColumn('used_units', 'integer', (column) => column.notNull())
+    .addColumn('expiries', 'text', (column) => column.notNull())
+    .addColumn('totals_at_start', 'text', (column) => column.notNull())
+    .addPrimaryKeyConstraint(index('kpi_agent_segments_pk'), ['agent_id', 'seq'])
+    .execute();
+  // The segment an instant falls in: the last one of the agent started at or before it.
+  await db.schema
+    .createIndex(index('kpi_agent_segments_start_idx'))
+    .ifNotExists()
+    .on('kpi_agent_segments')
+    .columns(['agent_id', 'started_ms', 'seq'])
+    .execute();
+  await db.schema.createIndex(index('kpi_agent_segments_ended_idx')).ifNotExists().on('kpi_agent_segments').column('ended_ms').execute();
+}
+
+/** V3 plus the live KPI tables. */
+export async function createViewTablesV4(db: SchemaBuilder, indexTag = ''): Promise<void> {
+  await createViewTablesV3(db, indexTag);
+  await createLiveKpiTables(db, indexTag);
+}
+
 /** The current layout (what migrating to latest produces). */
-export const createViewTables = createViewTablesV3;
+export const createViewTables = createViewTablesV4;

@@ -18,3 +18,4 @@ export const CONVERSATION_VIEWS_PROJECTION = 'conversation_views';
 export const AUDIT_INDEX_PROJECTION = 'audit_index';
 export const CONVERSATION_TIMERS_PROJECTION = 'conversation_timers';
 export const AGENTS_AND_QUEUES_PROJECTION = 'agents_and_queues';
+export const LIVE_KPIS_PROJECTION = 'live_kpis';

@@ -19,11 +19,13 @@ import { AuditIndexProjection } from '../projections/audit-index.projection';
 import { ConversationTimersProjection } from '../projections/conversation-timers.projection';
 import { TimerQueries, cursorAfter, type DueTimerCutoff, type StoredTimer } from '../queries/timer-queries';
 import { ConversationViewsProjection } from '../projections/conversation-views.projection';
+import { LiveKpisProjection } from '../projections/live-kpis/live-kpis.projection';
 import {
   AGENTS_AND_QUEUES_PROJECTION,
   AUDIT_INDEX_PROJECTION,
   CONVERSATION_TIMERS_PROJECTION,
   CONVERSATION_VIEWS_PROJECTION,
+  LIVE_KPIS_PROJECTION,
   type Projection,
 } from '../projections/projection';
 import { createReadModelProjections } from '../projections/read-model-projections';
@@ -146,6 +148,7 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
       AUDIT_INDEX_PROJECTION,
       CONVERSATION_TIMERS_PROJECTION,
       AGENTS_AND_QUEUES_PROJECTION,
+      LIVE_KPIS_PROJECTION,
     ];
     const everyCheckpointAt = (position: number) => Object.fromEntries(PROJECTIONS.map((name) => [name, position]));
     const everyProjectionHealthyAt = (position: number) => PROJECTIONS.map((name) => ({ name, position, healthy: true }));
@@ -167,7 +170,12 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
     describe('migrations', () => {
       it('runs every migration once and creates every table', async () => {
         const { database } = await databases.open();
-        expect(await migrateToLatest(database)).toEqual(['001_initial', '002_conversation_timers', '003_agents_and_queues']);
+        expect(await migrateToLatest(database)).toEqual([
+          '001_initial',
+          '002_conversation_timers',
+          '003_agents_and_queues',
+          '004_live_kpis',
+        ]);
         expect(await migrateToLatest(database)).toEqual([]);
         for (const table of ['projection_checkpoints', ...VIEW_TABLES] as const) {
           await expect(database.db.selectFrom(table).selectAll().execute()).resolves.toEqual([]);
@@ -927,7 +935,8 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
         const audit = throwingAfterApply(new AuditIndexProjection(), (call) => call === 3);
         const timers = throwingAfterApply(new ConversationTimersProjection(), (call) => call === 4);
         const agents = throwingAfterApply(new AgentsAndQueuesProjection(), (call) => call === 5);
-        const projector = projectorOf(store, database, [views, audit, timers, agents], { batchSize: 5 });
+        const kpis = throwingAfterApply(new LiveKpisProjection(), (call) => call === 6);
+        const projector = projectorOf(store, database, [views, audit, timers, agents, kpis], { batchSize: 5 });
         await projector.start();
         expect(await projector.waitForPosition(await store.headPosition(), 5000)).toBe(true);
         expect(projector.status().every((status) => status.healthy)).toBe(true);
@@ -1101,6 +1110,7 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
           new AuditIndexProjection(),
           new ConversationTimersProjection(),
           new AgentsAndQueuesProjection(),
+          new LiveKpisProjection(),
         ]);
         await projector.start();
         await waitUntil(() => !projector.status()[0].healthy, { description: 'failure' });

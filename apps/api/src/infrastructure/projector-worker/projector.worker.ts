@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteEventStore } from '@lib/event-store';
-import { Projector, createReadModelProjections, openReadModelDatabase, pruneClosedWorkItems } from '@lib/read-models';
+import { Projector, createReadModelProjections, openReadModelDatabase, pruneExpiredViewRows } from '@lib/read-models';
 import { loadOperatorCorrections, withEventCorrections } from '@lib/platform';
 import type { FromProjectorWorker, ProjectorWorkerData, ToProjectorWorker } from './projector-worker.protocol';
 
@@ -27,7 +27,7 @@ const run = async (port: NonNullable<typeof parentPort>) => {
 
   port.on('message', (message: ToProjectorWorker) => {
     if (message.type === 'prune') {
-      pruneClosedWorkItems(database, message.now).then(
+      pruneExpiredViewRows(database, message.now).then(
         (removed) => post({ type: 'pruned', id: message.id, removed }),
         (error: unknown) => post({ type: 'prune-failed', id: message.id, message: String(error) }),
       );
