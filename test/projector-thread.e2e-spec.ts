@@ -43,6 +43,7 @@ describe('projector on its own thread (SQLite store)', () => {
       expect.objectContaining({ status: 'ok', position }),
       expect.objectContaining({ status: 'ok', position }),
       expect.objectContaining({ status: 'ok', position }),
+      expect.objectContaining({ status: 'ok', position }),
     ]);
   });
 

@@ -15,7 +15,10 @@ export const rebuildCommand = async (): Promise<void> => {
   try {
     await migrateToLatest(database);
     const bar = new ProgressBar('rebuilding read models');
-    const result = await rebuildReadModels(store, database, { onProgress: (done, total) => bar.update(done, total) });
+    const result = await rebuildReadModels(store, database, {
+      onProgress: (done, total) => bar.update(done, total),
+      projections: { serviceLevelThresholdMs: config.serviceLevelThresholdMs },
+    });
     const seconds = bar.finish();
     const rate = seconds > 0 ? Math.round(result.events / seconds) : result.events;
     console.log(

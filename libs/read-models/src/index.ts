@@ -30,7 +30,11 @@ export { AgentsAndQueuesProjection } from './projections/agents-and-queues.proje
 export { ConversationTimersProjection } from './projections/conversation-timers.projection';
 export { ConversationViewsProjection } from './projections/conversation-views.projection';
 export { AuditIndexProjection } from './projections/audit-index.projection';
-export { createReadModelProjections } from './projections/read-model-projections';
+export {
+  createReadModelProjections,
+  DEFAULT_SERVICE_LEVEL_THRESHOLD_MS,
+  type ReadModelProjectionOptions,
+} from './projections/read-model-projections';
 export { Projector, DEFAULT_PROJECTOR_BATCH_SIZE } from './projector/projector';
 export { CheckpointWatcher } from './projector/checkpoint-watcher';
 export { PositionWaiters } from './projector/position-waiters';

@@ -80,10 +80,11 @@ export class ReadModelsModule implements OnApplicationBootstrap, BeforeApplicati
                 readModels: readModelDatabaseConfig(config),
                 pollIntervalMs: config.projectorPollIntervalMs,
                 eventCorrectionsFile: config.eventCorrectionsFile,
+                serviceLevelThresholdMs: config.serviceLevelThresholdMs,
               });
             }
             const logger = new Logger('Projector');
-            return new Projector(store, database, createReadModelProjections(), {
+            return new Projector(store, database, createReadModelProjections({ serviceLevelThresholdMs: config.serviceLevelThresholdMs }), {
               // Under load one transaction per 20 ms instead of one per group commit: the views
               // cost a fraction of the CPU, and read-your-writes waits at most that much longer.
               liveBatchWindowMs: 20,

@@ -192,6 +192,25 @@ export interface KpiQueueFactsTable {
   duration_ms: number | null;
 }
 
+/**
+ * The queue facts summed per queue and UTC minute (`minute_ms`, epoch ms of its start); pruned
+ * after 48 h. `*_within` count the waits of at most `threshold_ms` (SERVICE_LEVEL_THRESHOLD
+ * when written; -1 once facts counted with two thresholds were summed in the row).
+ */
+export interface KpiQueueMinutesTable {
+  queue_id: string;
+  minute_ms: number;
+  threshold_ms: number;
+  answered: number;
+  answered_wait_ms: number;
+  answered_within: number;
+  abandoned: number;
+  abandoned_within: number;
+  transferred: number;
+  handled: number;
+  handle_ms: number;
+}
+
 /** The live KPI projection's own copy of each registered agent, and its current segment's number. */
 export interface KpiAgentsTable {
   agent_id: string;
@@ -231,6 +250,7 @@ export interface ReadModelSchema {
   queues: QueuesTable;
   kpi_conversations: KpiConversationsTable;
   kpi_queue_facts: KpiQueueFactsTable;
+  kpi_queue_minutes: KpiQueueMinutesTable;
   kpi_agents: KpiAgentsTable;
   kpi_agent_segments: KpiAgentSegmentsTable;
 }
@@ -250,6 +270,7 @@ export const VIEW_TABLES = [
   'queues',
   'kpi_conversations',
   'kpi_queue_facts',
+  'kpi_queue_minutes',
   'kpi_agents',
   'kpi_agent_segments',
 ] as const satisfies readonly (keyof ReadModelSchema)[];

@@ -46,7 +46,7 @@ export async function pruneClosedWorkItems(
 export const KPI_HISTORY_RETENTION_MS = 48 * 3_600_000;
 
 /**
- * Deletes queue facts and ended agent segments older than the retention (an agent's current
+ * Deletes queue facts, their minute totals and ended agent segments older than the retention (an agent's current
  * segment and the running totals it carries stay, however old); returns how many rows.
  */
 export async function pruneKpiHistory(
@@ -56,6 +56,10 @@ export async function pruneKpiHistory(
 ): Promise<number> {
   const cutoffMs = Date.parse(resolveTime(now, 'now')) - retentionMs;
   const facts = await database.db.deleteFrom('kpi_queue_facts').where('at_ms', '<', cutoffMs).executeTakeFirst();
+  const minutes = await database.db
+    .deleteFrom('kpi_queue_minutes')
+    .where('minute_ms', '<', cutoffMs - 60_000)
+    .executeTakeFirst();
   const segments = await database.db.deleteFrom('kpi_agent_segments').where('ended_ms', '<', cutoffMs).executeTakeFirst();
-  return Number(facts.numDeletedRows) + Number(segments.numDeletedRows);
+  return Number(facts.numDeletedRows) + Number(minutes.numDeletedRows) + Number(segments.numDeletedRows);
 }

@@ -10,7 +10,7 @@ export const migration004LiveKpis: Migration = {
     await createLiveKpiTables(db);
   },
   async down(db): Promise<void> {
-    for (const table of ['kpi_conversations', 'kpi_queue_facts', 'kpi_agents', 'kpi_agent_segments']) {
+    for (const table of ['kpi_conversations', 'kpi_queue_facts', 'kpi_queue_minutes', 'kpi_agents', 'kpi_agent_segments']) {
       await db.schema.dropTable(table).ifExists().execute();
     }
   },

@@ -266,7 +266,7 @@ export async function createLiveKpiTables(db: SchemaBuilder, indexTag = ''): Pro
     .addColumn('duration_ms', 'bigint')
     .addPrimaryKeyConstraint(index('kpi_queue_facts_pk'), ['position', 'seq'])
     .execute();
-  // One queue's window; every queue's window (and pruning by age); agents' handled items in a window.
+  // One queue's window edges; every queue's (and pruning by age); agents' handled items in a window.
   await db.schema
     .createIndex(index('kpi_queue_facts_queue_idx'))
     .ifNotExists()
@@ -280,11 +280,30 @@ export async function createLiveKpiTables(db: SchemaBuilder, indexTag = ''): Pro
     .columns(['at_ms', 'queue_id', 'kind', 'duration_ms'])
     .execute();
   await db.schema
-    .createIndex(index('kpi_queue_facts_kind_idx'))
+    .createIndex(index('kpi_queue_facts_agent_idx'))
     .ifNotExists()
     .on('kpi_queue_facts')
-    .columns(['kind', 'at_ms', 'agent_id', 'duration_ms'])
+    .columns(['agent_id', 'kind', 'at_ms', 'duration_ms'])
     .execute();
+
+  // The same facts summed per queue and minute, so a long window reads minutes, not facts.
+  await db.schema
+    .createTable('kpi_queue_minutes')
+    .ifNotExists()
+    .addColumn('queue_id', 'text', (column) => column.notNull())
+    .addColumn('minute_ms', 'bigint', (column) => column.notNull())
+    .addColumn('threshold_ms', 'bigint', (column) => column.notNull())
+    .addColumn('answered', 'integer', (column) => column.notNull())
+    .addColumn('answered_wait_ms', 'bigint', (column) => column.notNull())
+    .addColumn('answered_within', 'integer', (column) => column.notNull())
+    .addColumn('abandoned', 'integer', (column) => column.notNull())
+    .addColumn('abandoned_within', 'integer', (column) => column.notNull())
+    .addColumn('transferred', 'integer', (column) => column.notNull())
+    .addColumn('handled', 'integer', (column) => column.notNull())
+    .addColumn('handle_ms', 'bigint', (column) => column.notNull())
+    .addPrimaryKeyConstraint(index('kpi_queue_minutes_pk'), ['queue_id', 'minute_ms'])
+    .execute();
+  await db.schema.createIndex(index('kpi_queue_minutes_minute_idx')).ifNotExists().on('kpi_queue_minutes').column('minute_ms').execute();
 
   await db.schema
     .createTable('kpi_agents')

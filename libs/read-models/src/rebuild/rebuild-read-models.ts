@@ -7,10 +7,12 @@ import { TableRenamePlugin } from '../database/table-rename-plugin';
 import { runInWriteTransaction } from '../database/write-transaction';
 import { createViewTables } from '../migrations/view-tables';
 import type { Projection } from '../projections/projection';
-import { createReadModelProjections } from '../projections/read-model-projections';
+import { createReadModelProjections, type ReadModelProjectionOptions } from '../projections/read-model-projections';
 import { ensureCheckpointRows, resetCheckpoints } from '../projector/checkpoints';
 
 export interface RebuildOptions {
+  /** What the projections depend on beyond the log (the service's configuration). */
+  projections?: ReadModelProjectionOptions;
   /**
    * Progress in log positions: `done` is the position rebuilt so far, `total` the head of the
    * log (on stores with contiguous positions, such as SQLite and in-memory, these are event
@@ -66,7 +68,7 @@ export async function rebuildReadModels(
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
     throw new RangeError(`batchSize must be a positive integer, got ${String(batchSize)}`);
   }
-  const projections = createReadModelProjections();
+  const projections = createReadModelProjections(options.projections);
   const toNext = new TableRenamePlugin(Object.fromEntries(VIEW_TABLES.map((table) => [table, `${table}${NEXT_SUFFIX}`])));
   const indexTag = randomBytes(4).toString('hex');
 

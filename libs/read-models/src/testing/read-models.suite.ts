@@ -935,7 +935,7 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
         const audit = throwingAfterApply(new AuditIndexProjection(), (call) => call === 3);
         const timers = throwingAfterApply(new ConversationTimersProjection(), (call) => call === 4);
         const agents = throwingAfterApply(new AgentsAndQueuesProjection(), (call) => call === 5);
-        const kpis = throwingAfterApply(new LiveKpisProjection(), (call) => call === 6);
+        const kpis = throwingAfterApply(new LiveKpisProjection(20_000), (call) => call === 6);
         const projector = projectorOf(store, database, [views, audit, timers, agents, kpis], { batchSize: 5 });
         await projector.start();
         expect(await projector.waitForPosition(await store.headPosition(), 5000)).toBe(true);
@@ -1110,7 +1110,7 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
           new AuditIndexProjection(),
           new ConversationTimersProjection(),
           new AgentsAndQueuesProjection(),
-          new LiveKpisProjection(),
+          new LiveKpisProjection(20_000),
         ]);
         await projector.start();
         await waitUntil(() => !projector.status()[0].healthy, { description: 'failure' });

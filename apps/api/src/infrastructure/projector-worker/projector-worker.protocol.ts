@@ -8,6 +8,8 @@ export interface ProjectorWorkerData {
   pollIntervalMs: number;
   /** EVENT_CORRECTIONS_FILE: the thread reads the log corrected like every other reader. */
   eventCorrectionsFile?: string;
+  /** SERVICE_LEVEL_THRESHOLD, which the live KPI projection counts with. */
+  serviceLevelThresholdMs: number;
 }
 
 export type ToProjectorWorker = { type: 'prune'; id: number; now: string } | { type: 'stop' };

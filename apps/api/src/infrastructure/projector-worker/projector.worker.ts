@@ -9,14 +9,14 @@ import type { FromProjectorWorker, ProjectorWorkerData, ToProjectorWorker } from
  * read-model database (the only writer there), so projecting never takes the request thread.
  */
 const run = async (port: NonNullable<typeof parentPort>) => {
-  const { eventsFile, readModels, pollIntervalMs, eventCorrectionsFile } = workerData as ProjectorWorkerData;
+  const { eventsFile, readModels, pollIntervalMs, eventCorrectionsFile, serviceLevelThresholdMs } = workerData as ProjectorWorkerData;
   const post = (message: FromProjectorWorker) => port.postMessage(message);
   const store = withEventCorrections(
     new SqliteEventStore({ filename: eventsFile, pollIntervalMs, checkpointIntervalMs: 0 }),
     loadOperatorCorrections(eventCorrectionsFile),
   );
   const database = await openReadModelDatabase(readModels);
-  const projector: Projector = new Projector(store, database, createReadModelProjections(), {
+  const projector: Projector = new Projector(store, database, createReadModelProjections({ serviceLevelThresholdMs }), {
     logger: {
       log: (message) => post({ type: 'log', level: 'log', message }),
       warn: (message) => post({ type: 'log', level: 'warn', message }),

@@ -8,12 +8,12 @@ import {
   type ExistingConversationState,
 } from '@lib/domain';
 import type { RecordedEvent } from '@lib/event-store';
-import type { Insertable, Kysely } from 'kysely';
-import type { KpiAgentSegmentsTable, KpiQueueFactsTable, ReadModelSchema } from '../../database/read-model-schema';
+import type { ExpressionBuilder, Insertable, Kysely, OnConflictDatabase, OnConflictTables } from 'kysely';
+import type { KpiAgentSegmentsTable, KpiQueueFactsTable, KpiQueueMinutesTable, ReadModelSchema } from '../../database/read-model-schema';
 import { canonicalJson, chunked, conversationIdsOf, foldConversationEvents, type StoredConversation } from '../conversation-fold';
 import { LIVE_KPIS_PROJECTION, type Projection } from '../projection';
 import { segmentOf, segmentShape, totalsAt, zeroTotals, type AgentSegment, type AgentTotals } from './agent-segments';
-import { advanceQueueSession, awaitsAnswer, newQueueSessionTrack, type QueueSessionTrack } from './queue-session';
+import { advanceQueueSession, awaitsAnswer, newQueueSessionTrack, type QueueFactKind, type QueueSessionTrack } from './queue-session';
 
 const IDS_PER_STATEMENT = 500;
 const ROWS_PER_STATEMENT = 100;
@@ -28,8 +28,15 @@ const ROWS_PER_STATEMENT = 100;
 export class LiveKpisProjection implements Projection {
   readonly name = LIVE_KPIS_PROJECTION;
 
+  /** @param thresholdMs SERVICE_LEVEL_THRESHOLD: the minute totals count the waits within it. */
+  constructor(private readonly thresholdMs: number) {
+    if (!Number.isSafeInteger(thresholdMs) || thresholdMs <= 0)
+      throw new RangeError(`thresholdMs must be a positive integer, got ${thresholdMs}`);
+  }
+
   async apply(trx: Kysely<ReadModelSchema>, events: readonly RecordedEvent[]): Promise<void> {
-    await applyConversationEvents(trx, events);
+    const facts = await applyConversationEvents(trx, events);
+    await addToMinuteTotals(trx, facts, this.thresholdMs);
     await applyAgentEvents(trx, events);
   }
 }
@@ -38,9 +45,13 @@ interface TrackedConversation extends StoredConversation {
   track: QueueSessionTrack;
 }
 
-async function applyConversationEvents(trx: Kysely<ReadModelSchema>, events: readonly RecordedEvent[]): Promise<void> {
+/** Folds the batch's conversation events; answers the queue facts written. */
+async function applyConversationEvents(
+  trx: Kysely<ReadModelSchema>,
+  events: readonly RecordedEvent[],
+): Promise<Insertable<KpiQueueFactsTable>[]> {
   const ids = conversationIdsOf(events);
-  if (ids.length === 0) return;
+  if (ids.length === 0) return [];
   const stored = new Map<string, TrackedConversation>();
   for (const chunk of chunked(ids, IDS_PER_STATEMENT)) {
     const rows = await trx
@@ -122,7 +133,87 @@ async function applyConversationEvents(trx: Kysely<ReadModelSchema>, events: rea
   for (const chunk of chunked(facts, ROWS_PER_STATEMENT)) {
     await trx.insertInto('kpi_queue_facts').values(chunk).execute();
   }
+  return facts;
 }
+
+const MINUTE_MS = 60_000;
+
+/** Adds the facts to their queue's minute rows (created at zero when new). */
+async function addToMinuteTotals(
+  trx: Kysely<ReadModelSchema>,
+  facts: readonly Insertable<KpiQueueFactsTable>[],
+  thresholdMs: number,
+): Promise<void> {
+  const minutes = new Map<string, Insertable<KpiQueueMinutesTable>>();
+  for (const fact of facts) {
+    const minuteMs = Math.floor(Number(fact.at_ms) / MINUTE_MS) * MINUTE_MS;
+    const key = `${minuteMs}\u0000${fact.queue_id}`;
+    let row = minutes.get(key);
+    if (row === undefined) {
+      row = {
+        queue_id: fact.queue_id,
+        minute_ms: minuteMs,
+        threshold_ms: thresholdMs,
+        answered: 0,
+        answered_wait_ms: 0,
+        answered_within: 0,
+        abandoned: 0,
+        abandoned_within: 0,
+        transferred: 0,
+        handled: 0,
+        handle_ms: 0,
+      };
+      minutes.set(key, row);
+    }
+    const durationMs = Number(fact.duration_ms ?? 0);
+    const within = durationMs <= thresholdMs ? 1 : 0;
+    const kind = fact.kind as QueueFactKind;
+    if (kind === 'answered') {
+      row.answered = Number(row.answered) + 1;
+      row.answered_wait_ms = Number(row.answered_wait_ms) + durationMs;
+      row.answered_within = Number(row.answered_within) + within;
+    } else if (kind === 'abandoned') {
+      row.abandoned = Number(row.abandoned) + 1;
+      row.abandoned_within = Number(row.abandoned_within) + within;
+    } else if (kind === 'transferred') {
+      row.transferred = Number(row.transferred) + 1;
+    } else {
+      row.handled = Number(row.handled) + 1;
+      row.handle_ms = Number(row.handle_ms) + durationMs;
+    }
+  }
+  const sum = (
+    eb: ExpressionBuilder<OnConflictDatabase<ReadModelSchema, 'kpi_queue_minutes'>, OnConflictTables<'kpi_queue_minutes'>>,
+    column: SummedColumn,
+  ) => eb(eb.ref(`kpi_queue_minutes.${column}`), '+', eb.ref(`excluded.${column}`));
+  for (const chunk of chunked([...minutes.values()], ROWS_PER_STATEMENT)) {
+    await trx
+      .insertInto('kpi_queue_minutes')
+      .values(chunk)
+      .onConflict((conflict) =>
+        conflict.columns(['queue_id', 'minute_ms']).doUpdateSet((eb) => ({
+          // A minute that sums facts counted with two thresholds can no longer say which were within.
+          threshold_ms: eb
+            .case()
+            .when(eb.ref('kpi_queue_minutes.threshold_ms'), '=', eb.ref('excluded.threshold_ms'))
+            .then(eb.ref('excluded.threshold_ms'))
+            .else(-1)
+            .end(),
+          answered: sum(eb, 'answered'),
+          answered_wait_ms: sum(eb, 'answered_wait_ms'),
+          answered_within: sum(eb, 'answered_within'),
+          abandoned: sum(eb, 'abandoned'),
+          abandoned_within: sum(eb, 'abandoned_within'),
+          transferred: sum(eb, 'transferred'),
+          handled: sum(eb, 'handled'),
+          handle_ms: sum(eb, 'handle_ms'),
+        })),
+      )
+      .execute();
+  }
+}
+
+type SummedColumn = Exclude<keyof KpiQueueMinutesTable, 'queue_id' | 'minute_ms' | 'threshold_ms'>;
 
 interface TrackedAgent {
   state: AgentState;
