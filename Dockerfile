@@ -30,6 +30,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY apps ./apps
 COPY libs ./libs
+# The desk's bundler script (npm run build runs it after tsc).
+COPY scripts/build-desk.mjs ./scripts/
 # Compile, then drop the dev dependencies in place: the native module built above is kept as is.
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund

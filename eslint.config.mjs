@@ -71,8 +71,23 @@ export default defineConfig(
     },
   },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     ...layers,
+  },
+  {
+    // The agent desk runs in the browser: it knows the service by its HTTP API only.
+    files: ['apps/desk/**'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@lib/*', 'node:*', '**/libs/**'], message: 'The desk runs in the browser and talks to the service over HTTP only' },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', '**/testing/**', 'test/**'],

@@ -7,6 +7,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { AppConfig } from '@lib/platform';
 import { Logger } from 'nestjs-pino';
 import { AppModule, type AppOverrides } from './app.module';
+import { serveDesk, type DeskOptions } from './desk/desk';
 import { logEveryAnswer } from './logging/access-log';
 import { createRootLogger } from './logging/root-logger';
 import { measureEveryAnswer } from './metrics/http-metrics';
@@ -19,7 +20,7 @@ import { REQUEST_ID_HEADER, requestIdOf } from './http/request-id';
 import { RequestValidationError } from './http/request-validation.error';
 
 /** Builds the HTTP application (not listening yet): shared by main.ts and the e2e tests. */
-export const createApp = async (config: AppConfig, overrides: AppOverrides = {}): Promise<NestFastifyApplication> => {
+export const createApp = async (config: AppConfig, overrides: AppOverrides & DeskOptions = {}): Promise<NestFastifyApplication> => {
   const adapter = new FastifyAdapter({
     ...connectionLimits(config),
     trustProxy: config.trustProxy,
@@ -45,6 +46,8 @@ export const createApp = async (config: AppConfig, overrides: AppOverrides = {})
       directives: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'], scriptSrc: ["'self'"] },
     },
   });
+  // The agent desk's files at `/` (apps/desk), under the CSP above.
+  await serveDesk(app, overrides);
   if (config.corsOrigins.length > 0)
     app.enableCors({
       origin: config.corsOrigins,

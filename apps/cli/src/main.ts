@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Command, type CommanderError } from 'commander';
 import { integerOption, rejectLeftovers, stringOption, timeOption } from './cli-options';
+import { loginLinkCommand } from './login-link.command';
 import { queueViewCommand } from './queue-view.command';
 import { rebuildCommand } from './rebuild.command';
 import { reportCommand } from './report.command';
@@ -53,6 +54,12 @@ const cli = (): Command => {
     .addOption(stringOption('roles', `comma-separated: ${ROLES.join(', ')} (required)`))
     .addOption(stringOption('ttl', 'lifetime, 1s to 30d (default: 8h)'))
     .action((options) => tokenCommand(options));
+  command('login-link', 'print a link that opens the desk signed in (the token rides in the URL fragment)')
+    .addOption(stringOption('sub', "the principal's id (an agent's id for the agent role; required)"))
+    .addOption(stringOption('roles', `comma-separated: ${ROLES.join(', ')} (required)`))
+    .addOption(stringOption('ttl', 'lifetime, 1s to 30d (default: 8h)'))
+    .addOption(stringOption('base-url', 'where the desk is served (default: http://localhost:$PORT)'))
+    .action((options) => loginLinkCommand(options));
 
   program.hook('preAction', (_program, actionCommand) => rejectLeftovers(actionCommand));
   // Set after the commands so they do not inherit it: only an unknown command shows the usage.

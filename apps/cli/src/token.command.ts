@@ -1,5 +1,5 @@
 import { ENTITY_ID_PATTERN } from '@lib/domain';
-import { ROLES, isRole, issueToken, loadConfig, parseTokenTtl, readSigningKey, type Role } from '@lib/platform';
+import { ROLES, isRole, issueToken, loadConfig, parseTokenTtl, readSigningKey, type AppConfig, type Role } from '@lib/platform';
 
 /** As given on the command line (main.ts), nothing defaulted yet. */
 export interface TokenOptions {
@@ -9,12 +9,11 @@ export interface TokenOptions {
 }
 
 /**
- * Prints one bearer token signed by the service's embedded key in DATA_DIR, and nothing else
- * on stdout (so `TOKEN=$(npm run -s cli -- token ...)` works). Refuses when the service
- * trusts an identity provider instead (AUTH_JWKS_URL): its tokens come from there.
+ * A bearer token signed by the service's embedded key in DATA_DIR, for the principal the
+ * options name (shared by `token` and `login-link`). Refuses when the service trusts an
+ * identity provider instead (AUTH_JWKS_URL): its tokens come from there.
  */
-export const tokenCommand = async (options: TokenOptions): Promise<void> => {
-  const config = loadConfig();
+export const issueEmbeddedToken = async (options: TokenOptions, config: AppConfig = loadConfig()): Promise<string> => {
   if (config.authJwksUrl)
     throw new Error('AUTH_JWKS_URL is set: the service trusts your identity provider, not the embedded key; get tokens from the provider');
   if (options.sub === undefined || !ENTITY_ID_PATTERN.test(options.sub)) {
@@ -32,12 +31,16 @@ export const tokenCommand = async (options: TokenOptions): Promise<void> => {
   const key = await readSigningKey(config.dataDir);
   if (!key)
     throw new Error(`No signing key in ${config.dataDir}: start the service once with this DATA_DIR (it creates the key), or set DATA_DIR`);
-  const token = await issueToken(key, {
+  return issueToken(key, {
     sub: options.sub,
     roles: roles as Role[],
     ttlMs: parseTokenTtl(options.ttl ?? '8h'),
     issuer: config.authIssuer,
     audience: config.authAudience,
   });
-  process.stdout.write(`${token}\n`);
+};
+
+/** Prints one such token and nothing else on stdout (so `TOKEN=$(npm run -s cli -- token ...)` works). */
+export const tokenCommand = async (options: TokenOptions): Promise<void> => {
+  process.stdout.write(`${await issueEmbeddedToken(options)}\n`);
 };
