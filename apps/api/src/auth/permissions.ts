@@ -15,7 +15,9 @@ export type ApiQuery =
   | 'AgentClosedWorkItems'
   | 'AuditIndex'
   | 'QueueStats'
-  | 'AgentStats';
+  | 'AgentStats'
+  | 'OngoingConversations'
+  | 'WatchChanges';
 
 /** The outbound event feed: webhook subscriptions (administered) and the event stream (read). */
 export type FeedAction =
@@ -100,6 +102,10 @@ export const PERMISSIONS: Record<ApiAction, Rule> = {
   QueueStats: { supervisor: 'any' },
   // Any agent may ask, and gets its own row only (the controller filters); a supervisor gets every agent's.
   AgentStats: { supervisor: 'any', agent: 'any' },
+  // The supervisor's Ongoing conversations: every conversation not closed.
+  OngoingConversations: { supervisor: 'any' },
+  // The desk's live changes: a supervisor's cover everything, an agent's only what it may see (the stream filters).
+  WatchChanges: { supervisor: 'any', agent: 'any' },
   // Webhooks send every event they match to a URL of the caller's choosing: administrators only.
   CreateWebhook: { admin: 'any' },
   ListWebhooks: { admin: 'any' },
