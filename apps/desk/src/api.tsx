@@ -139,6 +139,8 @@ export class ApiError extends Error {
 export interface Api {
   get<T>(path: string, minPosition?: number): Promise<T>;
   post<T>(path: string, body: object, ifMatchRevision?: number): Promise<T>;
+  /** A streamed GET (server-sent events): the open response, or the refusal thrown as for any call. */
+  stream(path: string, headers: Record<string, string>, signal: AbortSignal): Promise<Response>;
 }
 
 /**
@@ -177,7 +179,21 @@ export const createApi = (token: () => string | undefined, onUnauthorized: () =>
     if (response.status === 401) onUnauthorized();
     throw new ApiError(response.status, error, error?.message ?? `The service answered ${response.status}`);
   };
+  const stream = async (path: string, headers: Record<string, string>, signal: AbortSignal): Promise<Response> => {
+    const bearer = token();
+    if (bearer === undefined) throw new ApiError(401, undefined, 'Not signed in');
+    const response = await fetch(`api/${path}`, {
+      headers: { accept: 'text/event-stream', authorization: `Bearer ${bearer}`, ...headers },
+      cache: 'no-store',
+      signal,
+    });
+    if (response.ok && response.body !== null) return response;
+    const error = (await response.json().catch(() => undefined)) as ErrorBody | undefined;
+    if (response.status === 401) onUnauthorized();
+    throw new ApiError(response.status, error, error?.message ?? `The service answered ${response.status}`);
+  };
   return {
+    stream,
     get: (path, minPosition) =>
       call('GET', minPosition === undefined ? path : `${path}${path.includes('?') ? '&' : '?'}minPosition=${minPosition}`),
     post: (path, body, ifMatchRevision) =>

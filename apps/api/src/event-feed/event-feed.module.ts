@@ -27,6 +27,7 @@ import { eventFeedDatabaseConfig, type AppConfig } from '@lib/platform';
 import { APP_CONFIG } from '../config/app-config';
 import { READ_MODEL_DATABASE } from '../infrastructure/read-models.module';
 import { ServiceMetrics } from '../metrics/service-metrics';
+import { ChangesController } from '../changes/changes.controller';
 import { EventStreamController } from './event-stream.controller';
 import { EventStreams } from './event-streams';
 import { WebhooksController } from './webhooks.controller';
@@ -77,7 +78,7 @@ export class EventFeedModule implements OnApplicationBootstrap, BeforeApplicatio
   static forRoot(feedClock: () => number = Date.now): DynamicModule {
     return {
       module: EventFeedModule,
-      controllers: [WebhooksController, EventStreamController],
+      controllers: [WebhooksController, EventStreamController, ChangesController],
       providers: [
         { provide: FEED_CLOCK, useValue: feedClock },
         {

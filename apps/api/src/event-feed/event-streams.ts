@@ -13,7 +13,17 @@ export interface EventStreamRequest {
   /** Absent: keep sending new events. Set: send the events up to this position (the head when asked), then end. */
   until?: number;
   requestId: string;
+  /**
+   * What to send for an event instead of the feed event (which the filter selects): the SSE
+   * `event` name and `data`, or undefined to send nothing. May read (it is awaited in order).
+   */
+  render?: (event: RecordedEvent) => Promise<{ event: string; data: unknown } | undefined>;
+  /** Checked every CREDENTIALS_CHECK_MS: a stream must not outlive the credentials it was opened with (false ends it). */
+  stillAuthorized?: () => Promise<boolean>;
 }
+
+/** How often a stream that has `stillAuthorized` checks it. */
+export const CREDENTIALS_CHECK_MS = 5_000;
 
 /** No new stream now: this instance serves EVENT_STREAM_MAX_CONNECTIONS already, or it is stopping. */
 export class EventStreamUnavailableError extends Error {
@@ -75,6 +85,18 @@ export class EventStreams {
     const reading: { subscription?: Subscription; releaseWrite?: () => void } = {};
     const heartbeat = setInterval(() => write(': heartbeat\n\n'), this.config.eventStreamHeartbeatMs);
     heartbeat.unref();
+    const { stillAuthorized } = stream;
+    const credentials =
+      stillAuthorized &&
+      setInterval(() => {
+        void stillAuthorized().then(
+          (authorized) => {
+            if (!authorized) void end();
+          },
+          () => void end(),
+        );
+      }, CREDENTIALS_CHECK_MS);
+    if (credentials) credentials.unref();
 
     const write = (text: string): boolean => {
       if (ended) return false;
@@ -88,6 +110,7 @@ export class EventStreams {
       if (ended) return;
       ended = true;
       clearInterval(heartbeat);
+      if (credentials) clearInterval(credentials);
       this.open.delete(end);
       // A client that stopped reading holds a write waiting for room: give up on it, or stopping would wait for it.
       if (reading.releaseWrite) {
@@ -145,7 +168,9 @@ export class EventStreams {
             return;
           }
           if (!wanted(event)) continue;
-          const message = `id: ${event.position}\nevent: ${event.type}\ndata: ${JSON.stringify(feedEventOf(event))}\n\n`;
+          const rendered = stream.render ? await stream.render(event) : { event: event.type, data: feedEventOf(event) };
+          if (rendered === undefined || ended) continue;
+          const message = `id: ${event.position}\nevent: ${rendered.event}\ndata: ${JSON.stringify(rendered.data)}\n\n`;
           if (!write(message) && !ended) await writable();
         }
       },
