@@ -929,6 +929,7 @@ describe('health GET /health', () => {
       { name: 'audit_index', status: 'ok', position: head },
       { name: 'conversation_timers', status: 'ok', position: head },
       { name: 'conversation_views', status: 'ok', position: head },
+      { name: 'live_kpis', status: 'ok', position: head },
     ]);
   });
 });
