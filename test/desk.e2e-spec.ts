@@ -319,6 +319,25 @@ describeInBrowser('the agent desk in Chromium', () => {
     expect(await page.getByRole('button', { name: 'Pick b-1' }).count()).toBe(0);
   }, 60_000);
 
+  it('a push arrives live with its countdown and is accepted before it runs out', async () => {
+    await open('c-6');
+    const supervisor = await d.token('sup-1', ['supervisor']);
+    expect((await d.call('POST', '/api/conversations/c-6/assign', supervisor, { agentId: 'a-1' })).status).toBe(200);
+    const incoming = page.getByRole('region', { name: 'Incoming: c-6' });
+    await incoming.waitFor();
+    // PUSH_RESERVATION_TIMEOUT is 2 minutes by default: the countdown starts near it, on the service's clock.
+    await eventually(async () => /^[12]:\d\d$/.test(await incoming.getByRole('timer').innerText()), 'the countdown');
+    await expectAccessible(page, 'desk, incoming push');
+    const accepted = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/api/conversations/c-6/accept'));
+    await incoming.getByRole('button', { name: 'Accept c-6' }).click();
+    const answer = await accepted;
+    expect(answer.status()).toBe(200);
+    expect(answer.request().headers()['if-match']).toBe('"1"');
+    await page.getByRole('heading', { name: 'Conversation c-6' }).waitFor();
+    await eventually(async () => (await status()).startsWith('Active'), 'c-6 active');
+    await eventually(async () => (await incoming.count()) === 0, 'the offer gone once accepted');
+  }, 60_000);
+
   it('looks like docs/desk-agent.png at 1280×800 and works at 390 px wide (docs/desk-agent-phone.png)', async () => {
     await open('c-4', 'support', 'live_chat');
     await d.call('POST', '/api/conversations/c-2/messages', channel, { from: 'customer' });

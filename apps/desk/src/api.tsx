@@ -81,6 +81,8 @@ export interface Conversation {
   closeReason?: string;
   revision: number;
   allowedActions: string[];
+  /** The timers running now; remainingMs is on the service's clock. */
+  timers?: Array<{ kind: string; since: string; dueAt?: string; remainingMs?: number }>;
 }
 
 export interface HistoryEntry {

@@ -24,6 +24,7 @@ import {
   since,
   statusLabel,
 } from './format';
+import { IncomingPushes } from './incoming-push';
 import { watchChanges, type LiveState } from './live';
 import { conversationHref, HOME, useRoute } from './routes';
 
@@ -237,6 +238,15 @@ export const AgentDesk = ({ api, agentId, paused, onSignOut }: { api: Api; agent
         </div>
         <div class="columns">
           <div class="lists">
+            <IncomingPushes
+              api={api}
+              items={mine.value ?? []}
+              onDone={(position) => changed(position)}
+              onRefused={(text) => {
+                setNotice({ kind: 'alert', text });
+                changed();
+              }}
+            />
             <section class="card me" aria-labelledby="me-heading">
               <h2 id="me-heading">Presence and capacity</h2>
               {agent.error && <p class="error">Could not load your agent: {agent.error} Retrying every few seconds.</p>}

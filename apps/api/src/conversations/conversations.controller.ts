@@ -3,7 +3,7 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { ConversationError, type ConversationCommand } from '@lib/domain';
+import { ConversationError, runningTimers, timerDueAt, type ConversationCommand, type ConversationTimerKind } from '@lib/domain';
 import {
   CLOCK,
   deterministicUuid,
@@ -20,7 +20,8 @@ import { Allow, CurrentPrincipal } from '../auth/auth.decorators';
 import { forbidden } from '../auth/auth.errors';
 import { ConversationAccess } from '../auth/conversation-access';
 import { relationFor, type ApiAction } from '../auth/permissions';
-import type { Principal } from '@lib/platform';
+import type { AppConfig, Principal } from '@lib/platform';
+import { APP_CONFIG } from '../config/app-config';
 import {
   ANY_ROUTE,
   ApiAnswer,
@@ -85,6 +86,7 @@ export class ConversationsController {
     private readonly queryBus: QueryBus,
     private readonly access: ConversationAccess,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Post()
@@ -497,12 +499,25 @@ export class ConversationsController {
     @Param('id', EntityIdPipe) id: string,
     @Query() query: AsOfQueryDto,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<ConversationView> {
+  ): Promise<ConversationView & { timers: Array<{ kind: ConversationTimerKind; since: string; dueAt?: string; remainingMs?: number }> }> {
     await this.access.mayReadConversation(p, 'GetConversation', id);
     const view = await this.queryBus.execute<GetConversationQuery, ConversationView>(new GetConversationQuery(id, query.asOf));
-    // A past state is not the current representation: no ETag to pin commands to.
-    if (query.asOf === undefined) reply.header('ETag', etagOf(view.revision));
-    return view;
+    // A past state is not the current representation: no ETag to pin commands to, no timers to count down.
+    if (query.asOf !== undefined) return { ...view, timers: [] };
+    reply.header('ETag', etagOf(view.revision));
+    // The desk counts a push reservation down to its dueAt; the scheduler fires each timer then.
+    // remainingMs is on the service's clock, so a browser whose clock is off still counts down right.
+    const now = this.clock.now().getTime();
+    const timers = runningTimers(view).map((timer) => {
+      const dueAt = timerDueAt(timer, view.channel, this.config.timerPolicy);
+      return {
+        kind: timer.kind,
+        since: timer.since,
+        dueAt,
+        remainingMs: dueAt === undefined ? undefined : Math.max(0, Date.parse(dueAt) - now),
+      };
+    });
+    return { ...view, timers };
   }
 
   @Get(':id/history')

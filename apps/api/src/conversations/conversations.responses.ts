@@ -1,5 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { CHANNELS, type ActorKind, type Channel, type ConversationStatus } from '@lib/domain';
+import {
+  CHANNELS,
+  CONVERSATION_TIMER_KINDS,
+  type ActorKind,
+  type Channel,
+  type ConversationStatus,
+  type ConversationTimerKind,
+} from '@lib/domain';
 
 /** The shapes the conversation routes answer with, as the OpenAPI document states them. */
 
@@ -118,6 +125,27 @@ export class ConversationViewDto {
 
   @ApiProperty({ type: [String], description: 'What may be done now', example: ['pick', 'assign', 'transfer'] })
   allowedActions!: string[];
+
+  @ApiProperty({
+    type: () => [RunningTimerDto],
+    description: "The timers running on it now and when each is due under the service's policy (none on a past state read with asOf)",
+  })
+  timers!: RunningTimerDto[];
+}
+
+/** A timer running on a conversation (a push reservation, a disconnect, inactivity, auto-close). */
+export class RunningTimerDto {
+  @ApiProperty({ enum: CONVERSATION_TIMER_KINDS })
+  kind!: ConversationTimerKind;
+
+  @ApiProperty({ ...TIME, description: 'When its condition began' })
+  since!: string;
+
+  @ApiPropertyOptional({ ...TIME, description: 'When it fires; absent when the policy never lets it fire' })
+  dueAt?: string;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, description: "Milliseconds until dueAt on the service's clock (0 once due)" })
+  remainingMs?: number;
 }
 
 export class CommandPrincipalDto {
