@@ -40,6 +40,13 @@ export { CheckpointWatcher } from './projector/checkpoint-watcher';
 export { PositionWaiters } from './projector/position-waiters';
 export type { ProjectorHost, ProjectorLogger, ProjectorOptions } from './projector/projector';
 export { ReadModelQueries, CLOSED_WORK_ITEMS_WINDOW_MS } from './queries/read-model-queries';
+export {
+  OngoingConversationQueries,
+  ONGOING_STATUSES,
+  type OngoingConversation,
+  type OngoingConversationsFilter,
+  type OngoingStatus,
+} from './queries/ongoing-conversations';
 export { TimerQueries, cursorAfter } from './queries/timer-queries';
 export { WorkDistributionQueries } from './queries/work-distribution-queries';
 export type { DueTimerCutoff, DueTimersCursor, StoredTimer } from './queries/timer-queries';

@@ -4,6 +4,7 @@ import { migration001Initial } from './001-initial';
 import { migration002ConversationTimers } from './002-conversation-timers';
 import { migration003AgentsAndQueues } from './003-agents-and-queues';
 import { migration004LiveKpis } from './004-live-kpis';
+import { migration005OngoingConversations } from './005-ongoing-conversations';
 
 /** Every migration, by name; names sort in the order they run. Never rename or edit a shipped one. */
 export const READ_MODEL_MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -11,6 +12,7 @@ export const READ_MODEL_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '002_conversation_timers': migration002ConversationTimers,
   '003_agents_and_queues': migration003AgentsAndQueues,
   '004_live_kpis': migration004LiveKpis,
+  '005_ongoing_conversations': migration005OngoingConversations,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

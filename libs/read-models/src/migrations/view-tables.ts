@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
 /** What these functions use of a database: its schema (DDL) builder, whatever tables it holds now. */
 type SchemaBuilder = Pick<Kysely<unknown>, 'schema'>;
@@ -344,5 +344,27 @@ export async function createViewTablesV4(db: SchemaBuilder, indexTag = ''): Prom
   await createLiveKpiTables(db, indexTag);
 }
 
+/**
+ * The supervisor's Ongoing conversations (migration 005): conversations not closed, longest in
+ * their status first. Partial, so the closed rows conversation_views keeps are not in it and a
+ * page of the list reads only the rows it answers with.
+ */
+export async function createOngoingConversationsIndex(db: SchemaBuilder, indexTag = ''): Promise<void> {
+  const index = (name: string) => (indexTag === '' ? name : `${name}_${indexTag}`);
+  await db.schema
+    .createIndex(index('conversation_views_ongoing_idx'))
+    .ifNotExists()
+    .on('conversation_views')
+    .columns(['status_since', 'conversation_id'])
+    .where(sql.ref('status'), '<>', sql.lit('closed'))
+    .execute();
+}
+
+/** V4 plus the Ongoing conversations index. */
+export async function createViewTablesV5(db: SchemaBuilder, indexTag = ''): Promise<void> {
+  await createViewTablesV4(db, indexTag);
+  await createOngoingConversationsIndex(db, indexTag);
+}
+
 /** The current layout (what migrating to latest produces). */
-export const createViewTables = createViewTablesV4;
+export const createViewTables = createViewTablesV5;

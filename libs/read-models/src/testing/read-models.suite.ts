@@ -175,6 +175,7 @@ export function describeReadModels(name: string, databases: TestDatabases, optio
           '002_conversation_timers',
           '003_agents_and_queues',
           '004_live_kpis',
+          '005_ongoing_conversations',
         ]);
         expect(await migrateToLatest(database)).toEqual([]);
         for (const table of ['projection_checkpoints', ...VIEW_TABLES] as const) {
