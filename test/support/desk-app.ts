@@ -70,7 +70,8 @@ export const buildDesk = (outdir: string): string => {
   return run.stderr;
 };
 
-export const startDeskApp = async (): Promise<DeskApp & { buildOutput: string }> => {
+/** `env`: more settings for the service (an identity provider's, for the OpenID Connect suite). */
+export const startDeskApp = async (options: { env?: Record<string, string> } = {}): Promise<DeskApp & { buildOutput: string }> => {
   const dataDir = mkdtempSync(join(tmpdir(), 'desk-e2e-data-'));
   const deskDir = mkdtempSync(join(tmpdir(), 'desk-e2e-build-'));
   const cleanUp = () => {
@@ -89,6 +90,7 @@ export const startDeskApp = async (): Promise<DeskApp & { buildOutput: string }>
       ROUTING: 'off',
       RATE_LIMIT_PER_MINUTE: '1000000',
       AUTH_FAILURES_PER_MINUTE: '1000000',
+      ...options.env,
     });
     const app = await createApp(config, {
       clock,

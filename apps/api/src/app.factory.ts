@@ -43,7 +43,14 @@ export const createApp = async (config: AppConfig, overrides: AppOverrides & Des
   await app.register(helmet as never, {
     // JSON for programs and the OpenAPI page: nothing here loads from elsewhere.
     contentSecurityPolicy: {
-      directives: { defaultSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'], scriptSrc: ["'self'"] },
+      directives: {
+        defaultSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        scriptSrc: ["'self'"],
+        // The desk's OpenID Connect sign-in reads the provider's discovery document and redeems its code there.
+        ...(config.deskOidc ? { connectSrc: ["'self'", new URL(config.authIssuer).origin] } : {}),
+      },
     },
   });
   // The agent desk's files at `/` (apps/desk), under the CSP above.

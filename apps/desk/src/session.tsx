@@ -23,6 +23,21 @@ const decodeBase64Url = (text: string): string => {
   return new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
 };
 
+/** Where the roles are in a token: the service's AUTH_ROLES_CLAIM (GET /api/desk/config), a dotted path allowed. */
+let rolesClaim = 'roles';
+
+export const setRolesClaim = (path: string): void => {
+  rolesClaim = path;
+};
+
+const claimAt = (claims: Record<string, unknown>, path: string): unknown =>
+  path
+    .split('.')
+    .reduce<unknown>(
+      (value, part) => (value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[part] : undefined),
+      claims,
+    );
+
 /**
  * Who the token names, for the desk to know whose work to show. Not a check: the service
  * verifies the token on every call and answers 401 when it does not hold.
@@ -31,9 +46,10 @@ export const sessionOf = (token: string): Session | undefined => {
   const parts = token.split('.');
   if (parts.length !== 3) return undefined;
   try {
-    const claims = JSON.parse(decodeBase64Url(parts[1])) as { sub?: unknown; roles?: unknown; exp?: unknown };
+    const claims = JSON.parse(decodeBase64Url(parts[1])) as { sub?: unknown; exp?: unknown } & Record<string, unknown>;
     if (typeof claims.sub !== 'string' || claims.sub === '') return undefined;
-    const roles = Array.isArray(claims.roles) ? claims.roles.filter((role): role is string => typeof role === 'string') : [];
+    const claimed = claimAt(claims, rolesClaim);
+    const roles = Array.isArray(claimed) ? claimed.filter((role): role is string => typeof role === 'string') : [];
     return { token, sub: claims.sub, roles, expiresAt: typeof claims.exp === 'number' ? claims.exp : undefined };
   } catch {
     return undefined;
@@ -79,3 +95,6 @@ export const forgetToken = (): void => sessionStorage.removeItem(TOKEN_KEY);
 export const rememberRoute = (hash: string): void => {
   if (!hash.includes('token=')) sessionStorage.setItem(ROUTE_KEY, hash === '' ? '#/' : hash);
 };
+
+/** The route to come back to after a sign-in that left the page (a login link, the identity provider). */
+export const rememberedRoute = (): string => sessionStorage.getItem(ROUTE_KEY) ?? '#/';

@@ -24,6 +24,7 @@ export {
   parseTokenTtl,
   readAuthConfig,
   type AuthConfig,
+  type DeskOidcConfig,
 } from './auth/auth-config';
 export { ROLES, isRole, type Principal, type Role } from './auth/principal';
 export {

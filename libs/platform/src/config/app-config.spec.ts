@@ -159,3 +159,45 @@ describe('WEBHOOK_SECRETS_KEY', () => {
     }
   });
 });
+
+describe("the desk's OpenID Connect sign-in (DESK_OIDC_*)", () => {
+  const IDP = { AUTH_JWKS_URL: 'https://idp.example.com/jwks', AUTH_ISSUER: 'https://idp.example.com/realms/acme' };
+
+  it('is off by default, and on with a client id against the identity provider of AUTH_ISSUER', () => {
+    expect(loadConfig({}).deskOidc).toBeUndefined();
+    expect(loadConfig(IDP).deskOidc).toBeUndefined();
+    expect(loadConfig({ ...IDP, DESK_OIDC_CLIENT_ID: 'agent-desk' }).deskOidc).toEqual({
+      clientId: 'agent-desk',
+      scopes: ['openid', 'profile'],
+    });
+    expect(
+      loadConfig({
+        ...IDP,
+        DESK_OIDC_CLIENT_ID: '0f3c1a2b-desk',
+        DESK_OIDC_SCOPES: ' openid  roles openid ',
+        DESK_OIDC_RESOURCE: 'https://work-items.example.com/api',
+      }).deskOidc,
+    ).toEqual({ clientId: '0f3c1a2b-desk', scopes: ['openid', 'roles'], resource: 'https://work-items.example.com/api' });
+    expect(
+      loadConfig({ AUTH_JWKS_URL: 'http://127.0.0.1:4000/jwks', AUTH_ISSUER: 'http://127.0.0.1:4000', DESK_OIDC_CLIENT_ID: 'desk' })
+        .deskOidc,
+    ).toMatchObject({ clientId: 'desk' });
+  });
+
+  it.each([
+    [{ DESK_OIDC_CLIENT_ID: 'desk' }, 'DESK_OIDC_CLIENT_ID', /needs AUTH_JWKS_URL/],
+    [{ ...IDP, DESK_OIDC_CLIENT_ID: 'has space' }, 'DESK_OIDC_CLIENT_ID', /visible characters/],
+    [{ ...IDP, DESK_OIDC_CLIENT_ID: 'desk', DESK_OIDC_SCOPES: 'profile email' }, 'DESK_OIDC_SCOPES', /must include openid/],
+    [{ ...IDP, DESK_OIDC_CLIENT_ID: 'desk', DESK_OIDC_SCOPES: 'openid "x"' }, 'DESK_OIDC_SCOPES', /is not a scope/],
+    [{ ...IDP, DESK_OIDC_CLIENT_ID: 'desk', DESK_OIDC_RESOURCE: 'work-items' }, 'DESK_OIDC_RESOURCE', /absolute URI/],
+    [{ ...IDP, DESK_OIDC_CLIENT_ID: 'desk', DESK_OIDC_RESOURCE: 'https://api.example.com/#x' }, 'DESK_OIDC_RESOURCE', /without a fragment/],
+    [{ ...IDP, AUTH_ISSUER: 'acme', DESK_OIDC_CLIENT_ID: 'desk' }, 'AUTH_ISSUER', /https:\/\/ issuer URL/],
+    [{ ...IDP, AUTH_ISSUER: 'http://idp.example.com', DESK_OIDC_CLIENT_ID: 'desk' }, 'AUTH_ISSUER', /http:\/\/ only on localhost/],
+    [{ DESK_OIDC_SCOPES: 'openid' }, 'DESK_OIDC_SCOPES', /DESK_OIDC_CLIENT_ID is not/],
+    [{ ...IDP, DESK_OIDC_RESOURCE: 'https://api.example.com' }, 'DESK_OIDC_RESOURCE', /DESK_OIDC_CLIENT_ID is not/],
+  ])('refuses %j naming %s', (env, key, message) => {
+    const error = refusal(env as Record<string, string>);
+    expect(error.message).toContain(key);
+    expect(error.message).toMatch(message);
+  });
+});
