@@ -121,10 +121,10 @@ describeInBrowser('the agent desk in Chromium', () => {
   const watch = (tab: Page) => {
     tab.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     tab.on('console', (message) => {
-      // Refusals the desk handles (401, 409, 412) are logged by Chromium as failed loads: not problems.
+      // Refusals the desk handles (401, 404 naming an unknown agent, 409, 412) are logged by Chromium as failed loads: not problems.
       if (
         message.type() === 'error' &&
-        !/Failed to load resource: the server responded with a status of (401|409|412)/.test(message.text())
+        !/Failed to load resource: the server responded with a status of (401|404|409|412)/.test(message.text())
       )
         problems.push(`console: ${message.text()}`);
     });
@@ -336,6 +336,18 @@ describeInBrowser('the agent desk in Chromium', () => {
     await page.getByRole('heading', { name: 'Conversation c-6' }).waitFor();
     await eventually(async () => (await status()).startsWith('Active'), 'c-6 active');
     await eventually(async () => (await incoming.count()) === 0, 'the offer gone once accepted');
+  }, 60_000);
+
+  it('transfers to another agent by id: it leaves My work items; an unknown agent is refused with the reason', async () => {
+    await page.getByRole('heading', { name: 'Conversation c-6' }).waitFor();
+    await page.getByLabel('Transfer to agent').fill('nobody');
+    await page.getByRole('button', { name: 'Transfer to agent' }).click();
+    await page.getByText(/Transfer to agent nobody was refused: .*nobody/).waitFor();
+    await page.getByLabel('Transfer to agent').fill('a-2');
+    await page.getByRole('button', { name: 'Transfer to agent' }).click();
+    await page.getByText('Transfer to agent a-2: done. c-6 is now Active.').waitFor();
+    await eventually(async () => (await mySection().getByRole('link', { name: 'c-6' }).count()) === 0, 'c-6 gone from My work items');
+    await expectAccessible(page, 'desk, transferred');
   }, 60_000);
 
   it('looks like docs/desk-agent.png at 1280×800 and works at 390 px wide (docs/desk-agent-phone.png)', async () => {

@@ -171,6 +171,7 @@ const ROUTES: Record<string, Row> = {
   'GET /api/stats/queues': { action: 'QueueStats', setup: 'none' },
   'GET /api/stats/queues/{id}': { action: 'QueueStats', setup: 'none', id: 'q1' },
   'GET /api/stats/agents': { action: 'AgentStats', setup: 'none' },
+  'GET /api/conversations': { action: 'OngoingConversations', setup: 'none' },
   'POST /api/webhooks': { action: 'CreateWebhook', setup: 'none', body: () => ({ url: WEBHOOK_URL, paused: true }) },
   'GET /api/webhooks': { action: 'ListWebhooks', setup: 'none' },
   'GET /api/webhooks/{id}': { action: 'GetWebhook', setup: 'webhook' },
@@ -184,13 +185,14 @@ const ROUTES: Record<string, Row> = {
   'GET /api/webhooks/{id}/deliveries': { action: 'ListWebhookDeliveries', setup: 'webhook' },
   // A catch-up read (follow=false): the stream ends once it has sent what the log holds.
   'GET /api/events': { action: 'StreamEvents', setup: 'none', query: '?after=0&follow=false' },
+  'GET /api/changes': { action: 'WatchChanges', setup: 'none', query: '?after=0&follow=false' },
 };
 
 /** Paused, on a port nothing listens on: a test message fails at once, and nothing else is sent. */
 const WEBHOOK_URL = 'http://127.0.0.1:9/hooks';
 
 /** Open without credentials (the documentation pages are not in the document itself). */
-const PUBLIC_ROUTES = ['GET /health', 'GET /health/live', 'GET /health/ready', 'GET /metrics'];
+const PUBLIC_ROUTES = ['GET /health', 'GET /health/live', 'GET /health/ready', 'GET /metrics', 'GET /api/desk/config'];
 
 const CREDENTIAL_CASES = ['no token', 'expired token', 'wrong signature', 'wrong issuer', 'wrong audience', 'alg none'] as const;
 type CredentialCase = (typeof CREDENTIAL_CASES)[number];

@@ -20,6 +20,7 @@ import { ConversationsController } from './conversations/conversations.controlle
 import { EventFeedModule } from './event-feed/event-feed.module';
 import { Draining } from './health/draining';
 import { HealthController } from './health/health.controller';
+import { DeskConfigController } from './desk/desk-config.controller';
 import { requestIdOf } from './http/request-id';
 import { createRootLogger } from './logging/root-logger';
 import { MetricsModule } from './metrics/metrics.module';
@@ -33,6 +34,7 @@ import { QueuesController } from './queues/queues.controller';
 import { ReadYourWrites } from './views/read-your-writes';
 import { ViewsController } from './views/views.controller';
 import { StatsController } from './stats/stats.controller';
+import { OngoingConversationsController } from './ongoing/ongoing-conversations.controller';
 
 /** What tests may replace: the clock, the store, the embedded signing key, where logs go. */
 export interface AppOverrides {
@@ -86,7 +88,16 @@ export class AppModule {
         MetricsModule,
         EventFeedModule.forRoot(),
       ],
-      controllers: [ConversationsController, AgentsController, QueuesController, ViewsController, StatsController, HealthController],
+      controllers: [
+        ConversationsController,
+        OngoingConversationsController,
+        AgentsController,
+        QueuesController,
+        ViewsController,
+        StatsController,
+        HealthController,
+        DeskConfigController,
+      ],
       providers: [ReadYourWrites, Draining],
     };
   }

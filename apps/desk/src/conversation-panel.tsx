@@ -65,6 +65,7 @@ export const ConversationPanel = ({ api, agentId, conversationId, tick, now, onC
   const [conflict, setConflict] = useState<Conflict | undefined>();
   const [queues, setQueues] = useState<Queue[] | undefined>();
   const [transferTo, setTransferTo] = useState('');
+  const [transferToAgent, setTransferToAgent] = useState('');
   const heading = useRef<HTMLHeadingElement>(null);
 
   const load = useCallback(async (): Promise<{ conversation?: Conversation; history?: HistoryEntry[] }> => {
@@ -151,6 +152,17 @@ export const ConversationPanel = ({ api, agentId, conversationId, tick, now, onC
       return;
     }
     void send('transfer', `Transfer to ${transferTo}`, 'transfer', { toQueueId: transferTo });
+  };
+
+  // Another agent takes it over at once (no acceptance): the service checks that agent's room.
+  const transferAgent = (event: Event) => {
+    event.preventDefault();
+    const agentId = transferToAgent.trim();
+    if (agentId === '') {
+      setFailure('Type the id of the agent to transfer to.');
+      return;
+    }
+    void send('transfer', `Transfer to agent ${agentId}`, 'transfer', { toAgentId: agentId });
   };
 
   return (
@@ -274,6 +286,24 @@ export const ConversationPanel = ({ api, agentId, conversationId, tick, now, onC
               </select>
               <button type="submit" disabled={busy !== undefined}>
                 Transfer
+              </button>
+            </form>
+          )}
+          {transferable && (
+            <form class="transfer" onSubmit={transferAgent}>
+              <label for="transfer-agent">Transfer to agent</label>
+              <input
+                id="transfer-agent"
+                type="text"
+                autoComplete="off"
+                spellcheck={false}
+                maxLength={64}
+                placeholder="agent id"
+                value={transferToAgent}
+                onInput={(event) => setTransferToAgent((event.target as HTMLInputElement).value)}
+              />
+              <button type="submit" disabled={busy !== undefined}>
+                Transfer to agent
               </button>
             </form>
           )}

@@ -25,11 +25,8 @@ import {
   statusLabel,
 } from './format';
 import { IncomingPushes } from './incoming-push';
-import { watchChanges, type LiveState } from './live';
+import { LiveIndicator, useLiveRefresh } from './live';
 import { conversationHref, HOME, useRoute } from './routes';
-
-/** While the live stream is down (reconnecting), the desk reloads what it shows this often instead. */
-export const REFRESH_MS = 5000;
 
 /** A section's data: the last good answer, and the last error if the latest load failed. */
 interface Loaded<T> {
@@ -65,7 +62,6 @@ export const AgentDesk = ({ api, agentId, paused, onSignOut }: { api: Api; agent
   const [tick, setTick] = useState(0);
   const [notice, setNotice] = useState<Notice | undefined>();
   const [busy, setBusy] = useState<string | undefined>();
-  const [live, setLive] = useState<LiveState>('connecting');
   const route = useRoute();
   const queueIds = useRef<string[]>([]);
 
@@ -116,49 +112,18 @@ export const AgentDesk = ({ api, agentId, paused, onSignOut }: { api: Api; agent
     [api, agentId],
   );
 
-  // Live: every change the service says concerns this agent reloads what is shown (read up to
-  // that change's position). While the stream is down, reload every REFRESH_MS instead, and
-  // once when it is back (anything may have changed meanwhile).
-  useEffect(() => {
-    if (paused) return;
-    let running = false;
-    let again: number | undefined | null = null;
-    const run = async (minPosition?: number) => {
-      if (running) {
-        // One reload at a time; the latest position asked for runs next.
-        again = minPosition === undefined || again === null ? minPosition : Math.max(again ?? 0, minPosition);
-        return;
-      }
-      running = true;
-      try {
+  // Live: every change the service says concerns this agent reloads what is shown.
+  const live = useLiveRefresh(
+    api,
+    useCallback(
+      async (minPosition?: number) => {
         await refresh(minPosition);
         setTick((n) => n + 1);
-      } finally {
-        running = false;
-      }
-      if (again !== null) {
-        const next = again;
-        again = null;
-        void run(next);
-      }
-    };
-    let state: LiveState = 'connecting';
-    const stop = watchChanges(api, {
-      onChanges: (position) => void run(position),
-      onState: (next) => {
-        state = next;
-        setLive(next);
       },
-    });
-    const fallback = setInterval(() => {
-      if (state !== 'live' && document.visibilityState === 'visible') void run();
-    }, REFRESH_MS);
-    void run();
-    return () => {
-      stop();
-      clearInterval(fallback);
-    };
-  }, [refresh, paused, api]);
+      [refresh],
+    ),
+    paused,
+  );
 
   const setPresence = async (presence: Presence) => {
     setBusy('presence');
@@ -213,9 +178,7 @@ export const AgentDesk = ({ api, agentId, paused, onSignOut }: { api: Api; agent
         <p class="who">
           Signed in as <strong>{agentId}</strong>
         </p>
-        <p class={`live live-${live}`} role="status" data-live={live}>
-          {live === 'live' ? 'Live' : live === 'connecting' ? 'Connecting…' : 'Reconnecting… (reloading every 5 s)'}
-        </p>
+        <LiveIndicator state={live} />
         <button type="button" class="secondary" onClick={onSignOut}>
           Sign out
         </button>

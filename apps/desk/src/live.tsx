@@ -1,4 +1,5 @@
 import { createParser } from 'eventsource-parser';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, type Api } from './api';
 
 /** One change the service says the signed-in principal may see (GET /api/changes): which lists to read again. */
@@ -85,3 +86,65 @@ export function watchChanges(api: Api, handlers: LiveHandlers): () => void {
     if (flushTimer !== undefined) clearTimeout(flushTimer);
   };
 }
+
+/** While the live stream is down (reconnecting), screens reload this often instead. */
+export const FALLBACK_REFRESH_MS = 5000;
+
+/**
+ * Keeps a screen current: `refresh` runs now, after every batch of changes the stream reports
+ * (up to the last change's position), once after each (re)connection, and every
+ * FALLBACK_REFRESH_MS only while the stream is down and the tab visible. One refresh runs at a
+ * time; what arrives meanwhile runs next, once. Answers the stream's state, to show.
+ */
+export function useLiveRefresh(api: Api, refresh: (minPosition?: number) => Promise<void>, paused: boolean): LiveState {
+  const [state, setState] = useState<LiveState>('connecting');
+  const latest = useRef(refresh);
+  latest.current = refresh;
+  useEffect(() => {
+    if (paused) return;
+    let running = false;
+    // null: nothing waiting; undefined: a refresh without a position is waiting.
+    let again: number | undefined | null = null;
+    const run = async (minPosition?: number): Promise<void> => {
+      if (running) {
+        again = minPosition === undefined || again === null ? minPosition : Math.max(again ?? 0, minPosition);
+        return;
+      }
+      running = true;
+      try {
+        await latest.current(minPosition);
+      } finally {
+        running = false;
+      }
+      if (again !== null) {
+        const next = again;
+        again = null;
+        await run(next);
+      }
+    };
+    let current: LiveState = 'connecting';
+    const stop = watchChanges(api, {
+      onChanges: (position) => void run(position),
+      onState: (next) => {
+        current = next;
+        setState(next);
+      },
+    });
+    const fallback = setInterval(() => {
+      if (current !== 'live' && document.visibilityState === 'visible') void run();
+    }, FALLBACK_REFRESH_MS);
+    void run();
+    return () => {
+      stop();
+      clearInterval(fallback);
+    };
+  }, [api, paused]);
+  return state;
+}
+
+/** The stream's state beside the principal's name (a polite status region). */
+export const LiveIndicator = ({ state }: { state: LiveState }) => (
+  <p class={`live live-${state}`} role="status" data-live={state}>
+    {state === 'live' ? 'Live' : state === 'connecting' ? 'Connecting…' : 'Reconnecting… (reloading every 5 s)'}
+  </p>
+);
