@@ -154,16 +154,18 @@ export class FuzzRunner {
 }
 
 /**
- * The event stream stays open by design (it follows the log), and an in-process request waits
+ * The event streams (/api/events, /api/changes) stay open by design (they follow the log), and an in-process request waits
  * for the end of its answer: read it as a catch-up (follow=false), also when the request asks to
  * follow. Any other value of `follow` is left as fuzzed (and refused).
  */
+const STREAMS = ['/api/events', '/api/changes'];
+
 const asCatchUpRead = (request: FuzzRequest): FuzzRequest => {
   // A fragment (`#x`) ends the query: the parameter goes before it.
   const hash = request.url.indexOf('#');
   const [target, fragment] = hash === -1 ? [request.url, ''] : [request.url.slice(0, hash), request.url.slice(hash)];
   const [path, query = ''] = target.split('?');
-  if (path.replace(/\/+$/, '') !== '/api/events') return request;
+  if (!STREAMS.includes(path.replace(/\/+$/, ''))) return request;
   const params = query.split('&').filter((part) => part !== '' && part !== 'follow=true');
   if (!params.some((part) => part.startsWith('follow='))) params.push('follow=false');
   return { ...request, url: `${path}?${params.join('&')}${fragment}` };
