@@ -137,6 +137,8 @@ describe('GET /api/changes', () => {
         true,
       );
     }
+    // First, where the stream starts: the desk reads its lists up to there, so nothing falls in between.
+    expect(ann.messages[0]).toMatchObject({ event: 'ready', id: String(start), data: JSON.stringify({ position: start }) });
     const message = ann.messages.find((m) => m.event === 'change');
     expect(message?.id).toBe(String(ann.notices[0].position));
   });

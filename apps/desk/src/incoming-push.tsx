@@ -39,12 +39,15 @@ const IncomingPush = ({
 
   useEffect(() => {
     let cancelled = false;
+    // Taken before the request: the time left counts from when the service measured it, at the latest.
+    const asked = performance.now();
     void api.get<Conversation>(`conversations/${seg(item.conversationId)}`).then(
       (conversation) => {
         if (cancelled) return;
         const timer = conversation.timers?.find((candidate) => candidate.kind === 'push_reservation');
-        setOffer({ conversation, remainingMs: timer?.remainingMs, readAt: performance.now() });
+        setOffer({ conversation, remainingMs: timer?.remainingMs, readAt: asked });
       },
+      // No countdown then; Accept and Reject still work.
       () => undefined,
     );
     const ticking = setInterval(() => setNow(performance.now()), 1000);
@@ -54,11 +57,12 @@ const IncomingPush = ({
     };
   }, [api, item.conversationId, item.statusSince]);
 
+  // Sent without If-Match: a customer's message or a supervisor's monitor moves the revision but
+  // not the offer, and the service refuses anyway unless the push still awaits this agent.
   const answer = async (action: 'accept' | 'reject') => {
-    if (offer === undefined) return;
     setBusy(true);
     try {
-      const done = await api.post<CommandAnswer>(`conversations/${seg(item.conversationId)}/${action}`, {}, offer.conversation.revision);
+      const done = await api.post<CommandAnswer>(`conversations/${seg(item.conversationId)}/${action}`, {});
       onDone(done.position, action === 'accept');
     } catch (error) {
       if (error instanceof ApiError && error.statusCode === 401) return;
@@ -77,6 +81,9 @@ const IncomingPush = ({
   return (
     <section class="card incoming" aria-labelledby={headingId} data-conversation={item.conversationId}>
       <h2 id={headingId}>Incoming: {item.conversationId}</h2>
+      <p class="visually-hidden" role="alert">
+        {item.conversationId} is offered to you: accept or reject it.
+      </p>
       <p>
         {channelLabel(item.channel)} from {item.customerId}, queue {item.queueId}
       </p>
@@ -92,10 +99,10 @@ const IncomingPush = ({
         </p>
       )}
       <div class="actions">
-        <button type="button" disabled={busy || offer === undefined || left === 0} onClick={() => void answer('accept')}>
+        <button type="button" disabled={busy || left === 0} onClick={() => void answer('accept')}>
           Accept {item.conversationId}
         </button>
-        <button type="button" class="secondary" disabled={busy || offer === undefined} onClick={() => void answer('reject')}>
+        <button type="button" class="secondary" disabled={busy} onClick={() => void answer('reject')}>
           Reject {item.conversationId}
         </button>
       </div>

@@ -54,11 +54,15 @@ export function watchChanges(api: Api, handlers: LiveHandlers): () => void {
       try {
         const response = await api.stream('changes', lastId === undefined ? {} : { 'last-event-id': lastId }, abort.signal);
         handlers.onState('live');
-        handlers.onChanges(undefined, []);
         delay = RETRY_FIRST_MS;
         const parser = createParser({
           onEvent: (message) => {
             if (message.id !== undefined) lastId = message.id;
+            // The stream starts after this position: read everything up to it (nothing in between is missed).
+            if (message.event === 'ready') {
+              handlers.onChanges((JSON.parse(message.data) as { position: number }).position, []);
+              return;
+            }
             if (message.event !== 'change') return;
             gathered.push(JSON.parse(message.data) as LiveChange);
             flushTimer ??= setTimeout(flush, GATHER_MS);
@@ -89,6 +93,8 @@ export function watchChanges(api: Api, handlers: LiveHandlers): () => void {
 
 /** While the live stream is down (reconnecting), screens reload this often instead. */
 export const FALLBACK_REFRESH_MS = 5000;
+/** While it is live, this often anyway: the waits and times in status shown grow without any change. */
+export const LIVE_CLOCK_REFRESH_MS = 30_000;
 
 /**
  * Keeps a screen current: `refresh` runs now, after every batch of changes the stream reports
@@ -107,7 +113,8 @@ export function useLiveRefresh(api: Api, refresh: (minPosition?: number) => Prom
     let again: number | undefined | null = null;
     const run = async (minPosition?: number): Promise<void> => {
       if (running) {
-        again = minPosition === undefined || again === null ? minPosition : Math.max(again ?? 0, minPosition);
+        // Keep the highest position asked for; a reload without one only asks for a reload.
+        again = again === null ? minPosition : minPosition === undefined ? again : Math.max(again ?? 0, minPosition);
         return;
       }
       running = true;
@@ -130,8 +137,14 @@ export function useLiveRefresh(api: Api, refresh: (minPosition?: number) => Prom
         setState(next);
       },
     });
+    // Waits and times in status are worked out when read: a quiet stream must not freeze them.
+    let lastLiveReload = Date.now();
     const fallback = setInterval(() => {
-      if (current !== 'live' && document.visibilityState === 'visible') void run();
+      if (document.visibilityState !== 'visible') return;
+      if (current !== 'live' || Date.now() - lastLiveReload >= LIVE_CLOCK_REFRESH_MS) {
+        lastLiveReload = Date.now();
+        void run();
+      }
     }, FALLBACK_REFRESH_MS);
     void run();
     return () => {

@@ -70,7 +70,9 @@ export class ChangeView {
     else this.conversations.set(conversationId, { state: after, revision: event.revision });
     this.served ??= await this.servedQueues(this.principal.id);
     if (!agentSeesConversationChange(this.principal.id, this.served, before, after)) return undefined;
-    const holder = after.status !== 'none' && 'agentId' in after ? after.agentId : undefined;
+    // Who holds it now is told only while it still concerns the agent (not who took it from its queue).
+    const stillConcerned = agentSeesConversationChange(this.principal.id, this.served, after, after);
+    const holder = stillConcerned && after.status !== 'none' && 'agentId' in after ? after.agentId : undefined;
     return {
       position: event.position,
       type: event.type,

@@ -1,4 +1,4 @@
-import { Controller, Get, Headers, Inject, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Headers, Inject, Logger, Query, Req, Res } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EVERY_EVENT } from '@lib/event-feed';
@@ -23,6 +23,8 @@ import { ChangeView } from './change-view';
 @ApiTags('changes')
 @Controller('api/changes')
 export class ChangesController {
+  private readonly logger = new Logger('Changes');
+
   constructor(
     private readonly streams: EventStreams,
     private readonly ledger: AgentLedger,
@@ -66,6 +68,7 @@ export class ChangesController {
       until,
       filter: EVERY_EVENT,
       requestId,
+      announceStart: true,
       // The token expires, or is no longer accepted: the stream ends, and the desk's reconnect gets the 401.
       stillAuthorized: () =>
         this.verifier.verify(request.headers.authorization).then(
@@ -77,6 +80,9 @@ export class ChangesController {
         const notice = await view.notice(event);
         return notice === undefined ? undefined : { event: 'change', data: notice };
       },
+      // A change this view cannot judge (an event it cannot fold) is skipped, not the end of the stream.
+      onRenderError: (event, error) =>
+        this.logger.warn(`Change stream ${requestId}: ${event.type} at ${event.position} skipped: ${(error as Error).message}`),
     });
   }
 

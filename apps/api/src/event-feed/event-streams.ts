@@ -20,7 +20,21 @@ export interface EventStreamRequest {
   render?: (event: RecordedEvent) => Promise<{ event: string; data: unknown } | undefined>;
   /** Checked every CREDENTIALS_CHECK_MS: a stream must not outlive the credentials it was opened with (false ends it). */
   stillAuthorized?: () => Promise<boolean>;
+  /** Send `event: ready` with `id` and data `{position}` = `after` first, so a client reads everything up to where the stream starts. */
+  announceStart?: boolean;
+  /** Set: a render that throws skips that event (reported here) instead of ending the stream. */
+  onRenderError?: (event: RecordedEvent, error: unknown) => void;
 }
+
+const renderOrSkip = async (stream: EventStreamRequest, event: RecordedEvent) => {
+  try {
+    return await stream.render?.(event);
+  } catch (error) {
+    if (!stream.onRenderError) throw error;
+    stream.onRenderError(event, error);
+    return undefined;
+  }
+};
 
 /** How often a stream that has `stillAuthorized` checks it. */
 export const CREDENTIALS_CHECK_MS = 5_000;
@@ -150,6 +164,7 @@ export class EventStreams {
     });
     // How long a client waits before reconnecting, and an immediate first byte so it knows it is connected.
     write(`retry: 2000\n: from position ${stream.after}\n\n`);
+    if (stream.announceStart) write(`id: ${stream.after}\nevent: ready\ndata: ${JSON.stringify({ position: stream.after })}\n\n`);
     this.open.add(end);
     request.once('close', () => void end());
     response.once('close', () => void end());
@@ -168,7 +183,7 @@ export class EventStreams {
             return;
           }
           if (!wanted(event)) continue;
-          const rendered = stream.render ? await stream.render(event) : { event: event.type, data: feedEventOf(event) };
+          const rendered = stream.render ? await renderOrSkip(stream, event) : { event: event.type, data: feedEventOf(event) };
           if (rendered === undefined || ended) continue;
           const message = `id: ${event.position}\nevent: ${rendered.event}\ndata: ${JSON.stringify(rendered.data)}\n\n`;
           if (!write(message) && !ended) await writable();
