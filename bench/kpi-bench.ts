@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import {
   openReadModelDatabase,
   runInWriteTransaction,
 } from '@lib/read-models';
+import { startService, stopService } from './service';
 import { issueToken, readSigningKey } from '@lib/platform';
 
 /**
@@ -106,35 +107,6 @@ async function writeDay(store: InMemoryEventStore, dayStartMs: number, endMs: nu
   }
 }
 
-const startService = (dataDir: string): Promise<ChildProcess> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', 'tsconfig-paths/register', 'dist/apps/api/src/main.js'], {
-      env: {
-        ...process.env,
-        TS_NODE_BASEURL: './dist',
-        PORT: String(PORT),
-        HOST: '127.0.0.1',
-        DATA_DIR: dataDir,
-        LOG_LEVEL: 'log',
-        SHUTDOWN_DRAIN: '0',
-        RATE_LIMIT_PER_MINUTE: '1000000',
-        KPI_TIME_ZONE: 'UTC',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error('the service did not start in 60 s'));
-    }, 60_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('Listening')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`the service exited with ${code}`)));
-  });
-
 const load = (url: string, token: string): Promise<autocannon.Result> =>
   new Promise((resolve, reject) => {
     autocannon({ url, connections: CONNECTIONS, duration: SECONDS, headers: { authorization: `Bearer ${token}` } }, (error, result) =>
@@ -180,7 +152,7 @@ const main = async () => {
     );
     await database.destroy();
 
-    service = await startService(dataDir);
+    service = await startService(PORT, dataDir, { KPI_TIME_ZONE: 'UTC' });
     const key = await readSigningKey(dataDir);
     if (!key) throw new Error(`No signing key in ${dataDir}`);
     const token = await issueToken(key, { sub: 'bench-supervisor', roles: ['supervisor'], ttlMs: 3_600_000 });
@@ -203,12 +175,7 @@ const main = async () => {
       );
     }
   } finally {
-    if (service && service.exitCode === null) {
-      await new Promise<void>((resolve) => {
-        service!.once('exit', () => resolve());
-        service!.kill('SIGTERM');
-      });
-    }
+    await stopService(service);
     rmSync(dataDir, { recursive: true, force: true });
   }
 };
