@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { ConversationFacts, Timeline } from './conversation-parts';
 import {
   ApiError,
   seg,
@@ -10,7 +11,7 @@ import {
   type Page,
   type Queue,
 } from './api';
-import { actorLabel, channelLabel, eventLabel, formatFullTime, formatTime, reasonLabel, since, statusLabel } from './format';
+import { actorLabel, eventLabel, formatTime, reasonLabel, statusLabel } from './format';
 
 /**
  * The buttons an agent may be offered, by the name the service lists in `allowedActions`:
@@ -212,48 +213,12 @@ export const ConversationPanel = ({ api, agentId, conversationId, tick, now, onC
       </p>
       {conversation && (
         <>
-          <dl class="facts">
-            <div>
-              <dt>Status</dt>
-              <dd data-field="status">
-                {statusLabel(conversation.status)}
-                {conversation.assignment === 'awaiting_acceptance' && <span class="tag">awaiting acceptance</span>}
-              </dd>
-            </div>
-            <div>
-              <dt>In status for</dt>
-              <dd>
-                <time dateTime={conversation.statusSince} title={formatFullTime(conversation.statusSince)}>
-                  {since(conversation.statusSince, now)}
-                </time>{' '}
-                (since {formatTime(conversation.statusSince)})
-              </dd>
-            </div>
-            <div>
-              <dt>Channel</dt>
-              <dd>{channelLabel(conversation.channel)}</dd>
-            </div>
-            <div>
-              <dt>Queue</dt>
-              <dd>{conversation.queueId}</dd>
-            </div>
-            <div>
-              <dt>Customer</dt>
-              <dd>{conversation.customerId}</dd>
-            </div>
-            <div>
-              <dt>Agent</dt>
-              <dd>{conversation.agentId ?? '—'}</dd>
-            </div>
+          <ConversationFacts conversation={conversation} now={now}>
             <div>
               <dt>Unread customer messages</dt>
               <dd>{conversation.unreadCustomerMessages}</dd>
             </div>
-            <div>
-              <dt>Revision</dt>
-              <dd data-field="revision">{conversation.revision}</dd>
-            </div>
-          </dl>
+          </ConversationFacts>
 
           <h3 id="actions-heading">Actions</h3>
           {offered.length === 0 && !transferable ? (
@@ -310,23 +275,7 @@ export const ConversationPanel = ({ api, agentId, conversationId, tick, now, onC
         </>
       )}
 
-      <h3 id="timeline-heading">Timeline</h3>
-      {history && history.length > 0 ? (
-        <ol class="timeline" aria-labelledby="timeline-heading">
-          {history.map((entry) => (
-            <li key={entry.revision}>
-              <time dateTime={entry.at} title={formatFullTime(entry.at)}>
-                {formatTime(entry.at)}
-              </time>
-              <span class="event">{eventLabel(entry.type)}</span>
-              <span class="actor">{actorLabel(entry.actor)}</span>
-              <span class="reason">{reasonLabel(entry.reason)}</span>
-            </li>
-          ))}
-        </ol>
-      ) : (
-        history && <p class="empty">No events yet.</p>
-      )}
+      <Timeline history={history} />
     </div>
   );
 };

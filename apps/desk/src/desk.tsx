@@ -25,7 +25,7 @@ import {
   statusLabel,
 } from './format';
 import { IncomingPushes } from './incoming-push';
-import { LiveIndicator, useLiveRefresh } from './live';
+import { DeskHeader, useLiveRefresh } from './live';
 import { conversationHref, HOME, useRoute } from './routes';
 
 /** A section's data: the last good answer, and the last error if the latest load failed. */
@@ -173,16 +173,7 @@ export const AgentDesk = ({ api, agentId, paused, onSignOut }: { api: Api; agent
   const me = agent.value;
   return (
     <>
-      <header class="top">
-        <h1>Agent desk</h1>
-        <p class="who">
-          Signed in as <strong>{agentId}</strong>
-        </p>
-        <LiveIndicator state={live} />
-        <button type="button" class="secondary" onClick={onSignOut}>
-          Sign out
-        </button>
-      </header>
+      <DeskHeader title="Agent desk" principalId={agentId} live={live} onSignOut={onSignOut} />
       <main class="desk">
         <div class="notices">
           <p role="status" class="notice">

@@ -161,3 +161,27 @@ export const LiveIndicator = ({ state }: { state: LiveState }) => (
     {state === 'live' ? 'Live' : state === 'connecting' ? 'Connecting…' : 'Reconnecting… (reloading every 5 s)'}
   </p>
 );
+
+/** A desk's top bar: its title, who is signed in, the live stream's state, Sign out. */
+export const DeskHeader = ({
+  title,
+  principalId,
+  live,
+  onSignOut,
+}: {
+  title: string;
+  principalId: string;
+  live: LiveState;
+  onSignOut: () => void;
+}) => (
+  <header class="top">
+    <h1>{title}</h1>
+    <p class="who">
+      Signed in as <strong>{principalId}</strong>
+    </p>
+    <LiveIndicator state={live} />
+    <button type="button" class="secondary" onClick={onSignOut}>
+      Sign out
+    </button>
+  </header>
+);

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { ConversationFacts, Timeline } from './conversation-parts';
 import { ApiError, seg, type Api, type CommandAnswer, type Conversation, type History, type HistoryEntry } from './api';
-import { actorLabel, channelLabel, eventLabel, formatFullTime, formatTime, presenceLabel, reasonLabel, since, statusLabel } from './format';
+import { formatFullTime, formatTime, presenceLabel, reasonLabel, statusLabel } from './format';
 import { allPages, useRefreshSlot, type BoardRow, type RefreshSlot } from './supervisor-data';
 import { SUPERVISOR_HOME } from './supervisor-routes';
 
@@ -131,39 +132,7 @@ export const SupervisorConversation = ({ api, conversationId, onChanged, slot }:
       </p>
       {conversation && (
         <>
-          <dl class="facts">
-            <div>
-              <dt>Status</dt>
-              <dd data-field="status">
-                {statusLabel(conversation.status)}
-                {conversation.assignment === 'awaiting_acceptance' && <span class="tag">awaiting acceptance</span>}
-              </dd>
-            </div>
-            <div>
-              <dt>In status for</dt>
-              <dd>
-                <time dateTime={conversation.statusSince} title={formatFullTime(conversation.statusSince)}>
-                  {since(conversation.statusSince, now)}
-                </time>{' '}
-                (since {formatTime(conversation.statusSince)})
-              </dd>
-            </div>
-            <div>
-              <dt>Channel</dt>
-              <dd>{channelLabel(conversation.channel)}</dd>
-            </div>
-            <div>
-              <dt>Queue</dt>
-              <dd>{conversation.queueId}</dd>
-            </div>
-            <div>
-              <dt>Customer</dt>
-              <dd>{conversation.customerId}</dd>
-            </div>
-            <div>
-              <dt>Agent</dt>
-              <dd data-field="agent">{conversation.agentId ?? '—'}</dd>
-            </div>
+          <ConversationFacts conversation={conversation} now={now}>
             <div>
               <dt>Opened</dt>
               <dd>
@@ -172,11 +141,7 @@ export const SupervisorConversation = ({ api, conversationId, onChanged, slot }:
                 </time>
               </dd>
             </div>
-            <div>
-              <dt>Revision</dt>
-              <dd data-field="revision">{conversation.revision}</dd>
-            </div>
-          </dl>
+          </ConversationFacts>
 
           <h3 id="supervise-heading">Supervise</h3>
           {!open && (
@@ -240,23 +205,7 @@ export const SupervisorConversation = ({ api, conversationId, onChanged, slot }:
         </>
       )}
 
-      <h3 id="timeline-heading">Timeline</h3>
-      {history && history.length > 0 ? (
-        <ol class="timeline" aria-labelledby="timeline-heading">
-          {history.map((entry) => (
-            <li key={entry.revision}>
-              <time dateTime={entry.at} title={formatFullTime(entry.at)}>
-                {formatTime(entry.at)}
-              </time>
-              <span class="event">{eventLabel(entry.type)}</span>
-              <span class="actor">{actorLabel(entry.actor)}</span>
-              <span class="reason">{reasonLabel(entry.reason)}</span>
-            </li>
-          ))}
-        </ol>
-      ) : (
-        history && <p class="empty">No events yet.</p>
-      )}
+      <Timeline history={history} />
     </div>
   );
 };

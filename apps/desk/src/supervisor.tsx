@@ -2,7 +2,7 @@ import { useCallback, useMemo, useState } from 'preact/hooks';
 import type { Api } from './api';
 import { CapacityBoard } from './supervisor-agents';
 import { SupervisorConversation } from './supervisor-conversation';
-import { LiveIndicator, useLiveRefresh } from './live';
+import { DeskHeader, useLiveRefresh } from './live';
 import { type KpiWindowName, type RefreshSlot } from './supervisor-data';
 import { OngoingConversations } from './supervisor-ongoing';
 import { QueuesScreen } from './supervisor-queues';
@@ -46,16 +46,7 @@ export const SupervisorDashboard = ({ api, supervisorId, paused, onSignOut }: Pr
   const current = SCREENS.find((s) => s.screen === route.screen) ?? SCREENS[0];
   return (
     <>
-      <header class="top">
-        <h1>Supervisor dashboard</h1>
-        <p class="who">
-          Signed in as <strong>{supervisorId}</strong>
-        </p>
-        <LiveIndicator state={live} />
-        <button type="button" class="secondary" onClick={onSignOut}>
-          Sign out
-        </button>
-      </header>
+      <DeskHeader title="Supervisor dashboard" principalId={supervisorId} live={live} onSignOut={onSignOut} />
       <nav class="tabs" aria-label="Dashboard screens">
         <ul>
           {SCREENS.map(({ screen, label }) => (

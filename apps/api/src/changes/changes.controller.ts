@@ -10,7 +10,7 @@ import { AuthError } from '../auth/auth.errors';
 import { TokenVerifier } from '../auth/token-verifier';
 import { ANY_ROUTE, ApiErrors, AUTHENTICATED, CHECKED_INPUT, EVENT_LOG, HEADERS } from '../http/api-responses';
 import { RequestId } from '../http/request-id';
-import { RequestValidationError } from '../http/request-validation.error';
+import { streamStartAfter } from '../event-feed/stream-start';
 import { EventStreams } from '../event-feed/event-streams';
 import { ChangesQueryDto } from './changes.dto';
 import { ChangeView } from './change-view';
@@ -56,7 +56,7 @@ export class ChangesController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     this.streams.admit();
-    const after = await this.startAfter(query, lastEventId);
+    const after = await streamStartAfter(this.store, lastEventId, query.after);
     const view = new ChangeView(principal, this.store, async (agentId) => {
       const { state } = await this.ledger.load(agentId);
       return state.status === 'registered' ? state.queueIds : [];
@@ -84,17 +84,5 @@ export class ChangesController {
       onRenderError: (event, error) =>
         this.logger.warn(`Change stream ${requestId}: ${event.type} at ${event.position} skipped: ${(error as Error).message}`),
     });
-  }
-
-  private async startAfter(query: ChangesQueryDto, lastEventId: string | undefined): Promise<number> {
-    if (lastEventId !== undefined && lastEventId !== '') {
-      if (!/^\d{1,15}$/.test(lastEventId)) {
-        throw new RequestValidationError([
-          { field: 'Last-Event-ID', messages: ['Last-Event-ID must be the id of a change received (a log position)'] },
-        ]);
-      }
-      return Number(lastEventId);
-    }
-    return query.after ?? (await this.store.headPosition());
   }
 }

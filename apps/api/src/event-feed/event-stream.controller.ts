@@ -7,7 +7,7 @@ import { Inject } from '@nestjs/common';
 import { Allow } from '../auth/auth.decorators';
 import { ANY_ROUTE, ApiErrors, AUTHENTICATED, CHECKED_INPUT, EVENT_LOG, HEADERS } from '../http/api-responses';
 import { RequestId } from '../http/request-id';
-import { RequestValidationError } from '../http/request-validation.error';
+import { streamStartAfter } from './stream-start';
 import { EventStreamQueryDto } from './event-stream.dto';
 import { EventStreams } from './event-streams';
 
@@ -46,7 +46,7 @@ export class EventStreamController {
   ): Promise<void> {
     this.streams.admit();
     const filter = this.filterOf(query);
-    const after = await this.startAfter(query, lastEventId);
+    const after = await streamStartAfter(this.store, lastEventId, query.after);
     // A catch-up read ends at the log's head as it is now, even while events keep coming.
     const until = query.follow === 'false' ? await this.store.headPosition() : undefined;
     // From here the response is ours, not Nest's: it stays open.
@@ -64,17 +64,5 @@ export class EventStreamController {
       }
       throw error;
     }
-  }
-
-  private async startAfter(query: EventStreamQueryDto, lastEventId: string | undefined): Promise<number> {
-    if (lastEventId !== undefined && lastEventId !== '') {
-      if (!/^\d{1,15}$/.test(lastEventId)) {
-        throw new RequestValidationError([
-          { field: 'Last-Event-ID', messages: ['Last-Event-ID must be the id of an event received (a log position)'] },
-        ]);
-      }
-      return Number(lastEventId);
-    }
-    return query.after ?? (await this.store.headPosition());
   }
 }

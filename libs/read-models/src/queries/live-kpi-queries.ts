@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { ReadModelDatabase } from '../database/read-model-database';
 import type { ReadModelSchema } from '../database/read-model-schema';
 import { runInReadSnapshot } from '../database/read-snapshot';
-import { segmentFromRow } from '../projections/live-kpis/live-kpis.projection';
+import { SEGMENT_COLUMNS, segmentFromRow } from '../projections/live-kpis/live-kpis.projection';
 import { totalsAt, totalsBetween, zeroTotals, type AgentTotals } from '../projections/live-kpis/agent-segments';
 import type { Page, PageRequest } from '../read-models.types';
 import { decodeCursor, encodeCursor, requireId, resolvePage, toPage } from './pagination';
@@ -116,18 +116,7 @@ export class LiveKpiQueries {
       const rows = await db
         .selectFrom('kpi_agents as a')
         .innerJoin('kpi_agent_segments as s', (join) => join.onRef('s.agent_id', '=', 'a.agent_id').onRef('s.seq', '=', 'a.segment_seq'))
-        .select([
-          'a.agent_id',
-          'a.state',
-          's.seq',
-          's.started_ms',
-          's.ended_ms',
-          's.presence',
-          's.capacity',
-          's.used_units',
-          's.expiries',
-          's.totals_at_start',
-        ])
+        .select(['a.agent_id', 'a.state', ...SEGMENT_COLUMNS])
         .$if(agentIds !== undefined, (query) => query.where('a.agent_id', 'in', agentIds?.length ? [...agentIds] : ['']))
         .$if(after !== undefined, (query) => query.where('a.agent_id', '>', after as string))
         .orderBy('a.agent_id')
@@ -387,17 +376,7 @@ async function totalsAtStart(db: Kysely<ReadModelSchema>, agentIds: readonly str
           ),
         ),
     )
-    .select([
-      'a.agent_id',
-      's.seq',
-      's.started_ms',
-      's.ended_ms',
-      's.presence',
-      's.capacity',
-      's.used_units',
-      's.expiries',
-      's.totals_at_start',
-    ])
+    .select(['a.agent_id', ...SEGMENT_COLUMNS])
     .where('a.agent_id', 'in', [...agentIds])
     .execute();
   return new Map(rows.map((row) => [row.agent_id, totalsAt(segmentFromRow(row), startMs)]));

@@ -284,19 +284,7 @@ async function loadAgents(trx: Kysely<ReadModelSchema>, ids: string[]): Promise<
     const rows = await trx
       .selectFrom('kpi_agents as a')
       .leftJoin('kpi_agent_segments as s', (join) => join.onRef('s.agent_id', '=', 'a.agent_id').onRef('s.seq', '=', 'a.segment_seq'))
-      .select([
-        'a.agent_id',
-        'a.state',
-        'a.revision',
-        's.seq',
-        's.started_ms',
-        's.ended_ms',
-        's.presence',
-        's.capacity',
-        's.used_units',
-        's.expiries',
-        's.totals_at_start',
-      ])
+      .select(['a.agent_id', 'a.state', 'a.revision', ...SEGMENT_COLUMNS])
       .where('a.agent_id', 'in', chunk)
       .execute();
     for (const row of rows) {
@@ -310,6 +298,18 @@ async function loadAgents(trx: Kysely<ReadModelSchema>, ids: string[]): Promise<
   }
   return agents;
 }
+
+/** What segmentFromRow reads of a kpi_agent_segments row aliased `s`. */
+export const SEGMENT_COLUMNS = [
+  's.seq',
+  's.started_ms',
+  's.ended_ms',
+  's.presence',
+  's.capacity',
+  's.used_units',
+  's.expiries',
+  's.totals_at_start',
+] as const;
 
 type SegmentRow = Pick<
   KpiAgentSegmentsTable,
