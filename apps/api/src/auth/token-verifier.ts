@@ -2,6 +2,7 @@ import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyG
 import { ENTITY_ID_PATTERN } from '@lib/domain';
 import { type AuthConfig, isRole, type Principal, EMBEDDED_ALGORITHM, type SigningKey } from '@lib/platform';
 import { AuthError } from './auth.errors';
+import { VerifiedTokens } from './verified-tokens';
 
 /**
  * Asymmetric algorithms accepted from an identity provider, listed explicitly: never `none`,
@@ -61,6 +62,7 @@ const claimAt = (payload: JWTPayload, path: string): unknown =>
 export class TokenVerifier {
   private readonly key: KeyLike | JWTVerifyGetKey;
   private readonly algorithms: string[];
+  private readonly verifiedTokens = new VerifiedTokens();
 
   constructor(
     private readonly config: AuthConfig,
@@ -116,12 +118,23 @@ export class TokenVerifier {
     }
     const match = /^Bearer\s+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(authorization);
     if (!match) throw invalid('the Authorization header must be "Bearer <token>"');
+    const token = match[1];
+    const nowMs = this.now().getTime();
+    const known = this.verifiedTokens.principalOf(token, nowMs);
+    if (known) return known;
+    const principal = await this.principalOf(token);
+    this.verifiedTokens.remember(token, principal.principal, principal.expiresAtSeconds, nowMs);
+    return principal.principal;
+  }
+
+  /** Verifies the signature and claims: the principal, and when the token expires. */
+  private async principalOf(token: string): Promise<{ principal: Principal; expiresAtSeconds: number }> {
     let payload: JWTPayload;
     try {
-      payload = await this.verifyWith(match[1], this.key);
+      payload = await this.verifyWith(token, this.key);
     } catch (error) {
       if (error instanceof errors.JWKSMultipleMatchingKeys) {
-        payload = await this.verifyWithEach(match[1], error);
+        payload = await this.verifyWithEach(token, error);
       } else if (providerUnavailable(error)) {
         throw new AuthError('AUTH.PROVIDER_UNAVAILABLE', "The identity provider's keys could not be fetched; retry shortly", {
           retryAfterSeconds: 5,
@@ -135,6 +148,6 @@ export class TokenVerifier {
     if (!ENTITY_ID_PATTERN.test(sub)) throw invalid('its sub claim is not an id this service can record (1-64 letters, digits, _ . : -)');
     const claimed = claimAt(payload, this.config.authRolesClaim);
     const roles = Array.isArray(claimed) ? [...new Set(claimed.filter(isRole))] : [];
-    return { id: sub, roles };
+    return { principal: { id: sub, roles }, expiresAtSeconds: payload.exp as number };
   }
 }

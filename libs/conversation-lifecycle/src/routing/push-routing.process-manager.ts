@@ -62,6 +62,8 @@ export interface RoutingSchedule {
   viewsWaitMs: number;
 }
 
+const TRIGGER_READ_WINDOW_MS = 20;
+
 export const DEFAULT_ROUTING_SCHEDULE: RoutingSchedule = { intervalMs: 5_000, viewsWaitMs: 2_000 };
 
 export interface RoutingStatus {
@@ -104,6 +106,9 @@ export class PushRoutingProcessManager {
     this.subscription = this.store.subscribeToAll({
       after: head,
       filter: { streamPrefixes: [CONVERSATION_STREAM_PREFIX, AGENT_STREAM_PREFIX, QUEUE_STREAM_PREFIX] },
+      // A pass waits for the views anyway: reading the log once per window, not once per commit,
+      // keeps this watcher cheap on the request thread under load.
+      liveBatchWindowMs: TRIGGER_READ_WINDOW_MS,
       onEvents: (events) => this.onEvents(events),
       onError: (error) => this.fail(error),
     });

@@ -1,6 +1,7 @@
 import { requireNextRevision, type StoredEvent } from '@lib/domain';
 import { IdempotencyMismatchError, WrongExpectedRevisionError, type EventStore, type NewEvent } from '@lib/event-store';
 import { deterministicUuid } from './deterministic-id';
+import { KeyedBatcher, type Settled } from './keyed-batcher';
 import { KeyedSerializer } from './keyed-serializer';
 import { LruCache } from './lru-cache';
 
@@ -95,11 +96,14 @@ export interface CommandOutcome<E, S> {
  * decide, append with the expected revision; on a conflict re-read and decide again, with a
  * bounded jittered pause, unless the caller pinned the revision. A refusal or a no-op decided on
  * a cached state is checked once more on the stream, since another process may have written.
- * Commands to one stream run one at a time in this process.
+ * Commands to one stream run one at a time in this process; plain commands (no id, no pinned
+ * revision, no work around the append) that wait for a busy stream are decided in turn and
+ * appended together, so a hot stream (one agent's) commits many commands per write.
  */
 export class CommandLoop<C, E extends { type: string; data: unknown }, S> {
   private readonly perStream = new KeyedSerializer();
   private readonly cache: LruCache<StreamState<S>>;
+  private readonly plainCommands: KeyedBatcher<CommandRun<C, E, S>, CommandOutcome<E, S>>;
 
   constructor(
     private readonly store: EventStore,
@@ -107,10 +111,12 @@ export class CommandLoop<C, E extends { type: string; data: unknown }, S> {
     private readonly policy: CommandLoopPolicy,
   ) {
     this.cache = new LruCache(policy.cachedStreams);
+    this.plainCommands = new KeyedBatcher(this.perStream, MAX_COMMANDS_PER_APPEND, (id, runs) => this.attemptTogether(id, runs));
   }
 
   /** Runs `run` on stream `id`; `whenDone` runs after it in the same turn, whatever came of it. */
   execute(id: string, run: CommandRun<C, E, S>, whenDone?: () => Promise<void>): Promise<CommandOutcome<E, S>> {
+    if (whenDone === undefined && isPlain(run)) return this.plainCommands.submit(id, run);
     return this.perStream.run(id, async () => {
       try {
         return await this.attempt(id, run);
@@ -251,6 +257,111 @@ export class CommandLoop<C, E extends { type: string; data: unknown }, S> {
   }
 
   /**
+   * Plain commands waiting for the stream, as if run one after another: each decided on the
+   * state the ones before it leave, their events appended at once with one expected revision.
+   * A refusal or a no-op concerns its own command only; decided on a cached state, it sends the
+   * whole group back to read the stream first, like a single command. Each command answers the
+   * state after its own events, and the position of the group's last event.
+   */
+  private async attemptTogether(id: string, runs: CommandRun<C, E, S>[]): Promise<Settled<CommandOutcome<E, S>>[]> {
+    const { kind, policy } = this;
+    const stream = kind.streamOf(id);
+    let mustRead = false;
+    for (let attempt = 1; ; attempt++) {
+      if (attempt > policy.maxAttempts + 2) throw kind.errors.exhausted(id, attempt - 1);
+      const cached = mustRead
+        ? undefined
+        : (this.cache.get(id) ?? (attempt === 1 && kind.startsStream?.(runs[0].command) ? this.empty() : undefined));
+      const current = cached ?? (await this.read(id));
+      mustRead = false;
+
+      const decisions = this.decideInTurn(id, runs, current, cached !== undefined);
+      if (decisions === 'read the stream') {
+        mustRead = true;
+        continue;
+      }
+      const toAppend = decisions.flatMap((decision) =>
+        'events' in decision && decision.events.length > 0
+          ? this.toAppend(stream, decision.run, decision.revision, kind.fingerprint(decision.run.command), decision.events)
+          : [],
+      );
+      const answers = (position: number | undefined): Settled<CommandOutcome<E, S>>[] =>
+        decisions.map((decision) =>
+          'error' in decision
+            ? { ok: false, error: decision.error }
+            : {
+                ok: true,
+                value: {
+                  state: decision.after,
+                  revision: decision.revision + decision.events.length,
+                  events: decision.events,
+                  ...(decision.events.length > 0 ? { position } : {}),
+                },
+              },
+        );
+      if (toAppend.length === 0) return answers(undefined);
+
+      let appended;
+      try {
+        appended = await this.store.appendToStream(stream, toAppend, {
+          expectedRevision: current.revision === -1 ? 'no_stream' : current.revision,
+        });
+      } catch (error) {
+        const conflict = error instanceof WrongExpectedRevisionError;
+        if (!conflict && !(error instanceof IdempotencyMismatchError)) throw error;
+        mustRead = true;
+        if (!conflict) {
+          if (cached) continue;
+          throw error;
+        }
+        if (attempt >= policy.maxAttempts) throw kind.errors.exhausted(id, attempt);
+        await pause(Math.random() * policy.baseDelayMs * attempt);
+        continue;
+      }
+      if (appended.recognisedRetry || appended.nextExpectedRevision !== current.revision + toAppend.length) {
+        // Another writer made these very changes at these revisions: the stream has the answer.
+        const now = await this.read(id);
+        return runs.map(() => ({ ok: true, value: { state: now.state, revision: now.revision, events: [], position: appended.position } }));
+      }
+      const final = decisions.reduce<{ state: S; revision: number }>(
+        (reached, decision) =>
+          'error' in decision ? reached : { state: decision.after, revision: decision.revision + decision.events.length },
+        { state: current.state, revision: current.revision },
+      );
+      this.cache.set(id, { state: final.state, revision: final.revision, commands: current.commands });
+      return answers(appended.position);
+    }
+  }
+
+  /** Each command on the state the ones before it leave; 'read the stream' when a cached state may be why one changed nothing. */
+  private decideInTurn(
+    id: string,
+    runs: CommandRun<C, E, S>[],
+    current: StreamState<S>,
+    cached: boolean,
+  ): Array<{ run: CommandRun<C, E, S>; revision: number; events: E[]; after: S } | { error: unknown }> | 'read the stream' {
+    const { kind } = this;
+    let { state, revision } = current;
+    const decisions: Array<{ run: CommandRun<C, E, S>; revision: number; events: E[]; after: S } | { error: unknown }> = [];
+    for (const run of runs) {
+      let events: E[];
+      try {
+        events = kind.decide(run.command, state, id);
+      } catch (error) {
+        if (cached && kind.isRefusal(error)) return 'read the stream';
+        decisions.push({ error });
+        continue;
+      }
+      if (events.length === 0 && cached) return 'read the stream';
+      const after = events.reduce(kind.evolve, state);
+      decisions.push({ run, revision, events, after });
+      state = after;
+      revision += events.length;
+    }
+    return decisions;
+  }
+
+  /**
    * Event ids are derived, so a repeated command writes nothing twice: from the command id when
    * there is one; otherwise from the revision it was decided on, so two processes making the same
    * change at the same revision write it once.
@@ -273,5 +384,12 @@ export class CommandLoop<C, E extends { type: string; data: unknown }, S> {
     return { state: this.kind.initialState(), revision: -1, commands: new Map() };
   }
 }
+
+/** Bounds one append's size when a stream has many commands waiting. */
+const MAX_COMMANDS_PER_APPEND = 64;
+
+/** A command that needs nothing but its own decision and append: it can share an append with others. */
+const isPlain = <C, E, S>(run: CommandRun<C, E, S>): boolean =>
+  run.commandId === undefined && run.expectedRevision === undefined && !run.beforeAppend && !run.afterAppend;
 
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
