@@ -85,4 +85,22 @@ describe('access log', () => {
     expect(all.toLowerCase()).not.toContain('bearer');
     expect(all).not.toContain('customer-with-a-secret-name');
   });
+
+  it("writes what is logged while a request is handled with that request's id (a failure's stack)", async () => {
+    // Nest holds its lines until the app listens (the tests' app only initialises).
+    t.app.flushLogs();
+    const token = await t.token('sup-log', ['supervisor']);
+    const readStream = jest.spyOn(t.store, 'readStream').mockRejectedValueOnce(new Error('the disk is on fire'));
+    try {
+      const answer = await t.get('/api/conversations/c-log-500', { authorization: `Bearer ${token}`, 'x-request-id': 'log-test-5' });
+      expect(answer.statusCode).toBe(500);
+    } finally {
+      readStream.mockRestore();
+    }
+    const logged = entries().filter((entry) => entry.level === 'error' && String(entry.msg).includes('the disk is on fire'));
+    expect(logged).toHaveLength(1);
+    expect(logged[0].requestId).toBe('log-test-5');
+    // Lines outside any request carry none.
+    expect(entries().find((entry) => entry.msg !== 'request completed' && entry.requestId === undefined)).toBeDefined();
+  });
 });

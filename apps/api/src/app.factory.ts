@@ -2,17 +2,18 @@ import { UnsupportedMediaTypeException, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { AppConfig } from '@lib/platform';
 import { Logger } from 'nestjs-pino';
 import { AppModule, type AppOverrides } from './app.module';
 import { serveDesk, type DeskOptions } from './desk/desk';
 import { logEveryAnswer } from './logging/access-log';
+import { bindLogsToRequests } from './logging/request-log-context';
 import { createRootLogger } from './logging/root-logger';
 import { measureEveryAnswer } from './metrics/http-metrics';
 import { ServiceMetrics } from './metrics/service-metrics';
 import { assertBodyDepth } from './http/body-depth';
+import { addSecurityHeaders } from './http/security-headers';
 import { connectionLimits } from './http/connection-limits';
 import { withErrorBody } from './http/api-responses';
 import { HttpErrorFilter } from './http/http-error.filter';
@@ -36,11 +37,12 @@ export const createApp = async (config: AppConfig, overrides: AppOverrides & Des
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
+  bindLogsToRequests(app.getHttpAdapter().getInstance(), logger);
   logEveryAnswer(app.getHttpAdapter().getInstance(), logger);
   measureEveryAnswer(app.getHttpAdapter().getInstance(), app.get(ServiceMetrics));
   // Limits are applied by the AuthGuard (per principal, and per address for failed authentication).
   await app.register(rateLimit as never, { global: false });
-  await app.register(helmet as never, {
+  addSecurityHeaders(app.getHttpAdapter().getInstance(), {
     // JSON for programs and the OpenAPI page: nothing here loads from elsewhere.
     contentSecurityPolicy: {
       directives: {

@@ -70,6 +70,8 @@ export class AppModule {
         CqrsModule.forRoot(),
         // Nest's own and every provider's log lines, with the request id of the request they belong to.
         LoggerModule.forRoot({
+          // No pino-http middleware: bindLogsToRequests (app.factory.ts) gives each request its logger, lazily.
+          forRoutes: [],
           pinoHttp: {
             logger,
             autoLogging: false,
