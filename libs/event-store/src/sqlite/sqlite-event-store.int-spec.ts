@@ -18,9 +18,9 @@ function scratchDirectory(): { directory: string; remove(): void } {
   return { directory, remove: () => rmSync(directory, { recursive: true, force: true }) };
 }
 
-const createStore = async () => {
+const storeCommittingOn = (commitOn: SqliteEventStoreOptions['commitOn']) => async () => {
   const scratch = scratchDirectory();
-  const store = new SqliteEventStore({ filename: join(scratch.directory, 'events.db'), pollIntervalMs: 20 });
+  const store = new SqliteEventStore({ filename: join(scratch.directory, 'events.db'), pollIntervalMs: 20, commitOn });
   return {
     store,
     dispose: async () => {
@@ -30,8 +30,10 @@ const createStore = async () => {
   };
 };
 
-describeEventStoreContract('SqliteEventStore', createStore);
-describeLocalEventStoreBehaviour('SqliteEventStore', createStore);
+describeEventStoreContract('SqliteEventStore', storeCommittingOn('writer thread'));
+describeLocalEventStoreBehaviour('SqliteEventStore', storeCommittingOn('writer thread'));
+// The same guarantees when the caller's thread commits (as ':memory:' stores always do).
+describeEventStoreContract('SqliteEventStore committing on the calling thread', storeCommittingOn('this thread'));
 
 describe('SqliteEventStore on its own file', () => {
   let scratch: ReturnType<typeof scratchDirectory>;
@@ -140,6 +142,31 @@ describe('SqliteEventStore on its own file', () => {
       expect(store.stats.appendsRejected - before.appendsRejected).toBe(2);
       expect((await store.readStream('existing')).length).toBe(1);
       expect((await store.readStream('shared')).map((event) => event.id)).toEqual(idsOf([...opening, ...followUp]));
+    });
+
+    it('given the writer thread dies with a batch out, then that batch fails as unknown (or was written), and the next append starts a new thread', async () => {
+      const store = open();
+      await store.appendToStream('before', events(1), { expectedRevision: 'no_stream' });
+      const writer = (store as unknown as { writer: { worker?: { terminate(): Promise<number> } } }).writer;
+      const held = events(1);
+      const append = store.appendToStream('held', held, { expectedRevision: 'no_stream' });
+      // The batch leaves on the next turn; the thread is stopped right behind it.
+      await new Promise((resolve) => setImmediate(resolve));
+      await writer.worker!.terminate();
+      const outcome = await append.then(
+        () => 'written',
+        (error: unknown) => error,
+      );
+
+      const stored = (await store.readStream('held')).map((event) => event.id);
+      if (outcome === 'written') expect(stored).toEqual(idsOf(held));
+      else expect(outcome).toBeInstanceOf(EventStoreUnavailableError);
+      // Retrying the same append is safe either way: recognised if it was written, written if not.
+      await store.appendToStream('held', held, { expectedRevision: 'no_stream' });
+      expect((await store.readStream('held')).map((event) => event.id)).toEqual(idsOf(held));
+      await expect(store.appendToStream('after', events(1), { expectedRevision: 'no_stream' })).resolves.toMatchObject({
+        nextExpectedRevision: 0,
+      });
     });
 
     it('rejects the whole batch with EventStoreUnavailableError when it cannot commit, and recovers', async () => {

@@ -1,5 +1,4 @@
 import type Database from 'better-sqlite3';
-import { decideAppend } from '../append-decision';
 import { EventStoreUnavailableError } from '../event-store.errors';
 import type {
   AppendOptions,
@@ -13,13 +12,15 @@ import type {
   SubscribeToAllOptions,
   Subscription,
 } from '../event-store.port';
-import { deserializeEvent, serializeEvent, type SerializedEvent } from '../event-serialization';
+import { deserializeEvent, serializeEvent } from '../event-serialization';
 import { assertValidAppend, resolveMaxCount } from '../input-validation';
 import { CatchUpSubscription } from '../subscription/catch-up-subscription';
+import { appendBatchTransaction, type AppendRequest, type AppendWritten } from './append-batch';
 import { GroupCommit, type RequestOutcome } from './group-commit';
 import { isOnDisk, openEventDatabase } from './sqlite-database';
 import { WalCheckpointer } from './wal-checkpointer';
 import { NO_LIMIT, SqliteStatements, UNBOUNDED } from './sqlite-statements';
+import { SqliteWriterThread } from './sqlite-writer-thread';
 
 export interface SqliteEventStoreOptions {
   /** Path of the database file (its directory is created if missing), or ':memory:'. */
@@ -34,6 +35,12 @@ export interface SqliteEventStoreOptions {
   busyTimeoutMs?: number;
   /** How often a worker thread checkpoints the WAL into the database file. Default 250; 0: none. */
   checkpointIntervalMs?: number;
+  /**
+   * Where appends are committed: on a writer thread of their own (the default for a file), so
+   * the caller's thread never waits for the fsync, or on the caller's thread ('this thread';
+   * always so for ':memory:', which no other connection can see).
+   */
+  commitOn?: 'writer thread' | 'this thread';
 }
 
 /** Counters for tests and benchmarks; they only ever grow. */
@@ -45,18 +52,6 @@ export interface SqliteEventStoreStats {
   /** Appends refused individually (wrong expected revision, idempotency mismatch, ...). */
   appendsRejected: number;
   /** Events actually written. */
-  eventsWritten: number;
-}
-
-interface AppendRequest {
-  stream: StreamName;
-  events: SerializedEvent[];
-  options: AppendOptions;
-}
-
-/** What one request did inside the batch: its result, and whether it wrote or was a no-op. */
-interface AppendWritten {
-  result: AppendResult;
   eventsWritten: number;
 }
 
@@ -83,6 +78,7 @@ export class SqliteEventStore implements EventStore {
     eventsWritten: 0,
   };
   private readonly checkpointer?: WalCheckpointer;
+  private readonly writer?: SqliteWriterThread;
   private closing?: Promise<void>;
 
   constructor(options: SqliteEventStoreOptions) {
@@ -99,8 +95,11 @@ export class SqliteEventStore implements EventStore {
       );
     }
     this.statements = new SqliteStatements(this.db);
+    if (isOnDisk(options.filename) && options.commitOn !== 'this thread') {
+      this.writer = new SqliteWriterThread(options.filename, busyTimeoutMs);
+    }
     this.groupCommit = new GroupCommit(
-      this.transactionForBatch(),
+      this.commitBatch(),
       (cause) => new EventStoreUnavailableError('The event store could not commit the append', cause),
     );
   }
@@ -158,54 +157,23 @@ export class SqliteEventStore implements EventStore {
 
   private async shutDown(): Promise<void> {
     // Accepted appends go first: their callers are waiting, and subscribers may still see them.
-    this.groupCommit.flush();
+    await this.groupCommit.settled();
+    await this.writer?.close();
     await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
     await this.checkpointer?.stop();
     this.db.close();
   }
 
-  /**
-   * One BEGIN IMMEDIATE transaction per batch; each request runs in its own savepoint so a
-   * request that fails leaves no trace while the rest of the batch still commits. Requests see
-   * the writes of those before them, so two appends to one stream in a batch behave exactly as
-   * if they had been committed one after the other.
-   */
-  private transactionForBatch(): (requests: AppendRequest[]) => RequestOutcome<AppendResult>[] {
-    const appendOne = this.db.transaction((request: AppendRequest) => this.write(request));
-    const appendAll = this.db.transaction((requests: AppendRequest[]) =>
-      requests.map((request): RequestOutcome<AppendWritten> => {
-        try {
-          return { ok: true, value: appendOne(request) };
-        } catch (error) {
-          // SQLite rolls the whole transaction back on some failures (disk full, I/O error);
-          // then nothing in the batch can be committed, and carrying on would run in autocommit.
-          if (!this.db.inTransaction) throw error;
-          return { ok: false, error };
-        }
-      }),
-    );
-    return (requests) => {
-      const outcomes = appendAll.immediate(requests);
+  /** Commits a batch on the writer thread, or right here; either way counts it and wakes the subscriptions. */
+  private commitBatch(): (requests: AppendRequest[]) => RequestOutcome<AppendResult>[] | Promise<RequestOutcome<AppendResult>[]> {
+    const results = (outcomes: RequestOutcome<AppendWritten>[]): RequestOutcome<AppendResult>[] => {
       this.recordCommitted(outcomes);
       return outcomes.map((outcome) => (outcome.ok ? { ok: true, value: outcome.value.result } : outcome));
     };
-  }
-
-  private write(request: AppendRequest): AppendWritten {
-    const { stream, events, options } = request;
-    const decision = decideAppend(
-      stream,
-      events.map((event) => event.id),
-      options.expectedRevision,
-      this.statements,
-    );
-    if (!decision.write) return { result: decision.result, eventsWritten: 0 };
-    let position = 0;
-    events.forEach((event, index) => {
-      position = this.statements.insertEvent(stream, decision.firstRevision + index, event);
-    });
-    const nextExpectedRevision = decision.firstRevision + events.length - 1;
-    return { result: { nextExpectedRevision, position }, eventsWritten: events.length };
+    const writer = this.writer;
+    if (writer) return (requests) => writer.commit(requests).then(results);
+    const commitHere = appendBatchTransaction(this.db, this.statements);
+    return (requests) => results(commitHere(requests));
   }
 
   private recordCommitted(outcomes: RequestOutcome<AppendWritten>[]): void {
