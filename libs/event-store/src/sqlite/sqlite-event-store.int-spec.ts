@@ -236,6 +236,28 @@ describe('SqliteEventStore on its own file', () => {
     });
   });
 
+  describe('another instance on the file in this process (the projector thread)', () => {
+    it('given a reader that polls once a minute, when another instance commits, then the reader hears of it at once', async () => {
+      const reader = open({ pollIntervalMs: 60_000 });
+      const writer = open();
+      const delivered: RecordedEvent[] = [];
+      let caughtUp = false;
+      const subscription = reader.subscribeToAll({
+        onEvents: (batch) => void delivered.push(...batch),
+        onCaughtUp: () => (caughtUp = true),
+      });
+      try {
+        await waitUntil(() => caughtUp, { description: 'catch-up' });
+        const written = events(2);
+        await writer.appendToStream('told', written, { expectedRevision: 'no_stream' });
+        await waitUntil(() => delivered.length === 2, { description: 'events told of by the writing instance', timeoutMs: 5_000 });
+        expect(idsOf(delivered)).toEqual(idsOf(written));
+      } finally {
+        await subscription.stop();
+      }
+    });
+  });
+
   describe('durability', () => {
     it('keeps every acknowledged append when the writing process is killed', async () => {
       const fixture = join(__dirname, 'testing-fixtures', 'durable-appender.js');

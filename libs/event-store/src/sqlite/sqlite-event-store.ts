@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+import { resolve } from 'node:path';
+import { BroadcastChannel } from 'node:worker_threads';
 import { EventStoreUnavailableError } from '../event-store.errors';
 import type {
   AppendOptions,
@@ -79,6 +81,8 @@ export class SqliteEventStore implements EventStore {
   };
   private readonly checkpointer?: WalCheckpointer;
   private readonly writer?: SqliteWriterThread;
+  /** Commits made through any instance on this file in this process (another thread's included). */
+  private readonly commitsInProcess?: BroadcastChannel;
   private closing?: Promise<void>;
 
   constructor(options: SqliteEventStoreOptions) {
@@ -97,6 +101,13 @@ export class SqliteEventStore implements EventStore {
     this.statements = new SqliteStatements(this.db);
     if (isOnDisk(options.filename) && options.commitOn !== 'this thread') {
       this.writer = new SqliteWriterThread(options.filename, busyTimeoutMs);
+    }
+    if (isOnDisk(options.filename)) {
+      // The projector's thread reads this file through its own instance: told of each commit, it
+      // reads at once instead of at its next poll. Other processes still find appends by polling.
+      this.commitsInProcess = new BroadcastChannel(`sqlite-event-log-commits:${resolve(options.filename)}`);
+      this.commitsInProcess.unref();
+      this.commitsInProcess.onmessage = () => this.wakeSubscriptions();
     }
     this.groupCommit = new GroupCommit(
       this.commitBatch(),
@@ -161,6 +172,7 @@ export class SqliteEventStore implements EventStore {
     await this.writer?.close();
     await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
     await this.checkpointer?.stop();
+    this.commitsInProcess?.close();
     this.db.close();
   }
 
@@ -188,7 +200,13 @@ export class SqliteEventStore implements EventStore {
       }
     }
     this.counters.eventsWritten += eventsWritten;
-    if (eventsWritten > 0) for (const subscription of this.subscriptions) subscription.signalNewEvents();
+    if (eventsWritten === 0) return;
+    this.wakeSubscriptions();
+    this.commitsInProcess?.postMessage(null);
+  }
+
+  private wakeSubscriptions(): void {
+    for (const subscription of this.subscriptions) subscription.signalNewEvents();
   }
 
   private assertOpen(): void {

@@ -4,7 +4,7 @@ import type { ProjectionStatus, ReadModelDatabaseConfig } from '@lib/read-models
 export interface ProjectorWorkerData {
   eventsFile: string;
   readModels: ReadModelDatabaseConfig;
-  /** How often it looks for new events: the request thread's appends cannot signal it. */
+  /** How often it looks for new events appended by other processes (this process's commits signal it). */
   pollIntervalMs: number;
   /** EVENT_CORRECTIONS_FILE: the thread reads the log corrected like every other reader. */
   eventCorrectionsFile?: string;
