@@ -50,4 +50,24 @@ app.post('/bare-auth/:id/pick', async (request, reply) => {
   return { id, status: 'active', revision: 1 };
 });
 
+/**
+ * The yardstick of the read routes: a GET answering a small JSON document read from a Map,
+ * with no framework, bus or store behind it; and the same behind the token check.
+ */
+const bareItems = new Map(
+  Array.from({ length: 1000 }, (_, i) => [`c-${i}`, { id: `c-${i}`, status: 'open', queueId: 'q-0', priority: 0, revision: 0 }]),
+);
+const bareItem = (request: { params: unknown }) => bareItems.get((request.params as { id: string }).id) ?? { id: 'c-0', status: 'none' };
+app.get('/bare/:id', async (request) => bareItem(request));
+app.get('/bare-auth/:id', async (request, reply) => {
+  const verifier = await verifierReady;
+  if (!verifier) return reply.status(500).send({ code: 'NO_KEY' });
+  try {
+    await verifier.verify(request.headers.authorization);
+  } catch {
+    return reply.status(401).send({ code: 'AUTH.INVALID_TOKEN' });
+  }
+  return bareItem(request);
+});
+
 app.listen({ port: Number(process.env.PORT ?? 3201), host: '127.0.0.1' }).then(() => console.log('ready'));

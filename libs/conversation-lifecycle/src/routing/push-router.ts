@@ -65,10 +65,11 @@ export class PushRouter {
     const agents = (await this.views.agentsServing(queueIds, now)).filter((a) => presenceAllows(a.presence, 'push'));
     if (!agents.some((a) => a.free > 0)) return result;
     const items = await this.views.openItems(queueIds, this.batchSize);
+    const agentsOf = agentsByQueue(agents);
     const correlationId = `routing:${randomUUID()}`;
     for (const item of items) {
       const units = this.policy.unitsPerConversation[item.channel];
-      const serving = agents.filter((a) => a.queueIds.includes(item.queueId) && a.free >= units);
+      const serving = (agentsOf.get(item.queueId) ?? []).filter((a) => a.free >= units);
       if (serving.length === 0) continue;
       result.considered++;
       const { state, revision } = await this.loadConversation(item.conversationId);
@@ -127,6 +128,22 @@ export class PushRouter {
     }
   }
 }
+
+/**
+ * The agents of each queue, in the order of `agents`: grouped once per pass, so each item
+ * looks only at its queue's agents rather than at every agent of every push queue.
+ */
+const agentsByQueue = (agents: readonly RoutableAgent[]): Map<string, RoutableAgent[]> => {
+  const byQueue = new Map<string, RoutableAgent[]>();
+  for (const agent of agents) {
+    for (const queueId of new Set(agent.queueIds)) {
+      const serving = byQueue.get(queueId);
+      if (serving === undefined) byQueue.set(queueId, [agent]);
+      else serving.push(agent);
+    }
+  }
+  return byQueue;
+};
 
 /** The event that put the conversation (back) in its queue to be routed. */
 const madeRoutable = (before: ConversationState, after: ConversationState): boolean =>
