@@ -5,6 +5,7 @@ import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { Pool, types as pgTypes } from 'pg';
 import type { ReadModelDatabaseConfig } from '../read-models.types';
+import { withCachedStatements } from './cached-statements';
 import { SchemaScopedPostgresDialect } from './postgres-schema-dialect';
 import type { ReadModelSchema } from './read-model-schema';
 
@@ -59,7 +60,7 @@ function openSqlite(filename: string): ReadModelDatabase {
     sqlite.close();
     throw error;
   }
-  const db = new Kysely<ReadModelSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<ReadModelSchema>({ dialect: new SqliteDialect({ database: withCachedStatements(sqlite) }) });
   return { db, kind: 'sqlite', destroy: () => db.destroy() };
 }
 

@@ -254,11 +254,19 @@ async function applyAgentEvents(trx: Kysely<ReadModelSchema>, events: readonly R
     agent.segments.push(next);
   }
 
-  for (const [agentId, agent] of agents) {
-    if (agent.revision < 0) continue;
+  // A few statements for the whole batch, not three per agent: a batch touches hundreds of agents.
+  const folded = [...agents].filter(([, agent]) => agent.revision >= 0);
+  for (const chunk of chunked(folded, ROWS_PER_STATEMENT)) {
     await trx
       .insertInto('kpi_agents')
-      .values({ agent_id: agentId, state: canonicalJson(agent.state), revision: agent.revision, segment_seq: agent.segment?.seq ?? -1 })
+      .values(
+        chunk.map(([agentId, agent]) => ({
+          agent_id: agentId,
+          state: canonicalJson(agent.state),
+          revision: agent.revision,
+          segment_seq: agent.segment?.seq ?? -1,
+        })),
+      )
       .onConflict((conflict) =>
         conflict.column('agent_id').doUpdateSet((eb) => ({
           state: eb.ref('excluded.state'),
@@ -267,14 +275,19 @@ async function applyAgentEvents(trx: Kysely<ReadModelSchema>, events: readonly R
         })),
       )
       .execute();
-    if (agent.segments.length === 0) continue;
-    await trx.deleteFrom('kpi_agent_segments').where('agent_id', '=', agentId).where('seq', '>=', agent.segments[0].seq).execute();
-    for (const chunk of chunked(
-      agent.segments.map((segment) => segmentRow(agentId, segment)),
-      ROWS_PER_STATEMENT,
-    )) {
-      await trx.insertInto('kpi_agent_segments').values(chunk).execute();
-    }
+  }
+  const rewritten = folded.filter(([, agent]) => agent.segments.length > 0);
+  for (const chunk of chunked(rewritten, ROWS_PER_STATEMENT)) {
+    await trx
+      .deleteFrom('kpi_agent_segments')
+      .where((eb) => eb.or(chunk.map(([agentId, agent]) => eb.and([eb('agent_id', '=', agentId), eb('seq', '>=', agent.segments[0].seq)]))))
+      .execute();
+  }
+  for (const chunk of chunked(
+    rewritten.flatMap(([agentId, agent]) => agent.segments.map((segment) => segmentRow(agentId, segment))),
+    ROWS_PER_STATEMENT,
+  )) {
+    await trx.insertInto('kpi_agent_segments').values(chunk).execute();
   }
 }
 
