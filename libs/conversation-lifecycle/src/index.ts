@@ -1,7 +1,6 @@
 export * from './shared/clock';
 export * from './shared/deterministic-id';
 export * from './shared/keyed-serializer';
-export * from './shared/lru-cache';
 export * from './conversations/conversation-event-metadata';
 export * from './shared/command-retry';
 export * from './conversations/conversation-command.errors';

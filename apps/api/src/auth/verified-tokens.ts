@@ -1,4 +1,3 @@
-import { LruCache } from '@lib/conversation-lifecycle';
 import type { Principal } from '@lib/platform';
 
 /**
@@ -20,18 +19,20 @@ interface Verified {
  * request pays for the signature check once a minute instead of on every request.
  */
 export class VerifiedTokens {
-  private readonly verified = new LruCache<Verified>(REMEMBERED_TOKENS);
+  /** In the order they were verified: every entry expires within a minute, so the oldest goes first. */
+  private readonly verified = new Map<string, Verified>();
 
   /** The principal of a token verified earlier that is neither expired nor past its trust. */
   principalOf(token: string, nowMs: number): Principal | undefined {
     const entry = this.verified.get(token);
     if (entry === undefined) return undefined;
     if (nowMs < entry.validUntilMs) return entry.principal;
-    this.verified.forget(token);
+    this.verified.delete(token);
     return undefined;
   }
 
   remember(token: string, principal: Principal, expiresAtSeconds: number, nowMs: number): void {
+    if (this.verified.size >= REMEMBERED_TOKENS) this.verified.delete(this.verified.keys().next().value as string);
     // One principal object serves every request with this token: nobody may change it.
     Object.freeze(principal.roles);
     this.verified.set(token, {
