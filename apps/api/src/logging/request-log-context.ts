@@ -13,6 +13,7 @@ export const bindLogsToRequests = (instance: FastifyInstance, root: Logger): voi
   instance.addHook('onRequest', (request, _reply, done) => {
     let child: Logger | undefined;
     const store = new Store(root);
+    // Read-only: nestjs-pino's PinoLogger.assign, which would replace it, is not used here.
     Object.defineProperty(store, 'logger', { get: () => (child ??= root.child({ requestId: request.id })) });
     // Everything Fastify runs for this request from here on (its hooks, body parsing, the route) runs inside the store.
     storage.run(store, done);

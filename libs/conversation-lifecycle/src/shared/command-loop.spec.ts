@@ -151,4 +151,35 @@ describe('CommandLoop: plain commands waiting for a busy stream share one append
     await Promise.all([first, ...waiting]);
     expect(store.appends.map((append) => append.events)).toEqual([1, 1, 1]);
   });
+
+  it("given another writer wrote one of the group's changes meanwhile, when the group appends, then each command is settled on its own", async () => {
+    const store = new GatedStore();
+    // No cache: the group decides on the stream as read, so a partial overlap cannot be blamed on a stale cache.
+    const loop = new CommandLoop(store, tally, { ...policy, cachedStreams: 0 });
+    // Another writer on the same log, whose appends never wait at the gate.
+    const ungated = Object.create(store, {
+      appendToStream: {
+        value: (...args: Parameters<InMemoryEventStore['appendToStream']>) =>
+          InMemoryEventStore.prototype.appendToStream.apply(store, args),
+      },
+    }) as InMemoryEventStore;
+    const other = new CommandLoop(ungated, tally, { ...policy, cachedStreams: 0 });
+    store.holdNextAppend();
+    const first = loop.execute('a', add(1));
+    await new Promise((resolve) => setImmediate(resolve));
+    const group = [loop.execute('a', add(2)), loop.execute('a', add(3))];
+    store.release();
+    // The group's append, decided on the stream at revision 0, waits at the next gate.
+    store.holdNextAppend();
+    await first;
+    for (let turn = 0; store.appends.length < 2 && turn < 100; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(store.appends).toHaveLength(2);
+    // Meanwhile the other writer makes the group's first change at that same revision: same event id.
+    await other.execute('a', add(2));
+    store.release();
+    const outcomes = await settle(group);
+
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled']);
+    expect((await store.readStream('tally-a')).map((event) => (event.data as { n: number }).n)).toEqual([1, 2, 2, 3]);
+  });
 });

@@ -312,6 +312,9 @@ export class CommandLoop<C, E extends { type: string; data: unknown }, S> {
         mustRead = true;
         if (!conflict) {
           if (cached) continue;
+          // Some of the group's events were written by another writer, not all: only one by one
+          // can each command learn whether it was the one written before.
+          if (runs.length > 1) return this.oneByOne(id, runs);
           throw error;
         }
         if (attempt >= policy.maxAttempts) throw kind.errors.exhausted(id, attempt);
@@ -319,9 +322,10 @@ export class CommandLoop<C, E extends { type: string; data: unknown }, S> {
         continue;
       }
       if (appended.recognisedRetry || appended.nextExpectedRevision !== current.revision + toAppend.length) {
-        // Another writer made these very changes at these revisions: the stream has the answer.
+        if (runs.length > 1) return this.oneByOne(id, runs);
+        // Another writer made this very change at this revision: the stream has the answer.
         const now = await this.read(id);
-        return runs.map(() => ({ ok: true, value: { state: now.state, revision: now.revision, events: [], position: appended.position } }));
+        return [{ ok: true, value: { state: now.state, revision: now.revision, events: [], position: appended.position } }];
       }
       const final = decisions.reduce<{ state: S; revision: number }>(
         (reached, decision) =>
@@ -331,6 +335,19 @@ export class CommandLoop<C, E extends { type: string; data: unknown }, S> {
       this.cache.set(id, { state: final.state, revision: final.revision, commands: current.commands });
       return answers(appended.position);
     }
+  }
+
+  /** The group's commands one after another, each with its own append (already holding the stream). */
+  private async oneByOne(id: string, runs: CommandRun<C, E, S>[]): Promise<Settled<CommandOutcome<E, S>>[]> {
+    const outcomes: Settled<CommandOutcome<E, S>>[] = [];
+    for (const run of runs) {
+      try {
+        outcomes.push({ ok: true, value: await this.attempt(id, run) });
+      } catch (error) {
+        outcomes.push({ ok: false, error });
+      }
+    }
+    return outcomes;
   }
 
   /** Each command on the state the ones before it leave; 'read the stream' when a cached state may be why one changed nothing. */

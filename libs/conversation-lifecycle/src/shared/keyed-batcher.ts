@@ -12,7 +12,10 @@ interface Waiting<T, R> {
 /**
  * Items for one key that arrive while that key is busy are handled together, as one batch, once
  * it is free: under load a hot key does one round of work for many items instead of one each.
- * Batches run through the serializer, in turn with the key's other tasks, in arrival order.
+ * Batches run through the serializer, in turn with the key's other tasks. An item joins the batch
+ * already waiting for its key, so it may run before a task given to the serializer directly
+ * after that batch was scheduled (the command loop never mixes both kinds on one stream: agent
+ * and queue commands are all batched, conversation commands never).
  */
 export class KeyedBatcher<T, R> {
   /** Per key, the items waiting for the batch already scheduled behind the key's current task. */

@@ -147,12 +147,12 @@ describe('SqliteEventStore on its own file', () => {
     it('given the writer thread dies with a batch out, then that batch fails as unknown (or was written), and the next append starts a new thread', async () => {
       const store = open();
       await store.appendToStream('before', events(1), { expectedRevision: 'no_stream' });
-      const writer = (store as unknown as { writer: { worker?: { terminate(): Promise<number> } } }).writer;
+      const writer = (store as unknown as { writer: { current?: { worker: { terminate(): Promise<number> } } } }).writer;
       const held = events(1);
       const append = store.appendToStream('held', held, { expectedRevision: 'no_stream' });
       // The batch leaves on the next turn; the thread is stopped right behind it.
       await new Promise((resolve) => setImmediate(resolve));
-      await writer.worker!.terminate();
+      await writer.current!.worker.terminate();
       const outcome = await append.then(
         () => 'written',
         (error: unknown) => error,

@@ -25,8 +25,8 @@ interface Pending {
  * next batch; what it had committed before dying is in the file, as after a crash.
  */
 export class SqliteWriterThread {
-  private worker?: Worker;
-  private readonly pending = new Map<number, Pending>();
+  /** The running thread and the batches it holds (a thread that died fails only its own). */
+  private current?: { worker: Worker; pending: Map<number, Pending> };
   private nextId = 0;
   private closed?: Promise<void>;
 
@@ -36,12 +36,12 @@ export class SqliteWriterThread {
   ) {}
 
   commit(requests: AppendRequest[]): Promise<RequestOutcome<AppendWritten>[]> {
-    const worker = (this.worker ??= this.spawn());
+    const { worker, pending } = (this.current ??= this.spawn());
     const id = this.nextId++;
     // Only while a batch is out does the thread keep the process alive.
-    if (this.pending.size === 0) worker.ref();
+    if (pending.size === 0) worker.ref();
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      pending.set(id, { resolve, reject });
       worker.postMessage({ type: 'commit', id, requests } satisfies ToWriter);
     });
   }
@@ -53,7 +53,7 @@ export class SqliteWriterThread {
   }
 
   private async stop(): Promise<void> {
-    const worker = this.worker;
+    const worker = this.current?.worker;
     if (!worker) return;
     await new Promise<void>((resolve) => {
       worker.once('exit', () => resolve());
@@ -65,7 +65,7 @@ export class SqliteWriterThread {
     });
   }
 
-  private spawn(): Worker {
+  private spawn(): { worker: Worker; pending: Map<number, Pending> } {
     const compiled = join(__dirname, 'sqlite-writer.worker.js');
     const entry = existsSync(compiled) ? compiled : join(__dirname, 'sqlite-writer.worker.ts');
     const typescriptLoader = entry.endsWith('.ts') ? join(__dirname, 'testing-fixtures', 'register-typescript.js') : undefined;
@@ -73,27 +73,29 @@ export class SqliteWriterThread {
       eval: true,
       workerData: { entry, typescriptLoader, filename: this.filename, busyTimeoutMs: this.busyTimeoutMs },
     });
+    const pending = new Map<number, Pending>();
     worker.unref();
     worker.on('message', (message: FromWriter) => {
       if (message.type === 'closed') return;
-      const pending = this.pending.get(message.id);
-      this.pending.delete(message.id);
-      if (this.pending.size === 0) worker.unref();
-      if (!pending) return;
-      if (message.type === 'failed') pending.reject(reviveError(message.error));
-      else pending.resolve(message.outcomes.map((outcome) => (outcome.ok ? outcome : { ok: false, error: reviveError(outcome.error) })));
+      const waiting = pending.get(message.id);
+      pending.delete(message.id);
+      if (pending.size === 0) worker.unref();
+      if (!waiting) return;
+      if (message.type === 'failed') waiting.reject(reviveError(message.error));
+      else waiting.resolve(message.outcomes.map((outcome) => (outcome.ok ? outcome : { ok: false, error: reviveError(outcome.error) })));
     });
+    // Runs on 'error' and again on 'exit': the second time there is nothing left to fail.
     const lost = (cause: unknown) => {
-      if (this.worker === worker) this.worker = undefined;
-      for (const pending of this.pending.values()) {
-        pending.reject(
+      if (this.current?.worker === worker) this.current = undefined;
+      for (const waiting of pending.values()) {
+        waiting.reject(
           new EventStoreUnavailableError('The event store writer thread stopped; whether the append was written is unknown', cause),
         );
       }
-      this.pending.clear();
+      pending.clear();
     };
     worker.on('error', lost);
     worker.on('exit', (code) => lost(new Error(`writer thread exited with ${code}`)));
-    return worker;
+    return { worker, pending };
   }
 }
