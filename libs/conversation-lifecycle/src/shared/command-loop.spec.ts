@@ -74,8 +74,8 @@ describe('CommandLoop: plain commands waiting for a busy stream share one append
       { state: 6, revision: 2 },
       { state: 10, revision: 3 },
     ]);
-    // The position answered is the group's last event: what a reader waits for covers each command.
-    expect(answers.slice(1).map((answer) => answer.position)).toEqual([4, 4, 4]);
+    // Each answers the position of its own event, as if it had been appended alone.
+    expect(answers.map((answer) => answer.position)).toEqual([1, 2, 3, 4]);
   });
 
   it('given a group, when one command is refused and one changes nothing, then only those answer so and the others are written', async () => {

@@ -261,7 +261,7 @@ export class CommandLoop<C, E extends { type: string; data: unknown }, S> {
    * state the ones before it leave, their events appended at once with one expected revision.
    * A refusal or a no-op concerns its own command only; decided on a cached state, it sends the
    * whole group back to read the stream first, like a single command. Each command answers the
-   * state after its own events, and the position of the group's last event.
+   * state, revision and position after its own events.
    */
   private async attemptTogether(id: string, runs: CommandRun<C, E, S>[]): Promise<Settled<CommandOutcome<E, S>>[]> {
     const { kind, policy } = this;
@@ -285,21 +285,14 @@ export class CommandLoop<C, E extends { type: string; data: unknown }, S> {
           ? this.toAppend(stream, decision.run, decision.revision, kind.fingerprint(decision.run.command), decision.events)
           : [],
       );
-      const answers = (position: number | undefined): Settled<CommandOutcome<E, S>>[] =>
-        decisions.map((decision) =>
-          'error' in decision
-            ? { ok: false, error: decision.error }
-            : {
-                ok: true,
-                value: {
-                  state: decision.after,
-                  revision: decision.revision + decision.events.length,
-                  events: decision.events,
-                  ...(decision.events.length > 0 ? { position } : {}),
-                },
-              },
-        );
-      if (toAppend.length === 0) return answers(undefined);
+      const answers = (positionAt: (revision: number) => number | undefined): Settled<CommandOutcome<E, S>>[] =>
+        decisions.map((decision) => {
+          if ('error' in decision) return { ok: false, error: decision.error };
+          const revision = decision.revision + decision.events.length;
+          const value = { state: decision.after, revision, events: decision.events };
+          return { ok: true, value: decision.events.length > 0 ? { ...value, position: positionAt(revision) } : value };
+        });
+      if (toAppend.length === 0) return answers(() => undefined);
 
       let appended;
       try {
@@ -333,7 +326,30 @@ export class CommandLoop<C, E extends { type: string; data: unknown }, S> {
         { state: current.state, revision: current.revision },
       );
       this.cache.set(id, { state: final.state, revision: final.revision, commands: current.commands });
-      return answers(appended.position);
+      return answers(await this.positionsOfWrite(stream, current.revision, decisions, appended.position));
+    }
+  }
+
+  /**
+   * Each command answers the position of its own last event (what its caller may wait for and
+   * what the audit trail shows). The store reports the last position of an append only; when
+   * several commands wrote in it, the positions of theirs are read back from the stream.
+   */
+  private async positionsOfWrite(
+    stream: string,
+    before: number,
+    decisions: ReturnType<CommandLoop<C, E, S>['decideInTurn']>,
+    lastPosition: number,
+  ): Promise<(revision: number) => number | undefined> {
+    const writers = Array.isArray(decisions) ? decisions.filter((decision) => 'events' in decision && decision.events.length > 0) : [];
+    if (writers.length <= 1) return () => lastPosition;
+    try {
+      const written = await this.store.readStream(stream, { fromRevision: before + 1 });
+      const positions = new Map(written.map((event) => [event.revision, event.position]));
+      return (revision) => positions.get(revision) ?? lastPosition;
+    } catch {
+      // Written all the same: the group's last position is still one a caller may safely wait for.
+      return () => lastPosition;
     }
   }
 
